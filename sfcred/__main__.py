@@ -1,0 +1,3 @@
+from sfcred.cli import run
+
+run()

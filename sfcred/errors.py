@@ -1,0 +1,73 @@
+"""The one exception tree of sfcred. Every class carries its exit code (SPEC.md, Exit codes).
+
+    SfcredError                 (exit 1)  base; never raised itself
+    ├── InputError              (exit 1)  bad protocol input, bad flag value, unreadable file
+    ├── ConfigError             (exit 1)  a profile that is missing, incomplete or refused
+    ├── UsageError              (exit 2)  a command line that does not parse
+    ├── SalesforceRefused       (exit 3)  the token endpoint said no: carries error, cause, fix
+    ├── SalesforceUnreachable   (exit 4)  no answer, or 5xx / garbage after the retries
+    └── KeyringUnavailable      (exit 5)  no usable keyring, or it is locked
+
+The message of each is one line that says what happened; ``hint`` says what to do next.
+No message ever holds a secret: callers pass names and fingerprints, never values.
+Only ``cli.py`` turns these into exit codes and stderr lines.
+"""
+
+from __future__ import annotations
+
+
+class SfcredError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(SfcredError):
+    exit_code = 1
+
+
+class ConfigError(SfcredError):
+    exit_code = 1
+
+
+class UsageError(SfcredError):
+    exit_code = 2
+
+
+class SalesforceRefused(SfcredError):
+    """Salesforce answered with an OAuth error. ``cause`` and ``fix`` are plain words."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        cause: str,
+        fix: str,
+        status: int | None = None,
+        server_date: str | None = None,
+    ) -> None:
+        desc = f": {description}" if description else ""
+        super().__init__(f"Salesforce refused the token request ({error}{desc})", hint=fix)
+        self.error = error
+        self.description = description
+        self.cause = cause
+        self.fix = fix
+        self.status = status
+        self.server_date = server_date
+
+
+class SalesforceUnreachable(SfcredError):
+    exit_code = 4
+
+
+class KeyringUnavailable(SfcredError):
+    exit_code = 5
