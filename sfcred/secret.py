@@ -42,6 +42,6 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would copy the value somewhere we do not control.
         raise TypeError("a Secret cannot be pickled")

@@ -18,7 +18,7 @@ WINDOWS_LIMIT = 1280
 
 
 class MemoryKeyring(KeyringBackend):
-    priority = 0.1  # type: ignore[assignment]  # never chosen unless asked for by name
+    priority = 0.1  # never chosen unless asked for by name
     store: ClassVar[dict[tuple[str, str], str]] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -1,0 +1,163 @@
+"""RSA keys and certificates: import (PEM/DER, PKCS#1/PKCS#8, encrypted), generation,
+self-signed certificates for the connected app, and fingerprints that are safe to show."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from sfcred.errors import InputError
+from sfcred.secret import Secret
+
+MIN_BITS = 2048
+SIZES = (2048, 3072, 4096)
+DEFAULT_CERT_DAYS = 730
+
+
+@dataclass(frozen=True)
+class KeyMaterial:
+    """A private key (PKCS#8 PEM, hidden) and the certificate that goes with it."""
+
+    key_pem: Secret
+    cert_pem: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id(public_of(self.key_pem))
+
+
+def load_private_key(data: bytes, passphrase: bytes | None = None) -> rsa.RSAPrivateKey:
+    if b"CERTIFICATE-----" in data:
+        raise InputError("that file holds a certificate, not a private key: pass the key file")
+    if b"PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
+        raise InputError("that file holds a public key, not a private key: pass the key file")
+    encrypted = b"ENCRYPTED" in data
+    if encrypted and passphrase is None:
+        raise InputError(
+            "the key is passphrase-protected: pass the passphrase with --key-passphrase-stdin"
+        )
+    loader = (
+        serialization.load_pem_private_key
+        if b"-----BEGIN" in data
+        else serialization.load_der_private_key
+    )
+    try:
+        key = loader(data, password=passphrase if encrypted or passphrase else None)
+    except TypeError:
+        # A passphrase was given for a key that has none, or the other way round.
+        if passphrase is not None:
+            try:
+                key = loader(data, password=None)
+            except (ValueError, TypeError) as e:
+                raise InputError("the file is not a readable private key") from e
+        else:
+            raise InputError("the key needs a passphrase: use --key-passphrase-stdin") from None
+    except ValueError as e:
+        if encrypted or passphrase is not None:
+            raise InputError("wrong passphrase for the key, or the key is damaged") from e
+        raise InputError("the file is not a PEM or DER private key") from e
+    except Exception as e:  # cryptography raises UnsupportedAlgorithm for exotic keys
+        raise InputError(f"the key cannot be read ({type(e).__name__})") from e
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise InputError(
+            f"the key is {type(key).__name__.replace('PrivateKey', '').strip('_') or 'not RSA'}, "
+            "but Salesforce's JWT bearer flow signs with RS256: use an RSA key"
+        )
+    if key.key_size < MIN_BITS:
+        raise InputError(f"the RSA key has {key.key_size} bits; use at least {MIN_BITS}")
+    return key
+
+
+def generate_key(bits: int = 2048) -> rsa.RSAPrivateKey:
+    if bits not in SIZES:
+        raise InputError(f"key size must be one of {', '.join(map(str, SIZES))}")
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def self_signed_cert(
+    key: rsa.RSAPrivateKey,
+    common_name: str,
+    days: int = DEFAULT_CERT_DAYS,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sfcred"),
+        ]
+    )
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def key_to_pem(key: rsa.RSAPrivateKey) -> Secret:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return Secret(pem.decode("ascii"))
+
+
+def cert_to_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def load_cert(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def material(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> KeyMaterial:
+    return KeyMaterial(key_pem=key_to_pem(key), cert_pem=cert_to_pem(cert))
+
+
+def private_of(key_pem: Secret) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(key_pem.reveal().encode("ascii"), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)  # only RSA keys are ever stored
+    return key
+
+
+def public_of(key_pem: Secret) -> rsa.RSAPublicKey:
+    return private_of(key_pem).public_key()
+
+
+def _spki(pub: rsa.RSAPublicKey) -> bytes:
+    return pub.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def fingerprint(pub: rsa.RSAPublicKey) -> str:
+    """OpenSSH-style SHA256 fingerprint of the public key: safe to print."""
+    digest = hashlib.sha256(_spki(pub)).digest()
+    return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
+
+
+def key_id(pub: rsa.RSAPublicKey) -> str:
+    """A short stable id for keyring item names."""
+    return hashlib.sha256(_spki(pub)).hexdigest()[:16]
+
+
+def cert_matches(cert_pem: str, pub: rsa.RSAPublicKey) -> bool:
+    return _spki(load_cert(cert_pem).public_key()) == _spki(pub)  # type: ignore[arg-type]
+
+
+def cert_expiry(cert_pem: str) -> dt.datetime:
+    return load_cert(cert_pem).not_valid_after_utc

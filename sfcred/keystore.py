@@ -1,0 +1,199 @@
+"""Typed access to the keyring: profile records and key material, nothing else.
+
+Items live under one service (``SFCRED_KEYRING_SERVICE``, default ``sfcred``):
+
+    profile:NAME            the profile record (JSON), always ONE item, so that switching keys
+                            (rotation) is a single write that either happened or did not
+    key:NAME:KID            a manifest {"n", "tag", "sha256"} for the key material of key KID
+    key:NAME:KID:TAG:I      chunk I of that material (JSON of key PEM + certificate)
+
+Chunks keep every item under 1,000 characters, so backends that refuse long secrets (Windows
+Credential Manager: about 1,280) still work. New chunks are written under a fresh tag before
+the manifest points at them, so a crash mid-write leaves the old material readable.
+Always through ``keyring.get_keyring()``: PYTHON_KEYRING_BACKEND and keyringrc.cfg keep working.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sfcred.errors import ConfigError, KeyringUnavailable
+from sfcred.keys import KeyMaterial
+from sfcred.profiles import Profile
+from sfcred.secret import Secret
+
+CHUNK = 1000
+RECORD_LIMIT = 1280
+T = TypeVar("T")
+
+WAYS_OUT = (
+    "start or unlock a Secret Service (GNOME Keyring, KeePassXC), or choose a backend with "
+    "PYTHON_KEYRING_BACKEND (see `keyring --list-backends`)"
+)
+
+
+def service_name() -> str:
+    return os.environ.get("SFCRED_KEYRING_SERVICE") or "sfcred"
+
+
+class KeyStore:
+    def __init__(self, backend: Any = None, service: str | None = None) -> None:
+        self._backend = backend
+        self.service = service or service_name()
+
+    @property
+    def backend(self) -> Any:
+        if self._backend is None:
+            self._backend = self._call(_load_backend)
+        return self._backend
+
+    def backend_name(self) -> str:
+        b = self.backend
+        return f"{type(b).__module__}.{type(b).__qualname__}"
+
+    # --- raw items -----------------------------------------------------------------------
+    def _call(self, fn: Callable[[], T]) -> T:
+        from keyring import errors as kerr
+
+        try:
+            return fn()
+        except kerr.KeyringLocked as e:
+            raise KeyringUnavailable("the keyring is locked", hint=WAYS_OUT) from e
+        except (kerr.NoKeyringError, kerr.InitError) as e:
+            raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
+        except kerr.PasswordSetError as e:
+            raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
+        except kerr.KeyringError as e:
+            raise KeyringUnavailable(f"keyring error: {type(e).__name__}", hint=WAYS_OUT) from e
+        except (OSError, RuntimeError) as e:  # D-Bus and OS errors of backends surface here
+            raise KeyringUnavailable(
+                f"the keyring failed ({type(e).__name__})", hint=WAYS_OUT
+            ) from e
+
+    def _get(self, item: str) -> str | None:
+        value: str | None = self._call(lambda: self.backend.get_password(self.service, item))
+        return value
+
+    def _set(self, item: str, value: str) -> None:
+        self._call(lambda: self.backend.set_password(self.service, item, value))
+
+    def _delete(self, item: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        def delete() -> None:
+            with contextlib.suppress(PasswordDeleteError):  # already gone: idempotent
+                self.backend.delete_password(self.service, item)
+
+        self._call(delete)
+
+    def probe(self) -> None:
+        """A write/read/delete round trip; raises KeyringUnavailable when it fails."""
+        item, value = f"probe:{secrets.token_hex(4)}", secrets.token_hex(8)
+        self._set(item, value)
+        try:
+            if self._get(item) != value:
+                raise KeyringUnavailable("the keyring did not return what was stored")
+        finally:
+            self._delete(item)
+
+    # --- profiles ------------------------------------------------------------------------
+    def get_profile(self, name: str) -> Profile | None:
+        text = self._get(f"profile:{name}")
+        return Profile.from_json(text) if text is not None else None
+
+    def require_profile(self, name: str) -> Profile:
+        profile = self.get_profile(name)
+        if profile is None:
+            raise ConfigError(
+                f"no profile named {name!r} in the keyring",
+                hint="see `sfcred profile list`; add one with `sfcred profile add`",
+            )
+        return profile
+
+    def put_profile(self, profile: Profile) -> None:
+        text = profile.to_json()
+        if len(text) > RECORD_LIMIT:
+            raise ConfigError("the profile's settings are too long to store in one keyring item")
+        self._set(f"profile:{profile.name}", text)
+
+    def delete_profile(self, name: str) -> None:
+        self._delete(f"profile:{name}")
+
+    # --- the cache key (only where tokens are cached on disk) ------------------------------
+    def cache_key(self) -> bytes:
+        """32 random bytes, created once and never rewritten (macOS would prompt each time)."""
+        import base64
+
+        text = self._get("cache-key")
+        if text is None:
+            self._set("cache-key", base64.b64encode(secrets.token_bytes(32)).decode())
+            text = self._get("cache-key")
+        if text is None:
+            raise KeyringUnavailable("the keyring did not keep the token-cache key")
+        return base64.b64decode(text)
+
+    # --- key material --------------------------------------------------------------------
+    def put_key(self, name: str, material: KeyMaterial) -> str:
+        kid = material.key_id
+        blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
+        manifest_item = f"key:{name}:{kid}"
+        old = self._manifest(manifest_item)
+        tag = secrets.token_hex(4)
+        chunks = [blob[i : i + CHUNK] for i in range(0, len(blob), CHUNK)]
+        for i, chunk in enumerate(chunks):
+            self._set(f"{manifest_item}:{tag}:{i}", chunk)
+        digest = hashlib.sha256(blob.encode()).hexdigest()
+        self._set(manifest_item, json.dumps({"n": len(chunks), "tag": tag, "sha256": digest}))
+        if old is not None:
+            self._delete_chunks(manifest_item, old)
+        return kid
+
+    def get_key(self, name: str, kid: str) -> KeyMaterial:
+        manifest_item = f"key:{name}:{kid}"
+        manifest = self._manifest(manifest_item)
+        if manifest is None:
+            raise ConfigError(
+                f"the key {kid} of profile {name!r} is missing from the keyring",
+                hint=f"re-import the key: `sfcred profile add {name} --force ...`",
+            )
+        parts = [self._get(f"{manifest_item}:{manifest['tag']}:{i}") for i in range(manifest["n"])]
+        blob = "".join(p for p in parts if p is not None)
+        if None in parts or hashlib.sha256(blob.encode()).hexdigest() != manifest["sha256"]:
+            raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
+        data = json.loads(blob)
+        return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+
+    def delete_key(self, name: str, kid: str) -> None:
+        manifest_item = f"key:{name}:{kid}"
+        manifest = self._manifest(manifest_item)
+        self._delete(manifest_item)
+        if manifest is not None:
+            self._delete_chunks(manifest_item, manifest)
+
+    def _manifest(self, item: str) -> dict[str, Any] | None:
+        text = self._get(item)
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            if isinstance(data, dict) and {"n", "tag", "sha256"} <= data.keys():
+                return data
+        except ValueError:
+            pass
+        return None
+
+    def _delete_chunks(self, item: str, manifest: dict[str, Any]) -> None:
+        for i in range(int(manifest["n"])):
+            self._delete(f"{item}:{manifest['tag']}:{i}")
+
+
+def _load_backend() -> Any:
+    import keyring
+
+    return keyring.get_keyring()

@@ -1,0 +1,224 @@
+"""profile add | list | show | remove | default, and cert: the profile life cycle.
+
+Write order on add: key material, then the profile record, then the index; a replaced
+profile's old keys go last. Each step can fail without losing what worked before.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sfcred import fsutil, keys
+from sfcred.errors import ConfigError, InputError
+from sfcred.profiles import (
+    DEFAULT_MARGIN,
+    DEFAULT_TTL,
+    IndexEntry,
+    IndexFile,
+    KeySlots,
+    Profile,
+    check_name,
+    check_url,
+    default_audience,
+    netloc,
+)
+
+if TYPE_CHECKING:
+    from sfcred.cache import TokenCache
+    from sfcred.keystore import KeyStore
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    name: str
+    client_id: str
+    username: str
+    login_url: str = "production"
+    audience: str | None = None
+    token_ttl: int = DEFAULT_TTL
+    refresh_margin: int = DEFAULT_MARGIN
+    key_data: bytes | None = None
+    passphrase: bytes | None = None
+    cert_data: bytes | None = None
+    generate_bits: int | None = None
+    cert_days: int = keys.DEFAULT_CERT_DAYS
+    force: bool = False
+    make_default: bool = False
+
+
+@dataclass(frozen=True)
+class Added:
+    profile: Profile
+    material: keys.KeyMaterial
+    generated: bool
+    fingerprint: str
+
+
+def _check_text(value: str, what: str, limit: int) -> str:
+    value = value.strip()
+    if not value or len(value) > limit or not value.isprintable():
+        raise InputError(f"{what} must be 1-{limit} printable characters")
+    return value
+
+
+def build_material(req: NewProfile) -> tuple[keys.KeyMaterial, bool]:
+    if req.generate_bits is not None:
+        key = keys.generate_key(req.generate_bits)
+        generated = True
+    elif req.key_data is not None:
+        key = keys.load_private_key(req.key_data, req.passphrase)
+        generated = False
+    else:
+        raise InputError("give --key-file PATH or --generate-key")
+    if req.cert_data is not None:
+        try:
+            cert_pem = keys.cert_to_pem(keys.load_cert(req.cert_data.decode("ascii")))
+        except ValueError as e:
+            raise InputError("--cert-file is not a PEM certificate") from e
+        if not keys.cert_matches(cert_pem, key.public_key()):
+            raise InputError("--cert-file does not belong to the key")
+    else:
+        cert = keys.self_signed_cert(key, f"sfcred {req.name}", req.cert_days)
+        cert_pem = keys.cert_to_pem(cert)
+    return keys.KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem=cert_pem), generated
+
+
+def add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> Added:
+    name = check_name(req.name)
+    client_id = _check_text(req.client_id, "--client-id", 255)
+    username = _check_text(req.username, "--username", 255)
+    login_url = check_url(req.login_url, "--login-url")
+    audience = check_url(req.audience, "--audience") if req.audience else None
+    if not 60 <= req.token_ttl <= 86400:
+        raise InputError("--token-ttl must be between 60 and 86400 seconds")
+    if name in index.load().profiles and not req.force:
+        raise ConfigError(f"profile {name!r} exists; pass --force to replace it")
+    old = store.get_profile(name)
+    if old is not None and not req.force:
+        raise ConfigError(f"profile {name!r} exists in the keyring; pass --force to replace it")
+    material, generated = build_material(req)
+    kid = store.put_key(name, material)
+    profile = Profile(
+        name=name,
+        client_id=client_id,
+        username=username,
+        login_url=login_url,
+        audience=audience or default_audience(login_url),
+        keys=KeySlots(active=kid),
+        token_ttl=req.token_ttl,
+        refresh_margin=req.refresh_margin,
+        created_at=int(time.time()),
+        revision=(old.revision + 1) if old else 1,
+    )
+    store.put_profile(profile)
+    if cache is not None:
+        cache.drop(name)
+    with index.edit() as idx:
+        idx.profiles[name] = IndexEntry(login_host=netloc(login_url), username=username)
+        if req.make_default or idx.default is None:
+            idx.default = name
+    if old is not None:
+        for stale in (old.keys.active, old.keys.pending, old.keys.previous):
+            if stale and stale != kid:
+                store.delete_key(name, stale)
+    fp = keys.fingerprint(keys.public_of(material.key_pem))
+    return Added(profile=profile, material=material, generated=generated, fingerprint=fp)
+
+
+def remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> bool:
+    """Every trace: cached token, key material, the record, the index entry. Idempotent."""
+    check_name(name)
+    profile = store.get_profile(name)
+    in_index = name in index.load().profiles
+    if profile is None and not in_index:
+        raise ConfigError(f"no profile named {name!r}")
+    if cache is not None:
+        cache.drop(name)
+    if profile is not None:
+        for kid in (profile.keys.pending, profile.keys.previous, profile.keys.active):
+            if kid:
+                store.delete_key(name, kid)
+        store.delete_profile(name)
+    with index.edit() as idx:
+        idx.profiles.pop(name, None)
+        if idx.default == name:
+            idx.default = None
+    return True
+
+
+def set_default(name: str, index: IndexFile) -> None:
+    check_name(name)
+    with index.edit() as idx:
+        if name not in idx.profiles:
+            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+        idx.default = name
+
+
+def listing(index: IndexFile) -> list[dict[str, Any]]:
+    idx = index.load()
+    return [
+        {
+            "name": n,
+            "default": n == idx.default,
+            "username": e.username,
+            "login_host": e.login_host,
+            "instance_host": e.instance_host,
+        }
+        for n, e in sorted(idx.profiles.items())
+    ]
+
+
+def describe_key(store: KeyStore, name: str, kid: str, slot: str) -> dict[str, Any]:
+    material = store.get_key(name, kid)
+    pub = keys.public_of(material.key_pem)
+    expiry = keys.cert_expiry(material.cert_pem)
+    return {
+        "slot": slot,
+        "key_id": kid,
+        "fingerprint": keys.fingerprint(pub),
+        "bits": pub.key_size,
+        "certificate_expires": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def show(name: str, store: KeyStore, index: IndexFile) -> dict[str, Any]:
+    check_name(name)
+    profile = store.require_profile(name)
+    idx = index.load()
+    slots = [("active", profile.keys.active)]
+    slots += [(s, k) for s, k in (("pending", profile.keys.pending),
+                                   ("previous", profile.keys.previous)) if k]
+    entry = idx.profiles.get(name)
+    return {
+        "name": profile.name,
+        "default": idx.default == name,
+        "client_id": profile.client_id,
+        "username": profile.username,
+        "login_url": profile.login_url,
+        "audience": profile.audience,
+        "token_ttl": profile.token_ttl,
+        "refresh_margin": profile.refresh_margin,
+        "instance_host": entry.instance_host if entry else None,
+        "keys": [describe_key(store, name, kid, slot) for slot, kid in slots],
+        "keyring": store.backend_name(),
+    }
+
+
+def cert(name: str, store: KeyStore, pending: bool = False) -> str:
+    check_name(name)
+    profile = store.require_profile(name)
+    kid = profile.keys.pending if pending else profile.keys.active
+    if kid is None:
+        raise ConfigError(f"profile {name!r} has no pending key; start one with `sfcred rotate`")
+    return store.get_key(name, kid).cert_pem
+
+
+def write_cert(path: str, pem: str) -> None:
+    from pathlib import Path
+
+    try:
+        fsutil.atomic_write(Path(path), pem, private=False)
+    except OSError as e:
+        raise InputError(f"cannot write the certificate to {path}: {e.strerror}") from e
