@@ -1,0 +1,86 @@
+"""cache.py: FRESH/STALE/EXPIRED in one place, private files, corrupt files are misses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sfcred.cache import Entry, Sealer, State, TokenCache, open_cache
+from sfcred.secret import Secret
+
+
+def entry(name: str = "p", minted: float = 1000.0, ttl: float = 900, margin: float = 60) -> Entry:
+    return Entry(name, "u@x", Secret("00Dx!tok"), "https://a.my.salesforce.com",
+                 minted, minted + ttl, margin)
+
+
+@pytest.mark.parametrize(
+    ("now", "state"),
+    [(1000, State.FRESH), (1839.9, State.FRESH), (1840, State.STALE), (1899.9, State.STALE),
+     (1900, State.EXPIRED), (5000, State.EXPIRED)],
+)
+def test_state_boundaries(now: float, state: State) -> None:
+    assert entry().state(now) is state
+
+
+def test_round_trip_private_files(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "c")
+    cache.write(entry())
+    got = cache.read("p")
+    assert got == entry()
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "c" / "p.token").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{", b"\x00\xff garbage", b'{"v": 2}', b'{"v":1,"profile":"other"}', b"[]",
+     b'{"v":1,"profile":"p","username":"u","access_token":"t","instance_url":"i",'
+     b'"minted_at":"x","expires_at":1,"margin":1}'],
+)
+def test_corrupt_or_foreign_files_are_misses_and_get_replaced(tmp_path: Path,
+                                                              content: bytes) -> None:
+    cache = TokenCache(tmp_path)
+    (tmp_path / "p.token").write_bytes(content)
+    assert cache.read("p") is None
+    cache.write(entry())
+    assert cache.read("p") == entry()
+
+
+def test_repr_of_an_entry_hides_the_token() -> None:
+    assert "00Dx!tok" not in repr(entry())
+
+
+def test_sealed_cache_holds_no_plain_token(tmp_path: Path) -> None:
+    key = os.urandom(32)
+    cache = TokenCache(tmp_path, Sealer(lambda: key))
+    cache.write(entry())
+    raw = (tmp_path / "p.token").read_bytes()
+    assert b"00Dx!tok" not in raw
+    assert cache.read("p") == entry()
+    other = TokenCache(tmp_path, Sealer(lambda: os.urandom(32)))
+    assert other.read("p") is None  # another key: a miss, not a crash
+    (tmp_path / "p.token").write_bytes(raw[:-3])
+    assert cache.read("p") is None
+
+
+def test_runtime_dir_decides_plain_or_sealed(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    assert not open_cache(lambda: b"k" * 32).encrypted
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    sealed = open_cache(lambda: b"k" * 32)
+    assert sealed.encrypted
+    assert str(sealed.directory).startswith(os.environ["XDG_CACHE_HOME"])
+
+
+def test_drop_forgets_one_profile_only(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path)
+    cache.write(entry("a"))
+    cache.write(entry("b"))
+    cache.drop("a")
+    cache.drop("a")
+    assert cache.read("a") is None
+    assert cache.read("b") is not None
