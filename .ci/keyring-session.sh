@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs inside `dbus-run-session` (see test.sh): starts a throwaway gnome-keyring, unlocked,
+# proves the Secret Service works, then runs pytest ("$@") from the venv ($VPY) with
+# SFCRED_TEST_SECRET_SERVICE=1. Stops the daemon and removes its folders on the way out;
+# dbus-run-session then stops the bus.
+set -euo pipefail
+: "${VPY:?set VPY to the venv python}"
+[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || { echo "run me under dbus-run-session" >&2; exit 1; }
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/sfcred-keyring.XXXXXX")
+keyring_pid=
+# shellcheck disable=SC2317  # called from the EXIT trap
+cleanup() {
+    if [ -n "$keyring_pid" ]; then kill "$keyring_pid" 2>/dev/null || true; fi
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+# A new XDG_DATA_HOME means a new, empty login keyring, created with the password below.
+mkdir -m 700 "$scratch/data" "$scratch/runtime"
+export XDG_DATA_HOME=$scratch/data XDG_RUNTIME_DIR=$scratch/runtime
+
+out=$(printf %s throwaway \
+      | timeout 30 gnome-keyring-daemon --unlock --components=secrets 2>"$scratch/daemon.err") \
+    || { cat "$scratch/daemon.err" >&2; echo "gnome-keyring-daemon did not start" >&2; exit 1; }
+while IFS= read -r line; do # e.g. GNOME_KEYRING_CONTROL=/…/keyring
+    case $line in
+        [A-Z_]*=*) export "${line%%=*}=${line#*=}" ;;
+    esac
+done <<<"$out"
+
+# --unlock returns before the daemon owns its bus name; wait for it (a call to the name before
+# then could make D-Bus activate a second, locked daemon), then note its pid for cleanup.
+bus() {
+    timeout 10 dbus-send --session --print-reply --dest=org.freedesktop.DBus \
+        /org/freedesktop/DBus "org.freedesktop.DBus.$1" string:org.freedesktop.secrets
+}
+for _ in $(seq 100); do
+    if bus NameHasOwner 2>/dev/null | grep -q 'boolean true'; then
+        keyring_pid=$(bus GetConnectionUnixProcessID | awk '/uint32/ {print $2}')
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$keyring_pid" ]; then
+    cat "$scratch/daemon.err" >&2
+    echo "gnome-keyring-daemon never appeared on the session bus" >&2
+    exit 1
+fi
+
+timeout 60 "$VPY" - <<'PROBE' || { echo "Secret Service probe failed" >&2; exit 1; }
+import secrets
+
+from keyring.backends.SecretService import Keyring
+
+backend = Keyring()
+service, user, value = f"sfcred-probe-{secrets.token_hex(4)}", "probe", "x" * 3300
+backend.set_password(service, user, value)
+assert backend.get_password(service, user) == value, "read back a different secret"
+backend.delete_password(service, user)
+assert backend.get_password(service, user) is None, "delete did not delete"
+PROBE
+echo "Secret Service: set/get/delete of a 3,300-character secret ok" \
+    "(gnome-keyring pid $keyring_pid)" >&2
+
+export SFCRED_TEST_SECRET_SERVICE=1
+limit=${SFCRED_TEST_TIMEOUT:-1800}
+rc=0
+# PYTHONSAFEPATH: `python -m` must not put the checkout first on sys.path (tests import the
+# installed sfcred). timeout: a hung test must not hang CI.
+PYTHONSAFEPATH=1 timeout -k 10 "$limit" "$VPY" -m pytest "$@" </dev/null || rc=$?
+case $rc in
+    5) echo "pytest collected no tests (exit 5): check the arguments / the tests/ folder" >&2
+       rc=1 ;;
+    124|137) echo "pytest ran over ${limit}s (SFCRED_TEST_TIMEOUT) and was stopped" >&2 ;;
+esac
+exit "$rc"

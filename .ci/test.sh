@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The one test command for sfcred:  bash .ci/test.sh [PYTEST ARGS...]
+#
+#   1. system packages: installs what is missing (gnome-keyring, dbus, git, curl, python3-venv)
+#      with apt-get, as root or through `sudo -n`; never prompts.
+#   2. a virtualenv at ${SFCRED_VENV:-.venv}; installs this checkout NON-editable with [test].
+#   3. ruff check . and mypy (skip with SFCRED_SKIP_LINT=1; CI never should).
+#   4. pytest inside a private D-Bus session with a throwaway, unlocked gnome-keyring, so the
+#      tests marked `secret_service` run against the real Secret Service
+#      (SFCRED_TEST_SECRET_SERVICE=1). Extra arguments go to pytest unchanged.
+#
+# Works with no stdin (CI) and for a developer; idempotent; leaves no daemon or temp dir behind.
+# Knobs: SFCRED_VENV (venv path), PYTHON (interpreter for the venv, default python3),
+#        SFCRED_SKIP_LINT=1, SFCRED_NO_APT=1 (report missing tools instead of installing).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+VENV=${SFCRED_VENV:-.venv}
+case $VENV in /*) ;; *) VENV=$ROOT/$VENV ;; esac
+PY=${PYTHON:-python3}
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+T_START=$EPOCHREALTIME
+T_LAST=$T_START
+TIMINGS=()
+phase_done() { # name
+    local now=$EPOCHREALTIME
+    TIMINGS+=("$(printf '%-8s %6.1fs' "$1" "$(echo "$now - $T_LAST" | awk '{print $1 - $3}')")")
+    T_LAST=$now
+}
+# shellcheck disable=SC2317  # called from the EXIT trap
+print_timings() {
+    local rc=$? total
+    total=$(echo "$EPOCHREALTIME - $T_START" | awk '{print $1 - $3}')
+    {
+        printf '\n== timings\n'
+        [ ${#TIMINGS[@]} -eq 0 ] || printf '   %s\n' "${TIMINGS[@]}"
+        printf '   %-8s %6.1fs  (exit %d)\n' total "$total" "$rc"
+    } >&2
+}
+trap print_timings EXIT
+
+# ---------------------------------------------------------------- 1. system packages
+say "system packages"
+missing=()
+# dbus-run-session needs the session bus daemon and its config (package dbus). dbus-x11 is
+# listed with gnome-keyring because it satisfies gnome-keyring's "dbus-session-bus" dependency;
+# without it apt picks dbus-user-session and pulls in systemd (16 more packages, measured).
+{ command -v dbus-run-session >/dev/null && [ -e /usr/share/dbus-1/session.conf ]; } \
+    || missing+=(dbus dbus-x11)
+if ! command -v gnome-keyring-daemon >/dev/null; then
+    case " ${missing[*]-} " in *" dbus-x11 "*) ;; *) missing+=(dbus-x11) ;; esac
+    missing+=(gnome-keyring)
+fi
+command -v git >/dev/null || missing+=(git)
+command -v curl >/dev/null || missing+=(curl)
+if ! command -v "$PY" >/dev/null; then
+    missing+=(python3 python3-venv)
+elif [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    missing+=(python3-venv) # Debian ships ensurepip (needed by `python3 -m venv`) separately
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing: ${missing[*]}" >&2
+    [ "${SFCRED_NO_APT:-}" != 1 ] || die "install them (SFCRED_NO_APT=1 is set): ${missing[*]}"
+    command -v apt-get >/dev/null || die "no apt-get here; install by hand: ${missing[*]}"
+    if [ "$(id -u)" -eq 0 ]; then
+        as_root=()
+    elif command -v sudo >/dev/null; then
+        as_root=(sudo -n) # -n: fail instead of asking for a password
+    else
+        die "not root and no sudo; as root run: apt-get install ${missing[*]}"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}" </dev/null
+    for tool in gnome-keyring-daemon dbus-run-session git curl "$PY"; do
+        command -v "$tool" >/dev/null || die "still missing after apt-get install: $tool"
+    done
+else
+    echo "all present: gnome-keyring-daemon dbus-run-session git curl $PY" >&2
+fi
+phase_done apt
+
+# ---------------------------------------------------------------- 2. venv and install
+say "virtualenv $VENV"
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+fi
+VPY=$VENV/bin/python
+# Always reinstalls this checkout (tests run the installed copy, never the source tree); with
+# the dependencies already satisfied this takes ~3 s, as fast as a --no-deps reinstall.
+# setuptools builds in ./build and would carry modules deleted since the last run into the wheel.
+rm -rf "$ROOT/build"
+"$VPY" -m pip install -q --upgrade '.[test]'
+"$VPY" -m pip check >&2 || die "broken dependencies in $VENV (delete it to start over)"
+installed=$(cd / && "$VPY" -c 'import sfcred; print(sfcred.__file__)')
+case $installed in
+    "$ROOT"/sfcred/*) die "sfcred imports from the checkout ($installed), not the install" ;;
+esac
+echo "sfcred installed: $installed" >&2
+phase_done install
+
+# ---------------------------------------------------------------- 3. lint
+if [ "${SFCRED_SKIP_LINT:-}" = 1 ]; then
+    say "lint SKIPPED (SFCRED_SKIP_LINT=1)"
+else
+    lint_failed=()
+    say "ruff check ."
+    "$VENV/bin/ruff" check . || lint_failed+=(ruff)
+    say "mypy"
+    "$VENV/bin/mypy" || lint_failed+=(mypy)
+    [ ${#lint_failed[@]} -eq 0 ] || die "lint failed: ${lint_failed[*]} (tests not run)"
+fi
+phase_done lint
+
+# ---------------------------------------------------------------- 4. tests
+say "pytest in a private D-Bus session with a throwaway gnome-keyring"
+rc=0
+# No stdin anywhere below: nothing may wait for a terminal.
+VPY=$VPY dbus-run-session -- bash .ci/keyring-session.sh "$@" </dev/null || rc=$?
+phase_done pytest
+exit "$rc"

@@ -1,0 +1,105 @@
+"""The test keyring backends of sfcred.testing.keyrings behave like the keyrings they stand for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import keyring
+import pytest
+from keyring.errors import KeyringLocked, PasswordDeleteError, PasswordSetError
+
+from sfcred.testing.keyrings import WINDOWS_LIMIT, FailKeyring, LimitedKeyring, MemoryKeyring
+
+
+def test_memory_round_trip() -> None:
+    backend = MemoryKeyring()
+    backend.set_password("svc", "user", "value")
+    assert backend.get_password("svc", "user") == "value"
+    assert backend.get_password("svc", "other") is None
+    backend.delete_password("svc", "user")
+    assert backend.get_password("svc", "user") is None
+
+
+def test_memory_is_shared_by_instances_and_cleared() -> None:
+    MemoryKeyring().set_password("svc", "user", "value")
+    assert MemoryKeyring().get_password("svc", "user") == "value"
+    MemoryKeyring.clear()
+    assert MemoryKeyring().get_password("svc", "user") is None
+
+
+def test_memory_delete_missing_raises() -> None:
+    with pytest.raises(PasswordDeleteError):
+        MemoryKeyring().delete_password("svc", "nobody")
+
+
+def test_limited_accepts_up_to_the_windows_limit() -> None:
+    assert WINDOWS_LIMIT == 1280
+    backend = LimitedKeyring()
+    backend.set_password("svc", "user", "x" * 1280)
+    assert backend.get_password("svc", "user") == "x" * 1280
+
+
+def test_limited_refuses_one_more() -> None:
+    backend = LimitedKeyring()
+    with pytest.raises(PasswordSetError):
+        backend.set_password("svc", "user", "x" * 1281)
+    assert backend.get_password("svc", "user") is None
+
+
+def test_fail_keyring_is_locked() -> None:
+    backend = FailKeyring()
+    with pytest.raises(KeyringLocked):
+        backend.get_password("svc", "user")
+    with pytest.raises(KeyringLocked):
+        backend.set_password("svc", "user", "value")
+    with pytest.raises(KeyringLocked):
+        backend.delete_password("svc", "user")
+
+
+def test_fail_keyring_fixture(fail_keyring: FailKeyring) -> None:
+    assert keyring.get_keyring() is fail_keyring
+    with pytest.raises(KeyringLocked):
+        keyring.get_password("svc", "user")
+
+
+def test_isolation_selects_memory_keyring(keyring_service: str) -> None:
+    assert isinstance(keyring.get_keyring(), MemoryKeyring)
+    assert keyring_service.startswith("sfcred-test-")
+
+
+def test_limited_keyring_fixture(limited_keyring: LimitedKeyring) -> None:
+    assert keyring.get_keyring() is limited_keyring
+    with pytest.raises(PasswordSetError):
+        keyring.set_password("svc", "user", "x" * 1281)
+
+
+def test_backends_load_by_name_in_a_child(sfcred_env: dict[str, str]) -> None:
+    """PYTHON_KEYRING_BACKEND from the test environment reaches a child process."""
+    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=sfcred_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "MemoryKeyring"
+
+
+def test_limited_keyring_by_name_in_a_child(
+    limited_keyring: LimitedKeyring, sfcred_env: dict[str, str]
+) -> None:
+    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=sfcred_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "LimitedKeyring"

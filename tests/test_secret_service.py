@@ -1,0 +1,76 @@
+"""The real Secret Service works in the test setup, and CI never skips the tests that need it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keyring
+import pytest
+from _support import purge_secret_service, secret_service_verdict
+
+LONG = 3300  # longer than any PEM key sfcred stores in one item
+
+
+@pytest.mark.secret_service
+def test_round_trip_of_a_long_secret(secret_service: Any, keyring_service: str) -> None:
+    backend = keyring.get_keyring()
+    assert backend is secret_service
+    assert type(backend).__module__ == "keyring.backends.SecretService"
+    value = "".join(chr(0x21 + i % 94) for i in range(LONG))
+
+    keyring.set_password(keyring_service, "round-trip", value)
+    assert keyring.get_password(keyring_service, "round-trip") == value
+    keyring.delete_password(keyring_service, "round-trip")
+    assert keyring.get_password(keyring_service, "round-trip") is None
+
+
+@pytest.mark.secret_service
+def test_purge_removes_the_tests_items_only(keyring_service: str) -> None:
+    """What the fixture's teardown does: every item under the test's service goes, others stay."""
+    other = f"{keyring_service}-not-a-prefix"[::-1]
+    keyring.set_password(keyring_service, "a", "value")
+    keyring.set_password(f"{keyring_service}/sub", "b", "value")
+    keyring.set_password(other, "c", "value")
+    try:
+        assert purge_secret_service(keyring_service) == 2
+        assert keyring.get_password(keyring_service, "a") is None
+        assert keyring.get_password(f"{keyring_service}/sub", "b") is None
+        assert keyring.get_password(other, "c") == "value"
+    finally:
+        assert purge_secret_service(other) == 1
+
+
+def test_ci_without_secret_service_fails() -> None:
+    verdict, reason = secret_service_verdict({"CI": "true"})
+    assert verdict == "fail"
+    assert ".ci/test.sh" in reason
+
+
+@pytest.mark.parametrize("ci", ["true", "TRUE", "1", "yes"])
+def test_ci_spellings_fail(ci: str) -> None:
+    assert secret_service_verdict({"CI": ci})[0] == "fail"
+
+
+@pytest.mark.parametrize(
+    "env", [{}, {"CI": "false"}, {"CI": ""}, {"SFCRED_TEST_SECRET_SERVICE": "0"}]
+)
+def test_developer_without_secret_service_skips(env: dict[str, str]) -> None:
+    assert secret_service_verdict(env)[0] == "skip"
+
+
+@pytest.mark.parametrize("ci", [None, "true"])
+def test_enabled_runs(ci: str | None) -> None:
+    env = {"SFCRED_TEST_SECRET_SERVICE": "1"}
+    if ci is not None:
+        env["CI"] = ci
+    assert secret_service_verdict(env) == ("run", "")
+
+
+def test_fixture_fails_rather_than_skips_in_ci(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture itself applies the verdict: under CI=true it fails the test."""
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("SFCRED_TEST_SECRET_SERVICE", raising=False)
+    with pytest.raises(pytest.fail.Exception, match="SFCRED_TEST_SECRET_SERVICE"):
+        request.getfixturevalue("secret_service")
