@@ -84,6 +84,32 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("-p", "--profile", metavar="NAME")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
+    rot = sub.add_parser("rotate", help="rotate a profile's key without an outage")
+    rot.add_argument("name")
+    step = rot.add_mutually_exclusive_group()
+    step.add_argument("--activate", action="store_true", help="promote the pending key now")
+    step.add_argument("--abort", action="store_true", help="discard the pending key")
+    step.add_argument("--rollback", action="store_true", help="swap the previous key back")
+    rot.add_argument("--key-size", type=int, choices=(2048, 3072, 4096))
+    rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
+    rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
+    rot.add_argument("--force", action="store_true", help="replace a pending key")
+
+    doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
+    doc.add_argument("name", nargs="?")
+    doc.add_argument("--json", action="store_true")
+    doc.add_argument("--offline", action="store_true", help="no network checks")
+
+    auth = sub.add_parser("authorize", help="approve the app once for the user (browser)")
+    auth.add_argument("name")
+    auth.add_argument("--port", type=int, default=1717)
+    auth.add_argument("--no-browser", action="store_true", help="print the URL instead")
+    auth.add_argument("--client-secret-stdin", action="store_true")
+    auth.add_argument("--timeout", type=float, default=300.0, help=argparse.SUPPRESS)
+
+    comp = sub.add_parser("completion", help="print a shell completion script")
+    comp.add_argument("shell", choices=("bash", "zsh", "fish"))
+
     sub.add_parser("demo", help="the main job end to end against the embedded stand-in")
     return p
 
@@ -240,6 +266,79 @@ def _profile_add(args: argparse.Namespace, stdin: TextIO | None, store: Any, ind
     return 0
 
 
+def cmd_rotate(args: argparse.Namespace) -> int:
+    from sfcred import app, manage, rotate
+
+    helper = app.helper(note=_err)
+    with helper.changing(args.name) as profile:
+        if args.activate:
+            client = app.token_client()
+            try:
+                _, new = rotate.activate(helper.store, client, profile)
+            finally:
+                client.close()
+            _err(f"profile {args.name}: Salesforce accepted the pending key; it is now active")
+        elif args.abort:
+            rotate.abort(helper.store, profile)
+            _err(f"profile {args.name}: pending key discarded; the active key is unchanged")
+        elif args.rollback:
+            new = rotate.rollback(helper.store, profile)
+            _err(f"profile {args.name}: the previous key is active again (re-upload its "
+                 f"certificate: `sfcred cert {args.name}`)")
+        else:
+            new, cert_pem = rotate.start(helper.store, profile, args.key_size, args.cert_days,
+                                         args.force)
+            if args.cert_out:
+                manage.write_cert(args.cert_out, cert_pem)
+                _err(f"new certificate written to {args.cert_out}")
+            else:
+                sys.stdout.write(cert_pem)
+            _err(f"profile {args.name}: pending key created. Upload its certificate: "
+                 + rotate.UPLOAD_STEPS)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from sfcred import app, doctor
+    from sfcred.profiles import index_file
+
+    checks = doctor.diagnose(args.name, offline=args.offline, store=app.keystore(),
+                             index=index_file(), client=app.token_client)
+    if args.json:
+        _print_json([asdict(c) for c in checks])
+    else:
+        marks = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
+        for c in checks:
+            print(f"{marks[c.status]} {c.title}: {c.detail}")
+            if c.fix and c.status != "ok":
+                print(f"    fix: {c.fix}")
+    failed = [c for c in checks if c.status == "fail"]
+    return failed[0].exit_code if failed else 0
+
+
+def cmd_authorize(args: argparse.Namespace, stdin: TextIO | None) -> int:
+    from sfcred import app, authorize
+    from sfcred.secret import Secret
+
+    secret = None
+    if args.client_secret_stdin:
+        line = stdin.readline().rstrip("\r\n") if stdin is not None else ""
+        if not line:
+            raise InputError("--client-secret-stdin: no client secret on stdin")
+        secret = Secret(line)
+    helper = app.helper(note=_err)
+    profile = helper.store.require_profile(args.name)
+    authorize.authorize(profile, port=args.port, open_browser=not args.no_browser,
+                        client_secret=secret, timeout=args.timeout, say=_err)
+    helper.erase(args.name)
+    entry = helper.get(args.name)
+    _err(f"✓ approved: the JWT bearer flow now works for {entry.username} "
+         f"({entry.instance_url})")
+    return 0
+
+
 def dispatch(args: argparse.Namespace, stdin: TextIO | None) -> int:
     if args.command in ("get", "store", "erase"):
         return cmd_helper(args, stdin)
@@ -252,6 +351,17 @@ def dispatch(args: argparse.Namespace, stdin: TextIO | None) -> int:
         return 0
     if args.command == "exec":
         return cmd_exec(args)
+    if args.command == "rotate":
+        return cmd_rotate(args)
+    if args.command == "doctor":
+        return cmd_doctor(args)
+    if args.command == "authorize":
+        return cmd_authorize(args, stdin)
+    if args.command == "completion":
+        from sfcred import completion
+
+        sys.stdout.write(completion.script(args.shell))
+        return 0
     if args.command == "demo":
         from sfcred import demo
 

@@ -9,7 +9,8 @@ it, and only the first one mints (single flight).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -133,6 +134,14 @@ class Helper:
             current = index.profiles.get(profile.name)
             if current is not None:
                 current.instance_host = host
+
+    @contextmanager
+    def changing(self, name: str) -> Iterator[Profile]:
+        """The profile, read under its lock (no get mints meanwhile); its token is dropped
+        after a change, since it may belong to the old settings or key."""
+        with self.cache.lock(name):
+            yield self.store.require_profile(name)
+            self.cache.drop(name)
 
     def erase(self, name: str) -> None:
         self.cache.drop(name)

@@ -57,3 +57,83 @@ def promote(store: KeyStore, profile: Profile) -> Profile:
     if stale and stale not in (new.keys.active, new.keys.previous):
         store.delete_key(profile.name, stale)
     return new
+
+
+UPLOAD_STEPS = (
+    "Setup → App Manager → the app → Edit → Use digital signatures → choose the file → Save "
+    "(External Client App: its OAuth settings). Until then tools keep minting with the active "
+    "key; the first get after the upload switches to the new key by itself."
+)
+
+
+def start(
+    store: KeyStore, profile: Profile, bits: int | None, days: int, force: bool
+) -> tuple[Profile, str]:
+    """A pending key and its certificate; the active key keeps working until the upload."""
+    from sfcred import keys
+    from sfcred.errors import ConfigError
+
+    if profile.keys.pending and not force:
+        raise ConfigError(
+            f"profile {profile.name!r} already has a pending key",
+            hint=f"finish it (`sfcred rotate {profile.name} --activate`), drop it (--abort), "
+            "or replace it (--force)",
+        )
+    if bits is None:
+        bits = keys.public_of(store.get_key(profile.name, profile.keys.active).key_pem).key_size
+    key = keys.generate_key(bits)
+    material = keys.material(key, keys.self_signed_cert(key, f"sfcred {profile.name}", days))
+    kid = store.put_key(profile.name, material)  # 1. the new key, not yet referenced
+    old_pending = profile.keys.pending
+    new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
+    store.put_profile(new)  # 2. the record names it as pending
+    if old_pending and old_pending != kid:
+        store.delete_key(profile.name, old_pending)  # 3. a replaced pending key goes last
+    return new, material.cert_pem
+
+
+def activate(store: KeyStore, client: TokenClient, profile: Profile) -> tuple[Token, Profile]:
+    from sfcred.errors import ConfigError
+
+    if profile.keys.pending is None:
+        raise ConfigError(f"profile {profile.name!r} has no pending key to activate")
+    pending = store.get_key(profile.name, profile.keys.pending)
+    try:
+        token = client.mint(profile, pending.key_pem)
+    except SalesforceRefused as e:
+        if not _is_key_mismatch(e):
+            raise
+        raise SalesforceRefused(
+            e.error,
+            e.description,
+            cause="Salesforce does not know the pending key yet",
+            fix=f"upload the pending certificate first: `sfcred cert {profile.name} --pending`; "
+            + UPLOAD_STEPS.split(". Until")[0],
+            status=e.status,
+            server_date=e.server_date,
+        ) from e
+    return token, promote(store, profile)
+
+
+def abort(store: KeyStore, profile: Profile) -> Profile:
+    from sfcred.errors import ConfigError
+
+    pending = profile.keys.pending
+    if pending is None:
+        raise ConfigError(f"profile {profile.name!r} has no pending key to abort")
+    new = profile.changed(keys=KeySlots(profile.keys.active, None, profile.keys.previous))
+    store.put_profile(new)
+    store.delete_key(profile.name, pending)
+    return new
+
+
+def rollback(store: KeyStore, profile: Profile) -> Profile:
+    """Swap the previous key back in (after the admin re-uploaded its certificate)."""
+    from sfcred.errors import ConfigError
+
+    previous = profile.keys.previous
+    if previous is None:
+        raise ConfigError(f"profile {profile.name!r} has no previous key to roll back to")
+    new = profile.changed(keys=KeySlots(previous, profile.keys.pending, profile.keys.active))
+    store.put_profile(new)
+    return new
