@@ -1,0 +1,240 @@
+"""HTTP plumbing of the stand-in: listeners, TLS, routing, body limits, injected faults."""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import json
+import select
+import socket
+import ssl
+import struct
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl, urlsplit
+
+from sfcred.testing import _standin_errors as err
+from sfcred.testing import _standin_oauth as oauth
+from sfcred.testing import _standin_rest as rest
+from sfcred.testing._standin_model import (
+    JWT_GRANT,
+    Fault,
+    Reply,
+    json_reply,
+    new_access_token,
+    oauth_error,
+    text_reply,
+)
+
+if TYPE_CHECKING:
+    from sfcred.testing.server import FakeSalesforce
+
+MAX_BODY = 1024 * 1024
+HUGE_BODY = 2 * 1024 * 1024
+
+
+class Listener(ThreadingHTTPServer):
+    """One loopback listener; ``name`` is "mydomain", "login" or "test"."""
+
+    daemon_threads = True
+
+    def __init__(self, sf: FakeSalesforce, name: str, ssl_context: ssl.SSLContext | None) -> None:
+        self.sf = sf
+        self.name = name
+        self.ssl_context = ssl_context
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        # The handshake runs here, in the connection's own thread, so a stuck client
+        # cannot stall the accept loop.
+        request.settimeout(10)
+        try:
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except OSError:
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hanging up are part of the tests; stay quiet on stderr
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sfcred-standin"
+    sys_version = ""
+    timeout = 30
+
+    @property
+    def _listener(self) -> Listener:
+        return cast(Listener, self.server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # never log: request lines can carry codes and tokens
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the server clock, so clock-skew tests see the skew.
+        return email.utils.formatdate(self._listener.sf.now(), usegmt=True)
+
+    def handle(self) -> None:
+        with contextlib.suppress(ConnectionError, TimeoutError, ssl.SSLError):
+            super().handle()
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _read_body(self) -> bytes | None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.close_connection = True
+            self._send(json_reply(411, [{"errorCode": "LENGTH_REQUIRED", "message": "no length"}]))
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True
+            self._send(json_reply(413, [{"errorCode": "REQUEST_TOO_LARGE", "message": "too big"}]))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _dispatch(self) -> None:
+        sf = self._listener.sf
+        parts = urlsplit(self.path)
+        path = parts.path
+        sf._record(self._listener.name, self.command, path)
+        body = self._read_body()
+        if body is None:
+            return
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        auth = self.headers.get("Authorization")
+        method = self.command
+        if path == "/services/oauth2/token":
+            if method != "POST":
+                self._send(oauth_error(err.MUST_POST))
+                return
+            self._token(form)
+            return
+        if path == "/services/oauth2/authorize" and method == "GET":
+            self._send(oauth.authorize(sf, query))
+        elif path == "/services/oauth2/userinfo" or path.startswith("/id/"):
+            self._send(oauth.userinfo(sf, auth))
+        elif path == "/services/oauth2/revoke" and method in ("GET", "POST"):
+            wants_json = "json" in self.headers.get("Accept", "")
+            self._send(oauth.revoke(sf, form if method == "POST" else query, wants_json))
+        elif rest.handles(path) and method == "GET":
+            self._send(rest.data(sf, path, query, auth))
+        else:
+            self._send(json_reply(404, [err.NOT_FOUND]))
+
+    def _token(self, form: dict[str, str]) -> None:
+        sf = self._listener.sf
+        fault = sf._take_fault(form.get("grant_type") == JWT_GRANT)
+        if fault is None:
+            self._send(oauth.token(sf, self._listener.name, form))
+            return
+        if fault.kind == "timeout":
+            self._hold(fault.delay)
+            return
+        if fault.kind == "reset":
+            self._reset()
+            return
+        if fault.kind == "slow":
+            sf._stopping.wait(fault.delay)
+            self._send(oauth.token(sf, self._listener.name, form))
+            return
+        self._send(_fault_reply(sf, fault))
+
+    def _hold(self, delay: float) -> None:
+        """Say nothing until the client hangs up, ``delay`` passes, or the stand-in stops."""
+        self.close_connection = True
+        stopping = self._listener.sf._stopping
+        waited = 0.0
+        while waited < delay and not stopping.is_set():
+            readable, _, _ = select.select([self.connection], [], [], 0.1)
+            waited += 0.1
+            if readable:
+                try:
+                    if self.connection.recv(1) == b"":
+                        return
+                except ssl.SSLWantReadError:
+                    continue
+                except OSError:
+                    return
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP reset and no answer at all."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if isinstance(self.connection, ssl.SSLSocket):
+            # Closing the TLS layer would send close_notify first; reset the raw socket.
+            with contextlib.suppress(OSError):
+                socket.socket(fileno=self.connection.detach()).close()
+        else:
+            with contextlib.suppress(OSError):
+                self.connection.close()
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            super().finish()
+
+    def _send(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+def _fault_reply(sf: FakeSalesforce, fault: Fault) -> Reply:
+    if fault.kind == "503":
+        page = (
+            "<html><head><title>Service Unavailable</title></head><body>Maintenance</body></html>"
+        )
+        return text_reply(503, page, "text/html;charset=UTF-8")
+    if fault.kind == "500":
+        return oauth_error(err.SERVER_ERROR, status=500)
+    if fault.kind == "garbage":
+        return text_reply(200, '<html>{"access_token": "00D', "application/json;charset=UTF-8")
+    fake: dict[str, object] = {
+        "access_token": new_access_token(sf.org_id),
+        "instance_url": sf.url,
+        "id": f"{sf.url}/id/{sf.org_id}/005000000000000AAA",
+        "token_type": "Bearer",
+        "scope": "api",
+        "issued_at": str(int(sf.now() * 1000)),
+    }
+    if fault.kind == "crlf":
+        fake["access_token"] = f"{fake['access_token']}\r\nX-Injected: 1"
+    elif fault.kind == "http_instance":
+        fake["instance_url"] = "http://evil.example.com"
+    elif fault.kind == "missing_token":
+        del fake["access_token"]
+    elif fault.kind == "huge":
+        fake["padding"] = ""
+        size = len(json.dumps(fake))
+        fake["padding"] = "x" * (HUGE_BODY - size)
+    return json_reply(200, fake)

@@ -1,0 +1,131 @@
+"""What the Salesforce stand-in remembers, and the shape of its answers.
+
+Plain data: apps, users, sessions, authorization codes, and ``Reply``. No HTTP and no checks
+here; ``_standin_oauth`` decides, ``_standin_http`` speaks HTTP, ``server`` owns the state.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+_ALNUM = string.ascii_letters + string.digits
+# Salesforce's 18-character ids end in three letters that encode the case of the first 15.
+_CASE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def sf_id(prefix: str) -> str:
+    """A random 18-character Salesforce id with a 3-character key prefix ("00D", "005", ...)."""
+    id15 = prefix + "0" + _random(_ALNUM, 11)
+    suffix = ""
+    for chunk in range(3):
+        bits = sum(1 << i for i, c in enumerate(id15[chunk * 5 : chunk * 5 + 5]) if c.isupper())
+        suffix += _CASE_SUFFIX[bits]
+    return id15 + suffix
+
+
+def new_access_token(org_id: str) -> str:
+    # Real tokens are "<15-char org id>!<opaque>"; the "!" and "." keep shell quoting honest.
+    return f"{org_id[:15]}!AQ{_random(_ALNUM, 4)}.{_random(_ALNUM + '._', 100)}"
+
+
+def new_refresh_token() -> str:
+    return "5Aep861" + _random(_ALNUM + "._", 80)
+
+
+def new_code() -> str:
+    # Real codes end in "==", so a client that forgets to URL-decode the redirect fails here too.
+    return "aPrx" + _random(_ALNUM + "._", 60) + "=="
+
+
+def load_rsa_certificate(certificate_pem: str) -> rsa.RSAPublicKey:
+    """The RSA public key of a PEM certificate; Salesforce takes RSA certificates only."""
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("the certificate does not hold an RSA key")
+    return key
+
+
+@dataclass
+class App:
+    client_id: str
+    public_key: rsa.RSAPublicKey
+    kind: str  # "connected" | "external"
+    preauthorized_only: bool
+    client_secret: str | None
+    require_secret: bool
+    callback_urls: tuple[str, ...]
+    preauthorized: set[str] = field(default_factory=set)
+    approvals: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class User:
+    username: str
+    user_id: str
+    active: bool = True
+    ip_restricted: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return self.username.split("@", 1)[0].replace(".", " ").title()
+
+
+@dataclass
+class Session:
+    username: str
+    client_id: str
+    last_used: float  # server clock; sessions die after session_timeout of inactivity
+    refresh_token: str | None = None
+
+
+@dataclass
+class CodeGrant:
+    client_id: str
+    username: str
+    redirect_uri: str
+    challenge: str | None
+    scopes: frozenset[str]
+    issued: float
+
+
+@dataclass
+class Fault:
+    kind: str
+    delay: float
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json;charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, payload: object, **headers: str) -> Reply:
+    return Reply(status, json.dumps(payload).encode("utf-8"), headers=dict(headers))
+
+
+def oauth_error(error: tuple[str, str], status: int = 400) -> Reply:
+    """Salesforce's OAuth error body; ``error`` is an (error, error_description) pair."""
+    code, description = error
+    return json_reply(
+        status, {"error": code, "error_description": description}, **{"Cache-Control": "no-store"}
+    )
+
+
+def text_reply(status: int, text: str, content_type: str = "text/plain;charset=UTF-8") -> Reply:
+    return Reply(status, text.encode("utf-8"), content_type)
