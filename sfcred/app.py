@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sfcred.cache import TokenCache, open_cache
 from sfcred.helper import Helper
-from sfcred.profiles import index_file
+from sfcred.index import index_file
 
 if TYPE_CHECKING:
     from sfcred.jwt_bearer import TokenClient

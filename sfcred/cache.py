@@ -9,84 +9,108 @@ State is decided in one place, ``Entry.state``:
 ``expires_at`` is mint time + the profile's token TTL (Salesforce sends no expiry).
 
 Where: on a memory file system when there is one (``$XDG_RUNTIME_DIR/sfcred``, 0700; files
-0600), in plain JSON so a warm ``get`` needs no keyring and no crypto import. Without a runtime
-dir (macOS, Windows, some containers) the file goes to the user cache dir encrypted with
-AES-GCM under a key kept in the keyring; that key is written once, never per mint.
+0600), as plain ``key=value`` lines so a warm ``get`` needs no keyring, no crypto and not even
+``json``. Without a runtime dir (macOS, Windows, some containers) the file goes to the user
+cache dir sealed with AES-GCM under a key kept in the keyring; that key is written once,
+never per mint.
 
 Any file that is unreadable, truncated, foreign or for another profile is a miss, never a
-crash; the next mint replaces it atomically.
+crash; the next mint replaces it atomically. This module is on the warm path: it imports
+nothing heavy at module level.
 """
 
 from __future__ import annotations
 
-import enum
-import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from sfcred import fsutil
 from sfcred.secret import Secret
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
+
 LOCK_TIMEOUT = 20.0
 _MAGIC = b"SFC1"
+_VERSION = "sfcred-token-cache-1"
 
 
-class State(enum.Enum):
+class State:
     FRESH = "fresh"
     STALE = "stale"
     EXPIRED = "expired"
 
 
-@dataclass(frozen=True)
 class Entry:
-    profile: str
-    username: str
-    access_token: Secret
-    instance_url: str
-    minted_at: float
-    expires_at: float
-    margin: float
+    __slots__ = ("access_token", "expires_at", "instance_url", "margin", "minted_at",
+                 "profile", "username")
 
-    def state(self, now: float) -> State:
+    def __init__(self, profile: str, username: str, access_token: Secret, instance_url: str,
+                 minted_at: float, expires_at: float, margin: float) -> None:
+        self.profile = profile
+        self.username = username
+        self.access_token = access_token
+        self.instance_url = instance_url
+        self.minted_at = minted_at
+        self.expires_at = expires_at
+        self.margin = margin
+
+    def state(self, now: float) -> str:
         if now >= self.expires_at:
             return State.EXPIRED
         if now >= self.expires_at - self.margin:
             return State.STALE
         return State.FRESH
 
+    def _fields(self) -> tuple[object, ...]:
+        return (self.profile, self.username, self.access_token, self.instance_url,
+                self.minted_at, self.expires_at, self.margin)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:  # the token is a Secret: its repr is redacted
+        return f"Entry{self._fields()!r}"
+
     def to_bytes(self) -> bytes:
-        data = {
-            "v": 1,
-            "profile": self.profile,
-            "username": self.username,
-            "access_token": self.access_token.reveal(),
-            "instance_url": self.instance_url,
-            "minted_at": self.minted_at,
-            "expires_at": self.expires_at,
-            "margin": self.margin,
-        }
-        return json.dumps(data, separators=(",", ":")).encode()
+        lines = [
+            ("v", _VERSION),
+            ("profile", self.profile),
+            ("username", self.username),
+            ("access_token", self.access_token.reveal()),
+            ("instance_url", self.instance_url),
+            ("minted_at", repr(self.minted_at)),
+            ("expires_at", repr(self.expires_at)),
+            ("margin", repr(self.margin)),
+        ]
+        for _, value in lines:
+            if "\n" in value or "\r" in value or "\x00" in value:
+                raise ValueError("a cache value holds CR, LF or NUL")
+        return "".join(f"{k}={v}\n" for k, v in lines).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes, profile: str) -> Entry | None:
         try:
-            data = json.loads(raw)
-            if data.get("v") != 1 or data.get("profile") != profile:
+            data = dict(
+                line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line
+            )
+            if data.get("v") != _VERSION or data.get("profile") != profile:
                 return None
             return cls(
-                profile=data["profile"],
-                username=str(data["username"]),
-                access_token=Secret(str(data["access_token"])),
-                instance_url=str(data["instance_url"]),
+                profile=profile,
+                username=data["username"],
+                access_token=Secret(data["access_token"]),
+                instance_url=data["instance_url"],
                 minted_at=float(data["minted_at"]),
                 expires_at=float(data["expires_at"]),
                 margin=float(data["margin"]),
             )
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, KeyError, UnicodeDecodeError):
             return None
 
 
@@ -121,20 +145,21 @@ class Sealer:
 
 
 class TokenCache:
-    def __init__(self, directory: Path, sealer: Sealer | None = None) -> None:
-        self.directory = directory
+    def __init__(self, directory: str | Path, sealer: Sealer | None = None) -> None:
+        self.directory = str(directory)
         self.sealer = sealer  # None: the directory is on a memory file system
 
     @property
     def encrypted(self) -> bool:
         return self.sealer is not None
 
-    def _path(self, name: str) -> Path:
-        return self.directory / f"{name}.token"
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, f"{name}.token")
 
     def read(self, name: str) -> Entry | None:
         try:
-            raw = self._path(name).read_bytes()
+            with open(self._path(name), "rb") as f:
+                raw = f.read(65536)
         except OSError:
             return None
         if self.sealer is not None:
@@ -153,16 +178,14 @@ class TokenCache:
     def drop(self, name: str) -> None:
         fsutil.remove(self._path(name))
 
-    @contextmanager
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        with fsutil.file_lock(self.directory / f"{name}.lock", timeout):
-            yield
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
+        return fsutil.file_lock(os.path.join(self.directory, f"{name}.lock"), timeout)
 
 
-def runtime_dir() -> Path | None:
+def runtime_dir() -> str | None:
     value = os.environ.get("XDG_RUNTIME_DIR")
     if value and os.path.isabs(value) and os.path.isdir(value):
-        return Path(value) / "sfcred"
+        return os.path.join(value, "sfcred")
     return None
 
 
@@ -173,5 +196,6 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
         return TokenCache(directory)
     import platformdirs
 
-    disk = Path(platformdirs.user_cache_dir("sfcred", appauthor=False)) / "tokens"
+    disk = os.path.join(platformdirs.user_cache_dir("sfcred", appauthor=False), "tokens")
     return TokenCache(disk, Sealer(load_key))
+

@@ -6,112 +6,19 @@ turns the one exception tree (``errors``) into exit codes in one place.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn, TextIO
 
-from sfcred import __version__
 from sfcred.errors import InputError, SalesforceRefused, SfcredError, UsageError
 
+TYPE_CHECKING = False  # typing and argparse stay out of the warm path of `get`
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any, NoReturn, TextIO
+
 PROG = "sfcred"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def _parser() -> argparse.ArgumentParser:
-    from sfcred.formats import FORMATS
-
-    p = _Parser(
-        prog=PROG,
-        description="Salesforce access tokens from keys in the OS keyring (JWT bearer flow).",
-    )
-    p.add_argument("--version", action="version", version=f"sfcred {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    prof = sub.add_parser("profile", help="add, list, show, remove profiles; set the default")
-    psub = prof.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    add = psub.add_parser("add", help="add an org profile with its private key")
-    add.add_argument("name")
-    add.add_argument("--client-id", required=True, help="the connected app's consumer key")
-    add.add_argument("--username", required=True, help="the Salesforce username to act as")
-    add.add_argument("--login-url", default="production",
-                     help="https URL, or production / sandbox (default: production)")
-    add.add_argument("--audience", help="the JWT aud (default: derived from --login-url)")
-    add.add_argument("--token-ttl", type=int, default=900, metavar="SECONDS",
-                     help="how long a minted token is reused (default 900)")
-    add.add_argument("--refresh-margin", type=int, default=60, metavar="SECONDS",
-                     help="refresh this long before the TTL ends (default 60)")
-    src = add.add_mutually_exclusive_group(required=True)
-    src.add_argument("--key-file", metavar="PATH", help="import an RSA key (PEM or DER)")
-    src.add_argument("--generate-key", action="store_true", help="make a new RSA key")
-    add.add_argument("--key-size", type=int, default=2048, choices=(2048, 3072, 4096))
-    add.add_argument("--key-passphrase-stdin", action="store_true",
-                     help="read the key's passphrase from stdin")
-    add.add_argument("--cert-file", metavar="PATH", help="the certificate of an imported key")
-    add.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
-    add.add_argument("--cert-out", metavar="PATH", help="write the certificate here")
-    add.add_argument("--default", action="store_true", help="make it the default profile")
-    add.add_argument("--force", action="store_true", help="replace an existing profile")
-    lst = psub.add_parser("list", help="list profiles")
-    lst.add_argument("--json", action="store_true")
-    lst.add_argument("--names", action="store_true", help="names only (for completion)")
-    show = psub.add_parser("show", help="settings and key fingerprints, never secrets")
-    show.add_argument("name")
-    show.add_argument("--json", action="store_true")
-    rm = psub.add_parser("remove", help="remove a profile, its keys and cached tokens")
-    rm.add_argument("name")
-    dflt = psub.add_parser("default", help="set the default profile")
-    dflt.add_argument("name")
-
-    cert = sub.add_parser("cert", help="print the certificate to upload to the connected app")
-    cert.add_argument("name")
-    cert.add_argument("--pending", action="store_true", help="the pending key's certificate")
-
-    for action, text in (("get", "print a token (git-credential protocol on stdin)"),
-                         ("store", "accepted; does nothing"),
-                         ("erase", "forget the cached token of the profile")):
-        h = sub.add_parser(action, help=text)
-        h.add_argument("-p", "--profile", metavar="NAME")
-        h.add_argument("--format", choices=FORMATS, default="git")
-
-    ex = sub.add_parser("exec", help="run a command with SF_ACCESS_TOKEN / SF_INSTANCE_URL set")
-    ex.add_argument("-p", "--profile", metavar="NAME")
-    ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
-
-    rot = sub.add_parser("rotate", help="rotate a profile's key without an outage")
-    rot.add_argument("name")
-    step = rot.add_mutually_exclusive_group()
-    step.add_argument("--activate", action="store_true", help="promote the pending key now")
-    step.add_argument("--abort", action="store_true", help="discard the pending key")
-    step.add_argument("--rollback", action="store_true", help="swap the previous key back")
-    rot.add_argument("--key-size", type=int, choices=(2048, 3072, 4096))
-    rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
-    rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
-    rot.add_argument("--force", action="store_true", help="replace a pending key")
-
-    doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
-    doc.add_argument("name", nargs="?")
-    doc.add_argument("--json", action="store_true")
-    doc.add_argument("--offline", action="store_true", help="no network checks")
-
-    auth = sub.add_parser("authorize", help="approve the app once for the user (browser)")
-    auth.add_argument("name")
-    auth.add_argument("--port", type=int, default=1717)
-    auth.add_argument("--no-browser", action="store_true", help="print the URL instead")
-    auth.add_argument("--client-secret-stdin", action="store_true")
-    auth.add_argument("--timeout", type=float, default=300.0, help=argparse.SUPPRESS)
-
-    comp = sub.add_parser("completion", help="print a shell completion script")
-    comp.add_argument("shell", choices=("bash", "zsh", "fish"))
-
-    sub.add_parser("demo", help="the main job end to end against the embedded stand-in")
-    return p
+HELPER_ACTIONS = ("get", "store", "erase")
 
 
 def _read_request(stream: TextIO | None) -> str:
@@ -137,21 +44,45 @@ def _err(msg: str) -> None:
     print(f"{PROG}: {msg}", file=sys.stderr)
 
 
-def cmd_helper(args: argparse.Namespace, stdin: TextIO | None) -> int:
+def simple_helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
+    """(action, profile, format) for a plain `get|store|erase [-p NAME] [--format F]`, parsed
+    without argparse (the warm path); None sends anything else through argparse."""
+    from sfcred.formats import FORMATS
+
+    if not argv or argv[0] not in HELPER_ACTIONS:
+        return None
+    opts = {"profile": None, "format": "git"}
+    names = {"-p": "profile", "--profile": "profile", "--format": "format"}
+    rest = argv[1:]
+    while rest:
+        flag, _, value = rest[0].partition("=")
+        if flag not in names or (not value and len(rest) < 2):
+            return None
+        if value or "=" in rest[0]:
+            rest = rest[1:]
+        else:
+            value, rest = rest[1], rest[2:]
+        opts[names[flag]] = value
+    if opts["format"] not in FORMATS or opts["profile"] == "":
+        return None
+    return argv[0], opts["profile"], str(opts["format"])
+
+
+def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None) -> int:
     from sfcred import app, formats, protocol
     from sfcred.helper import choose
 
     request = protocol.parse(_read_request(stdin))
     helper = app.helper(note=_err)
-    name = choose(request, args.profile, os.environ.get("SFCRED_PROFILE"), helper.index.load())
-    if args.command == "store":
+    name = choose(request, profile, os.environ.get("SFCRED_PROFILE"), helper.index.load)
+    if action == "store":
         return 0
-    helper.known(name)
-    if args.command == "erase":
+    if action == "erase":
+        helper.known(name)
         helper.erase(name)
         return 0
     entry = helper.get(name)
-    sys.stdout.write(formats.render(entry, args.format, request.capabilities))
+    sys.stdout.write(formats.render(entry, fmt, request.capabilities))
     return 0
 
 
@@ -164,8 +95,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not cmd:
         raise UsageError("exec: give a command after --")
     helper = app.helper(note=_err)
-    name = choose(Request(), args.profile, os.environ.get("SFCRED_PROFILE"), helper.index.load())
-    helper.known(name)
+    name = choose(Request(), args.profile, os.environ.get("SFCRED_PROFILE"), helper.index.load)
     entry = helper.get(name)
     env = dict(os.environ)
     token = entry.access_token.reveal()
@@ -182,12 +112,14 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def _print_json(data: Any) -> None:
+    import json
+
     print(json.dumps(data, indent=2))
 
 
 def cmd_profile(args: argparse.Namespace, stdin: TextIO | None) -> int:
     from sfcred import app, manage
-    from sfcred.profiles import index_file
+    from sfcred.index import index_file
 
     index = index_file()
     if args.action == "list":
@@ -274,7 +206,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         if args.activate:
             client = app.token_client()
             try:
-                _, new = rotate.activate(helper.store, client, profile)
+                rotate.activate(helper.store, client, profile)
             finally:
                 client.close()
             _err(f"profile {args.name}: Salesforce accepted the pending key; it is now active")
@@ -282,11 +214,11 @@ def cmd_rotate(args: argparse.Namespace) -> int:
             rotate.abort(helper.store, profile)
             _err(f"profile {args.name}: pending key discarded; the active key is unchanged")
         elif args.rollback:
-            new = rotate.rollback(helper.store, profile)
+            rotate.rollback(helper.store, profile)
             _err(f"profile {args.name}: the previous key is active again (re-upload its "
                  f"certificate: `sfcred cert {args.name}`)")
         else:
-            new, cert_pem = rotate.start(helper.store, profile, args.key_size, args.cert_days,
+            _, cert_pem = rotate.start(helper.store, profile, args.key_size, args.cert_days,
                                          args.force)
             if args.cert_out:
                 manage.write_cert(args.cert_out, cert_pem)
@@ -302,7 +234,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from sfcred import app, doctor
-    from sfcred.profiles import index_file
+    from sfcred.index import index_file
 
     checks = doctor.diagnose(args.name, offline=args.offline, store=app.keystore(),
                              index=index_file(), client=app.token_client)
@@ -340,8 +272,8 @@ def cmd_authorize(args: argparse.Namespace, stdin: TextIO | None) -> int:
 
 
 def dispatch(args: argparse.Namespace, stdin: TextIO | None) -> int:
-    if args.command in ("get", "store", "erase"):
-        return cmd_helper(args, stdin)
+    if args.command in HELPER_ACTIONS:
+        return cmd_helper(args.command, args.profile, args.format, stdin)
     if args.command == "profile":
         return cmd_profile(args, stdin)
     if args.command == "cert":
@@ -368,7 +300,9 @@ def dispatch(args: argparse.Namespace, stdin: TextIO | None) -> int:
         for line in demo.run():
             print(line, flush=True)
         return 0
-    _parser().print_help(sys.stderr)
+    from sfcred.argspec import parser
+
+    parser().print_help(sys.stderr)
     return 2
 
 
@@ -385,8 +319,13 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     stdin = sys.stdin if stdin is None else stdin
     try:
+        simple = simple_helper_args(argv)
+        if simple is not None:
+            return cmd_helper(*simple, stdin)
+        from sfcred.argspec import parser
+
         try:
-            args = _parser().parse_args(argv)
+            args = parser().parse_args(argv)
         except SystemExit as e:  # --help and --version
             return int(e.code or 0)
         return dispatch(args, stdin)

@@ -60,7 +60,7 @@ _sfcred() {
     esac
 }
 compdef _sfcred sfcred
-""" % (COMMANDS, PROFILE_ACTIONS)
+""".replace("%s", COMMANDS, 1).replace("%s", PROFILE_ACTIONS, 1)
 
 FISH = f"""# fish completion for sfcred; put it in ~/.config/fish/completions/sfcred.fish
 function __sfcred_profiles

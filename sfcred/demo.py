@@ -19,9 +19,9 @@ from sfcred import formats, manage
 from sfcred.cache import TokenCache
 from sfcred.errors import KeyringUnavailable, SalesforceRefused
 from sfcred.helper import Helper
+from sfcred.index import IndexFile
 from sfcred.jwt_bearer import TokenClient
 from sfcred.keystore import KeyStore
-from sfcred.profiles import IndexFile
 
 CLIENT_ID = "3MVG9demo" + "x" * 16
 USER = "integration@demo.example"
@@ -39,7 +39,8 @@ def _keystore() -> tuple[KeyStore, str]:
     except KeyringUnavailable:
         from sfcred.testing.keyrings import MemoryKeyring
 
-        return KeyStore(MemoryKeyring(), "sfcred-demo"), "an in-memory keyring (no OS keyring works here)"
+        memory = MemoryKeyring()  # type: ignore[no-untyped-call]  # keyring's __init__ is untyped
+        return KeyStore(memory, "sfcred-demo"), "an in-memory keyring (no OS keyring works here)"
 
 
 def run() -> Iterator[str]:
@@ -48,7 +49,7 @@ def run() -> Iterator[str]:
     name = f"demo-{secrets.token_hex(3)}"
     store, where = _keystore()
     with tempfile.TemporaryDirectory(prefix="sfcred-demo-") as tmp, FakeSalesforce() as sf:
-        index = IndexFile(Path(tmp) / "profiles.json")
+        index = IndexFile(str(Path(tmp) / "profiles.json"))
         cache = TokenCache(Path(tmp) / "cache")
         yield f"1. Started a local Salesforce stand-in at {sf.url}; keys go to {where}."
         try:

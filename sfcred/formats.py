@@ -1,28 +1,39 @@
-"""The four output formats of ``get`` (SPEC.md): git, token, json, env. Pure."""
+"""The four output formats of ``get`` (SPEC.md): git, token, json, env. Pure; on the warm
+path, so each format imports only what it needs."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import shlex
-from urllib.parse import urlsplit
-
-from sfcred.cache import Entry
 from sfcred.protocol import format_pairs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sfcred.cache import Entry
 
 FORMATS = ("git", "token", "json", "env")
 
 
 def rfc3339(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    import time
+
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
+
+
+def split_origin(url: str) -> tuple[str, str]:
+    """("https", "host:port") of an instance URL (checked at mint time to be an origin)."""
+    scheme, _, rest = url.partition("://")
+    return scheme, rest.split("/", 1)[0]
 
 
 def render(entry: Entry, fmt: str, capabilities: frozenset[str] = frozenset()) -> str:
     token = entry.access_token.reveal()
+    # Every value passes the same CR/LF/NUL refusal, whatever the format.
+    format_pairs([("access_token", token), ("instance_url", entry.instance_url),
+                  ("username", entry.username)])
     if fmt == "token":
-        return format_pairs([("t", token)])[2:]  # same CR/LF/NUL refusal as every value
+        return token + "\n"
     if fmt == "json":
-        format_pairs([("access_token", token), ("instance_url", entry.instance_url)])
+        import json
+
         data = {
             "access_token": token,
             "instance_url": entry.instance_url,
@@ -33,15 +44,16 @@ def render(entry: Entry, fmt: str, capabilities: frozenset[str] = frozenset()) -
         }
         return json.dumps(data) + "\n"
     if fmt == "env":
-        format_pairs([("access_token", token), ("instance_url", entry.instance_url)])
+        import shlex
+
         return (
             f"export SF_ACCESS_TOKEN={shlex.quote(token)}\n"
             f"export SF_INSTANCE_URL={shlex.quote(entry.instance_url)}\n"
         )
-    url = urlsplit(entry.instance_url)
+    scheme, host = split_origin(entry.instance_url)
     pairs = [
-        ("protocol", url.scheme),
-        ("host", url.netloc),
+        ("protocol", scheme),
+        ("host", host),
         ("username", entry.username),
         ("password", token),
         ("password_expiry_utc", str(int(entry.expires_at))),

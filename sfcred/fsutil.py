@@ -1,30 +1,47 @@
-"""Files sfcred writes: 0700 folders, 0600 files set at creation, atomic replace, timed locks."""
+"""Files sfcred writes: 0700 folders, 0600 files set at creation, atomic replace, timed locks.
+
+On the warm path of ``get``: nothing heavy is imported at module level.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+import sys
 
 from sfcred.errors import ConfigError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
 
 LOCK_TIMEOUT = 30.0
 
 
-def config_dir() -> Path:
+def config_dir() -> str:
+    override = os.environ.get("SFCRED_CONFIG_DIR")
+    if override:
+        return override
+    if os.name == "posix" and "darwin" not in sys.platform:
+        # What platformdirs answers on Linux, without its import on the warm path.
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        if not os.path.isabs(base):
+            base = os.path.expanduser("~/.config")
+        return os.path.join(base, "sfcred")
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("sfcred", appauthor=False))
+    return platformdirs.user_config_dir("sfcred", appauthor=False)
 
 
-def private_dir(path: Path) -> Path:
+def private_dir(path: str | Path) -> str:
     """Create ``path`` as 0700, or check that an existing one is ours and not open to others."""
+    import stat
+
+    path = os.fspath(path)
     old = os.umask(0o077)
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
     finally:
         os.umask(old)
     st = os.lstat(path)
@@ -38,16 +55,21 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: str | bytes, *, private: bool = True) -> None:
+def atomic_write(path: str | Path, data: str | bytes, *, private: bool = True) -> None:
     """Write to a temp file in the same folder, fsync, then rename over ``path``.
 
     ``private``: the folder is made 0700 and the file stays 0600 from creation (mkstemp).
     Otherwise (a certificate the user asked for) the folder is left alone and the file is 0644.
     """
+    import tempfile
+
+    path = os.fspath(path)
+    parent, name = os.path.split(path)
+    parent = parent or "."
     if private:
-        private_dir(path.parent)
+        private_dir(parent)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=parent)
     try:
         if not private:
             os.fchmod(fd, 0o644)
@@ -62,26 +84,43 @@ def atomic_write(path: Path, data: str | bytes, *, private: bool = True) -> None
         raise
 
 
-def remove(path: Path) -> None:
+def remove(path: str | Path) -> None:
     with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+        os.unlink(path)
 
 
-@contextlib.contextmanager
-def file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """A cross-process lock (flock); the OS drops it when a holder dies, even by SIGKILL."""
-    from filelock import FileLock, Timeout
+class Lock:
+    """A cross-process lock (flock via filelock) with a timeout. The OS drops it when its
+    holder dies, even by SIGKILL, so a crashed holder never blocks the others."""
 
-    private_dir(path.parent)
-    lock = FileLock(str(path), timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise ConfigError(
-            f"timed out after {timeout:.0f}s waiting for the lock {path}",
-            hint="another sfcred process holds it; if none is running, try again",
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
+    def __init__(self, path: str | Path, timeout: float) -> None:
+        self.path = os.fspath(path)
+        self.timeout = timeout
+        self._lock: object = None
+
+    def __enter__(self) -> Lock:
+        from filelock import FileLock, Timeout
+
+        private_dir(os.path.dirname(self.path))
+        lock = FileLock(self.path, timeout=self.timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise ConfigError(
+                f"timed out after {self.timeout:.0f}s waiting for the lock {self.path}",
+                hint="another sfcred process holds it; if none is running, try again",
+            ) from None
+        self._lock = lock
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        from filelock import FileLock
+
+        if isinstance(self._lock, FileLock):
+            self._lock.release()
+        self._lock = None
+
+
+def file_lock(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Lock:
+    return Lock(path, timeout)

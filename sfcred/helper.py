@@ -9,36 +9,39 @@ it, and only the first one mints (single flight).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sfcred import cache as cache_mod
 from sfcred.errors import ConfigError, InputError, SalesforceUnreachable
-from sfcred.profiles import Index, IndexFile, netloc
-from sfcred.protocol import Request
+from sfcred.index import check_name
 
+TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
+
+    from sfcred.index import Index, IndexFile
     from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
     from sfcred.profiles import Profile
+    from sfcred.protocol import Request
 
 
-@dataclass(frozen=True)
-class Choice:
-    name: str
-    index: Index
+def choose(
+    req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index]
+) -> str:
+    """SPEC.md, Profile choice: first match wins; a named host never falls back to the default.
 
-
-def choose(req: Request, flag: str | None, env_profile: str | None, index: Index) -> str:
-    """SPEC.md, Profile choice: first match wins; a named host never falls back to the default."""
+    A present but empty ``host=`` is refused first, whatever else names a profile: it is how
+    a malformed URL asks for credentials for a host nobody named. The index is read only when
+    no name is given, so a named warm ``get`` reads nothing but its cache file.
+    """
+    if req.host == "":
+        raise InputError("the request has an empty host=; refusing it")
     for name in (flag, req.profile, env_profile):
         if name:
-            return name
+            return check_name(name)
+    index = load_index()
     if req.host is not None:
-        if req.host == "":
-            raise InputError("the request has an empty host=; refusing to guess a profile")
         matches = index.match_host(req.host, req.username)
         if len(matches) == 1:
             return matches[0]
@@ -87,17 +90,18 @@ class Helper:
 
     def get(self, name: str) -> cache_mod.Entry:
         entry = self.cache.read(name)
-        if entry is not None and entry.state(self.clock()) is cache_mod.State.FRESH:
+        if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
             return entry
+        self.known(name)
         with self.cache.lock(name):
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
-            if entry is not None and entry.state(self.clock()) is cache_mod.State.FRESH:
+            if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
                 return entry
             try:
                 return self._mint(name)
             except SalesforceUnreachable:
-                if entry is not None and entry.state(self.clock()) is cache_mod.State.STALE:
+                if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
                     self.note("Salesforce is unreachable; serving the cached token until expiry")
                     return entry
                 raise
@@ -126,6 +130,8 @@ class Helper:
         return entry
 
     def _remember_instance(self, profile: Profile, instance_url: str) -> None:
+        from sfcred.profiles import netloc
+
         host = netloc(instance_url)
         entry = self.index.load().profiles.get(profile.name)
         if entry is not None and entry.instance_host == host:
@@ -135,18 +141,23 @@ class Helper:
             if current is not None:
                 current.instance_host = host
 
-    @contextmanager
-    def changing(self, name: str) -> Iterator[Profile]:
+    def changing(self, name: str) -> AbstractContextManager[Profile]:
         """The profile, read under its lock (no get mints meanwhile); its token is dropped
         after a change, since it may belong to the old settings or key."""
-        with self.cache.lock(name):
-            yield self.store.require_profile(name)
-            self.cache.drop(name)
+        from contextlib import contextmanager
+
+        @contextmanager
+        def locked() -> Iterator[Profile]:
+            with self.cache.lock(name):
+                yield self.store.require_profile(name)
+                self.cache.drop(name)
+
+        return locked()
 
     def erase(self, name: str) -> None:
         self.cache.drop(name)
 
     def known(self, name: str) -> None:
-        """Refuse early, without the keyring, a name that is neither indexed nor cached."""
-        if name not in self.index.load().profiles and self.cache.read(name) is None:
+        """Refuse early, without the keyring, a name the index does not list."""
+        if name not in self.index.load().profiles:
             raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")

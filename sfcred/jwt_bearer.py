@@ -140,7 +140,9 @@ def _clean(value: object) -> bool:
 
 def _token(data: dict[str, Any] | None) -> Token:
     if data is None:
-        raise SalesforceUnreachable("the token endpoint answered 200 with a body that is not JSON; refusing it")
+        raise SalesforceUnreachable(
+            "the token endpoint answered 200 with a body that is not JSON; refusing it"
+        )
     token, url = data.get("access_token"), data.get("instance_url")
     if not _clean(token) or not _clean(url):
         raise SalesforceUnreachable(

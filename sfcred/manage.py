@@ -12,14 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sfcred import fsutil, keys
 from sfcred.errors import ConfigError, InputError
+from sfcred.index import IndexEntry, IndexFile, check_name
 from sfcred.profiles import (
     DEFAULT_MARGIN,
     DEFAULT_TTL,
-    IndexEntry,
-    IndexFile,
     KeySlots,
     Profile,
-    check_name,
     check_url,
     default_audience,
     netloc,

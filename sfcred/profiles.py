@@ -1,24 +1,16 @@
-"""Profiles: what one org connection is, how its URLs are checked, and the non-secret index.
+"""Profiles: what one org connection is and how its names and URLs are checked.
 
-A profile's full record lives in the keyring (``keystore``). The index file lists names, the
-default, and the hosts used to route ``host=`` requests, so ``profile list`` and a cached ``get``
-never need the keyring. Nothing in the index is secret.
+The record lives in the keyring (``keystore``); the non-secret index is ``index.py``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sfcred import fsutil
 from sfcred.errors import ConfigError, InputError
 
 PRODUCTION = "https://login.salesforce.com"
@@ -27,18 +19,7 @@ SHORTHANDS = {"production": PRODUCTION, "sandbox": SANDBOX}
 DEFAULT_TTL = 900
 DEFAULT_MARGIN = 60
 
-# Safe in every keyring's item name and in a file name; no separators, no spaces.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _LOOPBACK_NAMES = {"localhost"}
-
-
-def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name or ""):
-        raise InputError(
-            f"invalid profile name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
-    return name
 
 
 def is_loopback(host: str) -> bool:
@@ -125,63 +106,3 @@ class Profile:
 
     def changed(self, **kw: Any) -> Profile:
         return replace(self, revision=self.revision + 1, **kw)
-
-
-@dataclass
-class IndexEntry:
-    login_host: str
-    username: str
-    instance_host: str | None = None
-
-
-@dataclass
-class Index:
-    default: str | None = None
-    profiles: dict[str, IndexEntry] = field(default_factory=dict)
-
-    def match_host(self, host: str, username: str | None) -> list[str]:
-        host = host.lower()
-        return sorted(
-            name
-            for name, e in self.profiles.items()
-            if host in (e.login_host, e.instance_host) and (username in (None, e.username))
-        )
-
-
-class IndexFile:
-    """``profiles.json`` in the config dir, read without locks, changed under a lock."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> Index:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Index(
-                default=data.get("default"),
-                profiles={k: IndexEntry(**v) for k, v in data.get("profiles", {}).items()},
-            )
-        except FileNotFoundError:
-            return Index()
-        except (ValueError, TypeError, AttributeError) as e:
-            raise ConfigError(
-                f"the profile index {self.path} is damaged",
-                hint="fix or delete it; profiles in the keyring are unaffected",
-            ) from e
-
-    @contextmanager
-    def edit(self) -> Iterator[Index]:
-        with fsutil.file_lock(self.path.with_suffix(".lock")):
-            index = self.load()
-            yield index
-            data = {
-                "default": index.default,
-                "profiles": {k: asdict(v) for k, v in sorted(index.profiles.items())},
-            }
-            fsutil.atomic_write(self.path, json.dumps(data, indent=2) + "\n")
-
-
-def index_file() -> IndexFile:
-    override = os.environ.get("SFCRED_CONFIG_DIR")
-    base = Path(override) if override else fsutil.config_dir()
-    return IndexFile(base / "profiles.json")

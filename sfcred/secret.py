@@ -6,9 +6,7 @@ greppable. Used for private keys, access tokens and client secrets.
 
 from __future__ import annotations
 
-from typing import Final
-
-_MASK: Final = "<redacted>"
+_MASK = "<redacted>"
 
 
 class Secret:

@@ -103,9 +103,9 @@ def test_4xx_is_final_and_never_retried(sf: FakeSalesforce,
 
 
 def test_unreachable_is_exit_4() -> None:
+    key = keys.key_to_pem(keys.generate_key())
     with pytest.raises(SalesforceUnreachable, match="ConnectError"):
-        key = keys.generate_key()
-        client().mint(profile("http://127.0.0.1:9"), keys.key_to_pem(key))
+        client().mint(profile("http://127.0.0.1:9"), key)
 
 
 @pytest.mark.parametrize("kind", ["garbage", "huge", "crlf", "http_instance", "missing_token"])

@@ -91,7 +91,7 @@ def test_a_locked_keyring_is_exit_5_with_ways_out() -> None:
         store.get_profile("p")
     assert info.value.exit_code == 5
     assert "locked" in info.value.message
-    assert info.value.hint and "PYTHON_KEYRING_BACKEND" in info.value.hint
+    assert "PYTHON_KEYRING_BACKEND" in (info.value.hint or "")
 
 
 def test_no_backend_at_all_is_exit_5() -> None:

@@ -8,13 +8,10 @@ import pytest
 
 from sfcred.errors import InputError
 from sfcred.helper import choose
+from sfcred.index import Index, IndexEntry, IndexFile, check_name
 from sfcred.profiles import (
-    Index,
-    IndexEntry,
-    IndexFile,
     KeySlots,
     Profile,
-    check_name,
     check_url,
     default_audience,
 )
@@ -80,13 +77,13 @@ def test_profile_record_round_trips_and_fits_one_keyring_item() -> None:
 
 
 def test_index_edit_persists_and_is_private(tmp_path: Path) -> None:
-    f = IndexFile(tmp_path / "cfg" / "profiles.json")
+    f = IndexFile(str(tmp_path / "cfg" / "profiles.json"))
     with f.edit() as idx:
         idx.profiles["a"] = IndexEntry("login.salesforce.com", "u@a")
         idx.default = "a"
     assert f.load().default == "a"
     assert (tmp_path / "cfg").stat().st_mode & 0o777 == 0o700
-    assert f.path.stat().st_mode & 0o777 == 0o600
+    assert Path(f.path).stat().st_mode & 0o777 == 0o600
 
 
 INDEX = Index(
@@ -100,24 +97,38 @@ INDEX = Index(
 )
 
 
+def load() -> Index:
+    return INDEX
+
+
+def test_empty_host_is_refused_even_with_a_named_profile() -> None:
+    with pytest.raises(InputError, match="empty host"):
+        choose(Request(host=""), "flag", None, load)
+
+
+def test_named_profiles_are_checked_like_names() -> None:
+    with pytest.raises(InputError, match="invalid profile name"):
+        choose(Request(), "../etc", None, load)
+
+
 def test_choice_order_flag_then_profile_then_env() -> None:
     req = Request(profile="fromreq", host="acme.my.salesforce.com")
-    assert choose(req, "flag", "env", INDEX) == "flag"
-    assert choose(req, None, "env", INDEX) == "fromreq"
-    assert choose(Request(host="acme.my.salesforce.com"), None, "env", INDEX) == "env"
+    assert choose(req, "flag", "env", load) == "flag"
+    assert choose(req, None, "env", load) == "fromreq"
+    assert choose(Request(host="acme.my.salesforce.com"), None, "env", load) == "env"
 
 
 def test_choice_by_host_then_username() -> None:
-    assert choose(Request(host="acme.my.salesforce.com"), None, None, INDEX) == "a"
+    assert choose(Request(host="acme.my.salesforce.com"), None, None, load) == "a"
     assert choose(Request(host="b.sandbox.my.salesforce.com", username="u@b2"), None, None,
-                  INDEX) == "b2"
+                  load) == "b2"
     with pytest.raises(InputError, match="several profiles"):
-        choose(Request(host="b.sandbox.my.salesforce.com"), None, None, INDEX)
+        choose(Request(host="b.sandbox.my.salesforce.com"), None, None, load)
 
 
 def test_unknown_host_never_falls_back_to_the_default() -> None:
     with pytest.raises(InputError, match="no profile for host"):
-        choose(Request(host="github.com"), None, None, INDEX)
+        choose(Request(host="github.com"), None, None, load)
     with pytest.raises(InputError, match="empty host"):
-        choose(Request(host=""), None, None, INDEX)
-    assert choose(Request(), None, None, INDEX) == "d"
+        choose(Request(host=""), None, None, load)
+    assert choose(Request(), None, None, load) == "d"

@@ -62,17 +62,18 @@ def test_round_trip_of_known_keys(fields: dict[str, str]) -> None:
 
 @given(st.lists(st.tuples(KEY, VALUE), max_size=8))
 def test_parse_never_crashes_on_well_formed_lines(pairs: list[tuple[str, str]]) -> None:
+    urls = [v for k, v in pairs if k == "url"]
     try:
         parse(format_pairs(pairs))
-    except InputError as e:  # only url= values can be refused
-        assert "url" in str(e)
+    except InputError:  # only url= values can be refused
+        assert urls
 
 
 @given(st.text(max_size=200))
 def test_parse_of_arbitrary_text_raises_only_input_errors(text: str) -> None:
+    error: InputError | None = None
     try:
-        req = parse(text)
+        parse(text)
     except InputError as e:
-        assert str(e).startswith("input line")
-    else:
-        assert isinstance(req, Request)
+        error = e
+    assert error is None or str(error).startswith("input line")

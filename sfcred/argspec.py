@@ -1,0 +1,107 @@
+"""The command line's grammar (argparse), built only when a command needs it: the warm path
+of ``get`` parses its few options by hand in ``cli`` and never imports argparse."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from sfcred import __version__
+from sfcred.errors import UsageError
+
+PROG = "sfcred"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parser() -> argparse.ArgumentParser:
+    from sfcred.formats import FORMATS
+
+    p = _Parser(
+        prog=PROG,
+        description="Salesforce access tokens from keys in the OS keyring (JWT bearer flow).",
+    )
+    p.add_argument("--version", action="version", version=f"sfcred {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    prof = sub.add_parser("profile", help="add, list, show, remove profiles; set the default")
+    psub = prof.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    add = psub.add_parser("add", help="add an org profile with its private key")
+    add.add_argument("name")
+    add.add_argument("--client-id", required=True, help="the connected app's consumer key")
+    add.add_argument("--username", required=True, help="the Salesforce username to act as")
+    add.add_argument("--login-url", default="production",
+                     help="https URL, or production / sandbox (default: production)")
+    add.add_argument("--audience", help="the JWT aud (default: derived from --login-url)")
+    add.add_argument("--token-ttl", type=int, default=900, metavar="SECONDS",
+                     help="how long a minted token is reused (default 900)")
+    add.add_argument("--refresh-margin", type=int, default=60, metavar="SECONDS",
+                     help="refresh this long before the TTL ends (default 60)")
+    src = add.add_mutually_exclusive_group(required=True)
+    src.add_argument("--key-file", metavar="PATH", help="import an RSA key (PEM or DER)")
+    src.add_argument("--generate-key", action="store_true", help="make a new RSA key")
+    add.add_argument("--key-size", type=int, default=2048, choices=(2048, 3072, 4096))
+    add.add_argument("--key-passphrase-stdin", action="store_true",
+                     help="read the key's passphrase from stdin")
+    add.add_argument("--cert-file", metavar="PATH", help="the certificate of an imported key")
+    add.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
+    add.add_argument("--cert-out", metavar="PATH", help="write the certificate here")
+    add.add_argument("--default", action="store_true", help="make it the default profile")
+    add.add_argument("--force", action="store_true", help="replace an existing profile")
+    lst = psub.add_parser("list", help="list profiles")
+    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--names", action="store_true", help="names only (for completion)")
+    show = psub.add_parser("show", help="settings and key fingerprints, never secrets")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    rm = psub.add_parser("remove", help="remove a profile, its keys and cached tokens")
+    rm.add_argument("name")
+    dflt = psub.add_parser("default", help="set the default profile")
+    dflt.add_argument("name")
+
+    cert = sub.add_parser("cert", help="print the certificate to upload to the connected app")
+    cert.add_argument("name")
+    cert.add_argument("--pending", action="store_true", help="the pending key's certificate")
+
+    for action, text in (("get", "print a token (git-credential protocol on stdin)"),
+                         ("store", "accepted; does nothing"),
+                         ("erase", "forget the cached token of the profile")):
+        h = sub.add_parser(action, help=text)
+        h.add_argument("-p", "--profile", metavar="NAME")
+        h.add_argument("--format", choices=FORMATS, default="git")
+
+    ex = sub.add_parser("exec", help="run a command with SF_ACCESS_TOKEN / SF_INSTANCE_URL set")
+    ex.add_argument("-p", "--profile", metavar="NAME")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
+
+    rot = sub.add_parser("rotate", help="rotate a profile's key without an outage")
+    rot.add_argument("name")
+    step = rot.add_mutually_exclusive_group()
+    step.add_argument("--activate", action="store_true", help="promote the pending key now")
+    step.add_argument("--abort", action="store_true", help="discard the pending key")
+    step.add_argument("--rollback", action="store_true", help="swap the previous key back")
+    rot.add_argument("--key-size", type=int, choices=(2048, 3072, 4096))
+    rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
+    rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
+    rot.add_argument("--force", action="store_true", help="replace a pending key")
+
+    doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
+    doc.add_argument("name", nargs="?")
+    doc.add_argument("--json", action="store_true")
+    doc.add_argument("--offline", action="store_true", help="no network checks")
+
+    auth = sub.add_parser("authorize", help="approve the app once for the user (browser)")
+    auth.add_argument("name")
+    auth.add_argument("--port", type=int, default=1717)
+    auth.add_argument("--no-browser", action="store_true", help="print the URL instead")
+    auth.add_argument("--client-secret-stdin", action="store_true")
+    auth.add_argument("--timeout", type=float, default=300.0, help=argparse.SUPPRESS)
+
+    comp = sub.add_parser("completion", help="print a shell completion script")
+    comp.add_argument("shell", choices=("bash", "zsh", "fish"))
+
+    sub.add_parser("demo", help="the main job end to end against the embedded stand-in")
+    return p
