@@ -123,7 +123,7 @@ class Helper:
             instance_url=token.instance_url,
             minted_at=now,
             expires_at=now + profile.token_ttl,
-            margin=min(profile.refresh_margin, profile.token_ttl / 2),
+            margin=profile.refresh_margin,
         )
         self.cache.write(entry)
         self._remember_instance(profile, token.instance_url)

@@ -91,6 +91,8 @@ def add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | 
     audience = check_url(req.audience, "--audience") if req.audience else None
     if not 60 <= req.token_ttl <= 86400:
         raise InputError("--token-ttl must be between 60 and 86400 seconds")
+    if not 0 <= req.refresh_margin < req.token_ttl:
+        raise InputError("--refresh-margin must be at least 0 and less than --token-ttl")
     if name in index.load().profiles and not req.force:
         raise ConfigError(f"profile {name!r} exists; pass --force to replace it")
     old = store.get_profile(name)
