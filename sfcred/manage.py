@@ -7,6 +7,7 @@ profile's old keys go last. Each step can fail without losing what worked before
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,17 @@ def build_material(req: NewProfile) -> tuple[keys.KeyMaterial, bool]:
     return keys.KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem=cert_pem), generated
 
 
+def _locked(cache: TokenCache | None, name: str) -> AbstractContextManager[object]:
+    """The profile's lock, so no concurrent get mints (and caches) while it changes."""
+    return cache.lock(name) if cache is not None else nullcontext()
+
+
 def add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> Added:
+    with _locked(cache, check_name(req.name)):
+        return _add(req, store, index, cache)
+
+
+def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> Added:
     name = check_name(req.name)
     client_id = _check_text(req.client_id, "--client-id", 255)
     username = _check_text(req.username, "--username", 255)
@@ -129,7 +140,11 @@ def add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | 
 
 def remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> bool:
     """Every trace: cached token, key material, the record, the index entry. Idempotent."""
-    check_name(name)
+    with _locked(cache, check_name(name)):
+        return _remove(name, store, index, cache)
+
+
+def _remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> bool:
     profile = store.get_profile(name)
     in_index = name in index.load().profiles
     if profile is None and not in_index:
