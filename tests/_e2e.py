@@ -1,0 +1,133 @@
+"""Helpers for the end-to-end tests: a profile made through the installed ``sfcred`` and the
+matching connected app, user and approval at the Salesforce stand-in.
+
+Plain functions (no fixtures), imported as ``from _e2e import ...`` like ``_support``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from sfcred.testing.server import FakeSalesforce
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+USERNAME = "integration@example.com"
+
+
+@dataclass(frozen=True)
+class Org:
+    """A profile added with ``sfcred profile add`` and the stand-in set up to accept it."""
+
+    sf: FakeSalesforce
+    name: str
+    client_id: str
+    username: str
+    cert_pem: str
+    added: subprocess.CompletedProcess[str]
+
+    @property
+    def host(self) -> str:
+        """The instance host (host:port) as git would send it."""
+        return urlsplit(self.sf.url).netloc
+
+
+def new_client_id() -> str:
+    return "3MVG9" + secrets.token_hex(20)
+
+
+def add_profile(
+    run: Run,
+    sf: FakeSalesforce,
+    tmp_path: Path,
+    name: str = "acme",
+    *,
+    client_id: str | None = None,
+    username: str = USERNAME,
+    login_url: str | None = None,
+    key_file: Path | None = None,
+    extra: Sequence[str] = (),
+    check: bool = True,
+    input: str | None = None,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``sfcred profile add NAME ... --cert-out PATH``; returns the run and the cert path."""
+    cert_out = tmp_path / f"{name}-{secrets.token_hex(3)}.crt"
+    args = [
+        "profile", "add", name,
+        "--client-id", client_id or new_client_id(),
+        "--username", username,
+        "--login-url", login_url or sf.url,
+        "--cert-out", str(cert_out),
+    ]  # fmt: skip
+    args += ["--key-file", str(key_file)] if key_file is not None else ["--generate-key"]
+    args += list(extra)
+    done = run(*args, input=input)
+    if check:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == ""
+    return done, cert_out
+
+
+def setup_org(
+    run: Run,
+    sf: FakeSalesforce,
+    tmp_path: Path,
+    name: str = "acme",
+    *,
+    username: str = USERNAME,
+    preauthorize: bool = True,
+    app: dict[str, Any] | None = None,
+    extra: Sequence[str] = (),
+    login_url: str | None = None,
+    key_file: Path | None = None,
+) -> Org:
+    """A profile with a generated (or given) key whose certificate is uploaded to a new app."""
+    client_id = new_client_id()
+    added, cert_out = add_profile(
+        run, sf, tmp_path, name, client_id=client_id, username=username,
+        login_url=login_url, key_file=key_file, extra=extra,
+    )  # fmt: skip
+    cert_pem = cert_out.read_text(encoding="ascii")
+    assert "PRIVATE" not in cert_pem
+    sf.add_app(client_id, cert_pem, **(app or {}))
+    sf.add_user(username)
+    if preauthorize:
+        sf.preauthorize(client_id, username)
+    return Org(sf, name, client_id, username, cert_pem, added)
+
+
+def parse_git(text: str) -> dict[str, str]:
+    """key=value lines into a dict (later keys win, like git); asserts every line has '='."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        assert sep, f"not a key=value line: {line!r}"
+        out[key] = value
+    return out
+
+
+def get_json(
+    run: Run, *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    done = run("get", "--format", "json", *args, input=input, env=env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def userinfo(instance_url: str, token: str, verify: Any = True) -> httpx.Response:
+    return httpx.get(
+        f"{instance_url}/services/oauth2/userinfo",
+        headers={"Authorization": f"Bearer {token}"},
+        verify=verify,
+        timeout=10,
+    )
