@@ -74,7 +74,12 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None)
 
     request = protocol.parse(_read_request(stdin))
     helper = app.helper(note=_err)
-    name = choose(request, profile, os.environ.get("SFCRED_PROFILE"), helper.index.load)
+    env_profile = os.environ.get("SFCRED_PROFILE")
+    if action == "erase" and not (profile or request.profile or env_profile or request.host):
+        # An empty erase erases nothing (as git's own helpers do), never the default's token.
+        _err("erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased")
+        return 0
+    name = choose(request, profile, env_profile, helper.index.load)
     if action == "store":
         return 0
     if action == "erase":

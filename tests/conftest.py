@@ -72,6 +72,7 @@ SCRUBBED = {
     "all_proxy",
     "no_proxy",
     "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
 }

@@ -301,13 +301,6 @@ def test_a_terminal_on_stdin_is_never_waited_on(sfcred_env, org: Org) -> None:
     _assert_live(org, done.stdout.decode().strip())  # the default profile, no input read
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an empty request to `sfcred erase` (no -p, no profile=, no host=) falls back to "
-    "the default profile and drops its cached token; STYLE.md: 'an empty erase must erase "
-    "nothing'. The fallback happens in cli.cmd_helper, which calls helper.choose for erase "
-    "exactly as for get.",
-)
 def test_an_empty_erase_erases_nothing(run_sfcred, org: Org) -> None:
     token = run_sfcred("get", "--format", "token").stdout
     erased = run_sfcred("erase", input="\n")
