@@ -1,0 +1,195 @@
+"""Doctor's online checks: the clock against the login host's Date header, a real token
+request, a search of the other host/audience pairs when Salesforce's refusal may come from a
+wrong pair, and userinfo with the new token.
+
+Every pair tried is a real login attempt (at most ``MAX_PROBES``, and only for the refusals in
+``PROBED``): the 3,600-logins-per-hour limit is far, but a loop of doctors would count.
+The access token is used for userinfo only, then dropped: doctor never fills the token cache.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from sfcred.doctor import (
+    REFUSED,
+    SKEW_FAIL,
+    SKEW_WARN,
+    UNREACHABLE,
+    Check,
+    change_command,
+    make,
+    production_url,
+    sandbox_url,
+)
+from sfcred.errors import SalesforceRefused, SfcredError
+from sfcred.profiles import PRODUCTION, SANDBOX, Profile, netloc
+
+if TYPE_CHECKING:
+    from sfcred.jwt_bearer import Token, TokenClient
+    from sfcred.keys import KeyMaterial
+
+HTTP_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
+MAX_PROBES = 6
+PROBED = ("audience is invalid", "hasn't approved", "has not approved", "not installed")
+_ISO = "%Y-%m-%d %H:%M:%S UTC"
+
+
+def _iso(t: float) -> str:
+    return time.strftime(_ISO, time.gmtime(t))
+
+
+def clock_check(login_url: str, clock: Callable[[], float]) -> Check:
+    """Any answer of the login host carries a Date header; userinfo without a token is cheap
+    and is no login attempt."""
+    host = netloc(login_url)
+    try:
+        with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+            before = clock()
+            response = http.get(f"{login_url}/services/oauth2/userinfo")
+            after = clock()
+    except httpx.HTTPError as e:
+        return make("clock", "skip", f"no answer from {host} ({type(e).__name__})")
+    date = response.headers.get("date")
+    try:
+        server = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        server = None
+    if server is None:
+        return make("clock", "skip", f"{host} sent no usable Date header")
+    local = (before + after) / 2
+    skew = server - local  # > 0: this machine's clock is behind
+    times = f"local {_iso(local)}, {host} {_iso(server)}"
+    if abs(skew) < 2:  # the Date header has one-second steps
+        return make("clock", "ok", f"in step with {host} ({times})")
+    side = "behind" if skew > 0 else "ahead of"
+    detail = f"this clock is {abs(skew):.0f} s {side} {host} ({times})"
+    fix = ("set the clock right and keep it synced (NTP: `timedatectl set-ntp true`; Windows: "
+           "`w32tm /resync`); assertions live 170 s")
+    if abs(skew) > SKEW_FAIL:
+        return make("clock", "fail", detail, fix, 1)
+    if abs(skew) > SKEW_WARN:
+        return make("clock", "warn", detail, fix)
+    return make("clock", "ok", detail)
+
+
+def token_checks(
+    profile: Profile, material: KeyMaterial, client: Callable[[], TokenClient],
+    my_domain: str | None,
+) -> list[Check]:
+    skip = make("userinfo", "skip", "needs a token")
+    c = client()
+    try:
+        try:
+            token = c.mint(profile, material.key_pem)
+        except SalesforceRefused as e:
+            return [_refused(profile, material, c, e, my_domain), skip]
+        except SfcredError as e:
+            return [make("token", "fail", e.message, e.hint, e.exit_code), skip]
+    finally:
+        c.close()
+    scope = f", scope {token.scope}" if token.scope else ""
+    ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
+    return [ok, userinfo_check(profile, token)]
+
+
+def _refused(
+    profile: Profile, material: KeyMaterial, client: TokenClient, e: SalesforceRefused,
+    my_domain: str | None,
+) -> Check:
+    said = f"{e.error}: {e.description}" if e.description else e.error
+    detail = f"Salesforce refused it ({said}): {e.cause}"
+    fix = e.fix
+    if any(p in e.description.lower() for p in PROBED) or e.error == "app_not_found":
+        pairs = candidates(profile, my_domain, e.error == "app_not_found")
+        found = search(profile, material, client, pairs)
+        if found is not None:
+            host, audience = found
+            fix = (f"host {host} with audience {audience} works; change the profile: "
+                   + change_command(profile, host, audience))
+        elif pairs:
+            fix += f" (tried {len(pairs)} other host/audience pairs: none worked)"
+    if "invalid assertion" in e.description.lower() and profile.keys.pending:
+        fix += (f"; a pending key exists: if its certificate is the one uploaded, run "
+                f"`sfcred rotate {profile.name} --activate`")
+    return make("token", "fail", detail, fix, REFUSED)
+
+
+def candidates(profile: Profile, my_domain: str | None, external: bool) -> list[tuple[str, str]]:
+    """The sensible other pairs, most likely first, without the profile's own pair."""
+    pairs = [(production_url(), PRODUCTION), (sandbox_url(), SANDBOX)]
+    if my_domain:
+        # A My Domain host with a login/test audience is the common working pair; an
+        # External Client App wants the My Domain as both.
+        mine = [(my_domain, PRODUCTION), (my_domain, SANDBOX)]
+        pairs = [(my_domain, my_domain), *mine, *pairs] if external else [*pairs, *mine,
+                                                                         (my_domain, my_domain)]
+    if not external:  # keep the host and change only the audience first
+        pairs.sort(key=lambda p: p[0] != profile.login_url)
+    seen = {(profile.login_url, profile.audience)}
+    unique = []
+    for pair in pairs:
+        if pair not in seen:
+            seen.add(pair)
+            unique.append(pair)
+    return unique[:MAX_PROBES]
+
+
+def search(
+    profile: Profile, material: KeyMaterial, client: TokenClient, pairs: list[tuple[str, str]]
+) -> tuple[str, str] | None:
+    for host, audience in pairs:
+        try:
+            client.mint(replace(profile, login_url=host, audience=audience), material.key_pem)
+        except SfcredError:
+            continue
+        return host, audience
+    return None
+
+
+def userinfo_check(profile: Profile, token: Token) -> Check:
+    host = netloc(token.instance_url)
+    headers = {"Authorization": f"Bearer {token.access_token.reveal()}",
+               "Accept": "application/json"}
+    try:
+        with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+            r = http.get(f"{token.instance_url}/services/oauth2/userinfo", headers=headers)
+    except httpx.HTTPError as e:
+        return make("userinfo", "fail", f"no answer from {host} ({type(e).__name__})",
+                      "check the network and proxy settings", UNREACHABLE)
+    if r.status_code in (401, 403):
+        word = r.text.strip()[:40] if r.text.strip().replace("_", "").isalnum() else ""
+        return make("userinfo", "fail", f"{host} refused the new token at userinfo (HTTP "
+                      f"{r.status_code}{': ' + word if word else ''})",
+                      "give the app the scopes api and id (or openid), and the user the API "
+                      "Enabled permission", REFUSED)
+    info = _json(r) if r.status_code == 200 else None
+    if info is None:
+        return make("userinfo", "fail", f"{host} answered userinfo with HTTP {r.status_code}",
+                      "try again later; Salesforce status: status.salesforce.com", UNREACHABLE)
+    who, org = _text(info.get("preferred_username")), _text(info.get("organization_id"))
+    detail = f"{who or 'unknown user'} in org {org or 'unknown'} ({token.instance_url})"
+    if who and who.casefold() != profile.username.casefold():
+        return make("userinfo", "warn", f"the token belongs to {detail}, not to "
+                      f"{profile.username}", "check --username of the profile")
+    return make("userinfo", "ok", detail)
+
+
+def _json(r: httpx.Response) -> dict[str, Any] | None:
+    try:
+        data = r.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and value and len(value) <= 255 and value.isprintable():
+        return value
+    return None

@@ -1,0 +1,289 @@
+"""``sfcred authorize NAME``: the one-time browser approval that the JWT bearer grant needs.
+
+Salesforce answers a JWT assertion with "user hasn't approved this consumer" unless the user is
+pre-authorized by an admin or has approved the app once with the ``refresh_token`` scope. This
+module records that approval through the web-server flow with PKCE (S256):
+
+1. listen on 127.0.0.1:PORT (``_callback``); the redirect URI is
+   ``http://localhost:PORT/OauthRedirect``, as the Salesforce CLI uses, so the app must list it;
+2. open ``{login_url}/services/oauth2/authorize?response_type=code&...&scope=api refresh_token``
+   in the browser (or print it), with a random ``state`` and a code challenge;
+3. take the redirect: check ``state`` (constant time), then exchange the code at
+   ``{login_url}/services/oauth2/token`` with the code verifier (and the client secret if given);
+4. check that the approval was made by the profile's user, and throw both tokens away: the
+   approval is what counts, and it lives at Salesforce. Nothing is stored or printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sys
+import webbrowser
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from sfcred import sferrors
+from sfcred._callback import CallbackServer, Page
+from sfcred.errors import (
+    ConfigError,
+    InputError,
+    SalesforceRefused,
+    SalesforceUnreachable,
+    SfcredError,
+)
+from sfcred.profiles import Profile, netloc
+from sfcred.secret import Secret
+
+REDIRECT_PATH = "/OauthRedirect"
+SCOPE = "api refresh_token"
+TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+MAX_BODY = 1 << 20
+
+
+def redirect_uri(port: int) -> str:
+    return f"http://localhost:{port}{REDIRECT_PATH}"
+
+
+def pkce_pair() -> tuple[Secret, str]:
+    """A code verifier (86 characters of the URL-safe alphabet) and its S256 challenge."""
+    verifier = secrets.token_urlsafe(64)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return Secret(verifier), base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_url(profile: Profile, redirect: str, state: str, challenge: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": profile.client_id,
+        "redirect_uri": redirect,
+        "scope": SCOPE,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "state": state,
+        "login_hint": profile.username,
+    }
+    return f"{profile.login_url}/services/oauth2/authorize?{urlencode(query, quote_via=quote)}"
+
+
+def authorize(
+    profile: Profile,
+    *,
+    port: int,
+    open_browser: bool,
+    client_secret: Secret | None,
+    timeout: float,
+    say: Callable[[str], None],
+    opener: Callable[[str], bool] = webbrowser.open,
+) -> None:
+    """Record the user's approval of the app; raise an ``SfcredError`` when it cannot."""
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port {port}: give a port between 1 and 65535")
+    if timeout <= 0:
+        raise InputError("the timeout must be positive")
+    redirect = redirect_uri(port)
+    state = secrets.token_urlsafe(32)
+    verifier, challenge = pkce_pair()
+    url = authorize_url(profile, redirect, state, challenge)
+
+    def answer(params: dict[str, str]) -> tuple[Page, BaseException | None]:
+        return _answer(params, profile, state, redirect, verifier, client_secret)
+
+    with CallbackServer(port, REDIRECT_PATH, answer) as callback:
+        say(f"approve the app as {profile.username} in a browser; the app must list {redirect} "
+            "as a callback URL")
+        opened = open_browser and _open(opener, url)
+        say("opened the browser at this URL:" if opened else
+            "open this URL in a browser where you can log in as that user:")
+        say(url)
+        say(f"waiting for the browser (up to {_duration(timeout)}; Ctrl-C stops)")
+        try:
+            outcome = callback.wait(timeout)
+        except TimeoutError:
+            raise InputError(
+                f"no answer from the browser within {_duration(timeout)}",
+                hint=f"run `sfcred authorize {profile.name}` again; if the browser showed "
+                f"'redirect_uri must match configuration', add {redirect} to the app's "
+                "callback URLs",
+            ) from None
+    if outcome is not None:
+        raise outcome
+
+
+def _open(opener: Callable[[str], bool], url: str) -> bool:
+    if opener is webbrowser.open and _headless():
+        return False  # a text browser would take over this terminal
+    try:
+        return bool(opener(url))
+    except (webbrowser.Error, OSError):
+        return False
+
+
+def _headless() -> bool:
+    if sys.platform in ("darwin", "win32"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def _answer(
+    params: dict[str, str],
+    profile: Profile,
+    state: str,
+    redirect: str,
+    verifier: Secret,
+    client_secret: Secret | None,
+) -> tuple[Page, BaseException | None]:
+    """The callback, already known to carry a ``state``: check it, then exchange the code."""
+    if not hmac.compare_digest(params["state"].encode(), state.encode()):
+        return Page(400, "Refused", "The answer's state does not match the one sfcred sent, "
+                    "so it was not used. You can close this window."), InputError(
+            "the browser's answer carries a different state than sfcred sent; it was refused",
+            hint="an answer from another login attempt reached the callback; run "
+            f"`sfcred authorize {profile.name}` again and use the new URL",
+        )  # fmt: skip
+    if "error" in params:
+        error = _printable(params["error"])
+        desc = _printable(params.get("error_description", ""))
+        page = Page(400, "Not approved", f"Salesforce said: {error} {desc}. You can close this "
+                    "window; the terminal says what to do next.")
+        return page, _denied(profile, error, desc)
+    code = params.get("code", "")
+    if not code:
+        return Page(400, "Refused", "The answer has no authorization code. You can close this "
+                    "window."), InputError("the browser's answer has neither a code nor an error")
+    try:
+        who = _exchange(profile, Secret(code), redirect, verifier, client_secret)
+    except SfcredError as e:
+        return Page(502, "Not finished", f"{e.message}. You can close this window; the terminal "
+                    "says what to do next."), e
+    if who is not None and who.casefold() != profile.username.casefold():
+        return Page(400, "Wrong user", f"You approved the app as {who}, but sfcred needs "
+                    f"{profile.username}. You can close this window."), ConfigError(
+            f"the browser approved the app as {who}, but profile {profile.name!r} acts as "
+            f"{profile.username}",
+            hint=f"log out of Salesforce in the browser (or use a private window) and run "
+            f"`sfcred authorize {profile.name}` again as {profile.username}",
+        )  # fmt: skip
+    return Page(200, "Approved", f"The app is approved for {profile.username}. You can close "
+                "this window and return to the terminal."), None
+
+
+def _denied(profile: Profile, error: str, desc: str) -> SalesforceRefused:
+    if error == "access_denied":
+        cause = "the approval was denied in the browser (or the user cannot log in)"
+        fix = (f"run `sfcred authorize {profile.name}` again, log in as {profile.username} and "
+               "choose Allow; or ask an admin to pre-authorize the user for the app")
+    else:
+        cause = "Salesforce refused the authorization request"
+        fix = "check the app's OAuth settings (scopes api and refresh_token, callback URL)"
+    return SalesforceRefused(error, desc, cause=cause, fix=fix)
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text[:200])
+
+
+def _exchange(
+    profile: Profile,
+    code: Secret,
+    redirect: str,
+    verifier: Secret,
+    client_secret: Secret | None,
+) -> str | None:
+    """Trade the code for tokens, drop them; returns the approving user's name, if known."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code.reveal(),
+        "redirect_uri": redirect,
+        "client_id": profile.client_id,
+        "code_verifier": verifier.reveal(),
+    }
+    if client_secret is not None:
+        form["client_secret"] = client_secret.reveal()
+    host = netloc(profile.login_url)
+    try:
+        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as http:
+            status, data = _post(http, f"{profile.login_url}/services/oauth2/token", form)
+            if status >= 500 or (status == 200 and data is None):
+                raise SalesforceUnreachable(
+                    f"{host} answered the code exchange with HTTP {status}",
+                    hint="try again later; Salesforce status: status.salesforce.com",
+                )
+            if status != 200 or data is None or "access_token" not in data:
+                raise _refused(profile, status, data, redirect)
+            return _approver(http, data)
+    except httpx.HTTPError as e:
+        raise SalesforceUnreachable(
+            f"cannot reach {host} to finish the approval ({type(e).__name__})",
+            hint="check the network and proxy settings, then run it again",
+        ) from None
+
+
+def _post(http: httpx.Client, url: str, form: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
+    with http.stream("POST", url, data=form, headers={"Accept": "application/json"}) as r:
+        body = b""
+        for chunk in r.iter_bytes():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise SalesforceUnreachable("the token endpoint sent a body over 1 MiB")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        return r.status_code, data if isinstance(data, dict) else None
+
+
+def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:
+    """Who approved: userinfo with the fresh access token. None when it cannot tell."""
+    token, instance = data.get("access_token"), data.get("instance_url")
+    if not isinstance(token, str) or not isinstance(instance, str):
+        return None
+    from sfcred.jwt_bearer import check_instance_url
+
+    try:
+        check_instance_url(instance)
+        r = http.get(f"{instance.rstrip('/')}/services/oauth2/userinfo",
+                     headers={"Authorization": f"Bearer {token}"})
+        info = r.json() if r.status_code == 200 else None
+    except (SalesforceUnreachable, httpx.HTTPError, ValueError):
+        return None
+    name = info.get("preferred_username") if isinstance(info, dict) else None
+    return _printable(name) if isinstance(name, str) and name else None
+
+
+def _refused(
+    profile: Profile, status: int, data: dict[str, Any] | None, redirect: str
+) -> SalesforceRefused:
+    error = _printable(str((data or {}).get("error") or f"http_{status}"))
+    desc = _printable(str((data or {}).get("error_description") or ""))
+    d = desc.lower()
+    name = profile.name
+    if error == "invalid_client" or "client credentials" in d or "client secret" in d:
+        cause = "the app requires its consumer secret for this flow, or the one given is wrong"
+        fix = (f"pass the app's Consumer Secret on stdin: `sfcred authorize {name} "
+               "--client-secret-stdin`; or untick 'Require Secret for Web Server Flow' in the "
+               "app's OAuth settings")
+    elif error == "redirect_uri_mismatch":
+        cause = f"the app does not list {redirect} as a callback URL"
+        fix = f"add {redirect} to the app's callback URLs, wait a few minutes, run it again"
+    elif "verifier" in d:
+        cause = "Salesforce refused the PKCE code verifier"
+        fix = f"run `sfcred authorize {name}` again; check the app's PKCE setting"
+    elif "authorization code" in d:
+        cause = "the authorization code expired or was already used"
+        fix = f"run `sfcred authorize {name}` again and finish within a few minutes"
+    else:
+        ctx = sferrors.Context(name, profile.login_url, profile.audience, profile.username)
+        return sferrors.explain(error, desc, ctx, status=status)
+    return SalesforceRefused(error, desc, cause=cause, fix=fix, status=status)
