@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                      help="how long a minted token is reused (default 900)")
     add.add_argument("--refresh-margin", type=int, default=60, metavar="SECONDS",
                      help="refresh this long before the TTL ends (default 60)")
-    src = add.add_mutually_exclusive_group(required=True)
+    src = add.add_mutually_exclusive_group()  # neither, with --force: keep the profile's keys
     src.add_argument("--key-file", metavar="PATH", help="import an RSA key (PEM or DER)")
     src.add_argument("--generate-key", action="store_true", help="make a new RSA key")
     add.add_argument("--key-size", type=int, default=2048, choices=(2048, 3072, 4096))

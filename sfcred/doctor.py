@@ -130,10 +130,9 @@ def my_domain(profile: Profile, instance_host: str | None) -> str | None:
 
 
 def change_command(profile: Profile, login_url: str, audience: str) -> str:
-    """The ``profile add --force`` line that switches host and audience (same key file)."""
+    """The ``profile add --force`` line that switches host and audience, keeping the keys."""
     return (f"sfcred profile add {profile.name} --client-id {profile.client_id} --username "
-            f"{profile.username} --login-url {login_url} --audience {audience} "
-            "--key-file KEY_FILE --force")
+            f"{profile.username} --login-url {login_url} --audience {audience} --force")
 
 
 def diagnose(

@@ -109,15 +109,23 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
     old = store.get_profile(name)
     if old is not None and not req.force:
         raise ConfigError(f"profile {name!r} exists in the keyring; pass --force to replace it")
-    material, generated = build_material(req)
-    kid = store.put_key(name, material)
+    keep_keys = req.key_data is None and req.generate_bits is None
+    if keep_keys:
+        if old is None:
+            raise InputError("give --key-file PATH or --generate-key")
+        # `--force` without a key source changes settings and keeps the keys (all slots).
+        slots = old.keys
+        material, generated = store.get_key(name, old.keys.active), False
+    else:
+        material, generated = build_material(req)
+        slots = KeySlots(active=store.put_key(name, material))
     profile = Profile(
         name=name,
         client_id=client_id,
         username=username,
         login_url=login_url,
         audience=audience or default_audience(login_url),
-        keys=KeySlots(active=kid),
+        keys=slots,
         token_ttl=req.token_ttl,
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
@@ -127,12 +135,17 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
     if cache is not None:
         cache.drop(name)
     with index.edit() as idx:
-        idx.profiles[name] = IndexEntry(login_host=netloc(login_url), username=username)
+        before = idx.profiles.get(name)
+        entry = IndexEntry(login_host=netloc(login_url), username=username)
+        if before is not None and before.login_host == entry.login_host:
+            entry.instance_host = before.instance_host  # same org: keep the learned host
+        idx.profiles[name] = entry
         if req.make_default or idx.default is None:
             idx.default = name
     if old is not None:
+        kept = {slots.active, slots.pending, slots.previous}
         for stale in (old.keys.active, old.keys.pending, old.keys.previous):
-            if stale and stale != kid:
+            if stale and stale not in kept:
                 store.delete_key(name, stale)
     fp = keys.fingerprint(keys.public_of(material.key_pem))
     return Added(profile=profile, material=material, generated=generated, fingerprint=fp)
