@@ -8,6 +8,7 @@ writes leaves the profile minting with the key that worked before, or with the n
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,28 +27,62 @@ def _is_key_mismatch(e: SalesforceRefused) -> bool:
 def mint_with_rotation(
     store: KeyStore, client: TokenClient, profile: Profile, note: Callable[[str], None]
 ) -> tuple[Token, Profile]:
-    """Mint with the active key; while a key is pending, a key mismatch tries the pending key
-    and promotes it when Salesforce takes it: the admin's upload is the cut-over."""
+    """Mint with the active key. When Salesforce says it does not know that key ("invalid
+    assertion"), try the other keys the profile holds, in this order:
+
+    - the pending key: Salesforce taking it means the admin uploaded its certificate, which
+      is the cut-over; it is promoted at once (one record write). If the keyring refuses that
+      write the token is still returned and the next mint promotes again.
+    - the previous key: the admin re-uploaded the old certificate (a rollback under way, in
+      either order with ``--rollback``); it is used and nothing is written.
+
+    When neither works the active key's refusal is raised: it is the one that explains."""
     active = store.get_key(profile.name, profile.keys.active)
     try:
         return client.mint(profile, active.key_pem), profile
     except SalesforceRefused as e:
-        if profile.keys.pending is None or not _is_key_mismatch(e):
+        if not _is_key_mismatch(e):
             raise
-        pending = store.get_key(profile.name, profile.keys.pending)
+        refusal = e
+    for slot, kid in (("pending", profile.keys.pending), ("previous", profile.keys.previous)):
+        if kid is None:
+            continue
+        material = store.get_key(profile.name, kid)
         try:
-            token = client.mint(profile, pending.key_pem)
+            token = client.mint(profile, material.key_pem)
         except SalesforceRefused:
-            raise e from None  # the active key's refusal is the one that explains the state
-    promoted = promote(store, profile)
+            continue
+        if slot == "pending":
+            return token, _promote_after_mint(store, profile, note)
+        note(
+            f"profile {profile.name}: Salesforce refused the active key but accepted the "
+            f"previous one; finish the rollback with `sfcred rotate {profile.name} --rollback`, "
+            f"or upload the active key's certificate (`sfcred cert {profile.name}`)"
+        )
+        return token, profile
+    raise refusal
+
+
+def _promote_after_mint(store: KeyStore, profile: Profile, note: Callable[[str], None]) -> Profile:
+    from sfcred.errors import KeyringUnavailable
+
+    try:
+        promoted = promote(store, profile)
+    except KeyringUnavailable as e:  # the token is good; the record still names both keys
+        note(
+            f"profile {profile.name}: Salesforce accepted the pending key but the keyring did "
+            f"not record its promotion ({e.message}); the next mint tries again"
+        )
+        return profile
     note(
         f"profile {profile.name}: Salesforce accepted the pending key, which is now active "
         "(the old key is kept as previous for `sfcred rotate --rollback`)"
     )
-    return token, promoted
+    return promoted
 
 
 def promote(store: KeyStore, profile: Profile) -> Profile:
+    """pending → active → previous in ONE record write; the key that falls off goes after."""
     assert profile.keys.pending is not None
     stale = profile.keys.previous
     new = profile.changed(
@@ -55,8 +90,17 @@ def promote(store: KeyStore, profile: Profile) -> Profile:
     )
     store.put_profile(new)  # the single write that switches keys
     if stale and stale not in (new.keys.active, new.keys.previous):
-        store.delete_key(profile.name, stale)
+        _forget(store, profile.name, stale)
     return new
+
+
+def _forget(store: KeyStore, name: str, kid: str) -> None:
+    """Delete a key the record no longer names. The step is done once the record is written,
+    so a keyring error here only leaves an unreferenced item behind, as a crash here would."""
+    from sfcred.errors import KeyringUnavailable
+
+    with contextlib.suppress(KeyringUnavailable):
+        store.delete_key(name, kid)
 
 
 UPLOAD_STEPS = (
@@ -88,7 +132,7 @@ def start(
     new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
     store.put_profile(new)  # 2. the record names it as pending
     if old_pending and old_pending != kid:
-        store.delete_key(profile.name, old_pending)  # 3. a replaced pending key goes last
+        _forget(store, profile.name, old_pending)  # 3. a replaced pending key goes last
     return new, material.cert_pem
 
 
@@ -122,13 +166,14 @@ def abort(store: KeyStore, profile: Profile) -> Profile:
     if pending is None:
         raise ConfigError(f"profile {profile.name!r} has no pending key to abort")
     new = profile.changed(keys=KeySlots(profile.keys.active, None, profile.keys.previous))
-    store.put_profile(new)
-    store.delete_key(profile.name, pending)
+    store.put_profile(new)  # the record stops naming it, then the material goes
+    _forget(store, profile.name, pending)
     return new
 
 
 def rollback(store: KeyStore, profile: Profile) -> Profile:
-    """Swap the previous key back in (after the admin re-uploaded its certificate)."""
+    """Swap the previous key back in: one record write. Either order with the admin's re-upload
+    of its certificate keeps gets working, since a mint falls back to the previous key."""
     from sfcred.errors import ConfigError
 
     previous = profile.keys.previous
