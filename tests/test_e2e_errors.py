@@ -253,7 +253,6 @@ def test_malformed_input_is_refused(run_sfcred, org: Org, request_bytes: bytes, 
         ["get", "--bogus"],
         ["get", "-p"],
         ["profile", "add", "acme"],
-        ["profile", "add", "acme", "--client-id", "c", "--username", "u"],
         ["profile", "add", "acme", "--client-id", "c", "--username", "u",
          "--generate-key", "--key-file", "k.pem"],
         ["profile", "add", "acme", "--client-id", "c", "--username", "u",
@@ -326,3 +325,12 @@ def test_get_with_a_locked_keyring_exits_5(run_sfcred, standin, capsys) -> None:
     assert standin.token_requests == 0
     listed = run_sfcred("profile", "list", "--names", env=locked)  # needs no keyring
     assert (listed.returncode, listed.stdout) == (0, "acme\n")
+
+
+def test_a_new_profile_without_a_key_source_is_exit_1(run_sfcred) -> None:
+    """No --key-file / --generate-key: with --force on an existing profile that keeps its
+    keys; for a new profile it is an input error naming both options."""
+    done = run_sfcred("profile", "add", "acme", "--client-id", "c", "--username", "u")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "--key-file PATH or --generate-key" in done.stderr
