@@ -66,6 +66,9 @@ class Listener(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits
+    # for the delayed ACK (~40 ms) on every reply.
+    disable_nagle_algorithm = True
     server_version = "sfcred-standin"
     sys_version = ""
     timeout = 30
