@@ -197,5 +197,13 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
     import platformdirs
 
     disk = os.path.join(platformdirs.user_cache_dir("sfcred", appauthor=False), "tokens")
-    return TokenCache(disk, Sealer(load_key))
+
+    def load_key_locked() -> bytes:
+        # The keyring's read-or-create is not atomic: two first uses at once (two profiles
+        # minting) would each create a key, and files sealed with the overwritten one become
+        # unreadable. A profile name never starts with ".", so this lock is nobody else's.
+        with fsutil.file_lock(os.path.join(disk, ".cache-key.lock"), LOCK_TIMEOUT):
+            return load_key()
+
+    return TokenCache(disk, Sealer(load_key_locked))
 

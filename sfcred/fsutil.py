@@ -107,7 +107,7 @@ class Lock:
             lock.acquire()
         except Timeout:
             raise ConfigError(
-                f"timed out after {self.timeout:.0f}s waiting for the lock {self.path}",
+                f"timed out after {self.timeout:g}s waiting for the lock {self.path}",
                 hint="another sfcred process holds it; if none is running, try again",
             ) from None
         self._lock = lock
