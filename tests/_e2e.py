@@ -88,9 +88,11 @@ def setup_org(
     extra: Sequence[str] = (),
     login_url: str | None = None,
     key_file: Path | None = None,
+    client_id: str | None = None,
 ) -> Org:
-    """A profile with a generated (or given) key whose certificate is uploaded to a new app."""
-    client_id = new_client_id()
+    """A profile with a generated (or given) key whose certificate is uploaded to a new app
+    (or, given ``client_id`` of an existing app, uploaded again to it)."""
+    client_id = client_id or new_client_id()
     added, cert_out = add_profile(
         run, sf, tmp_path, name, client_id=client_id, username=username,
         login_url=login_url, key_file=key_file, extra=extra,

@@ -11,7 +11,6 @@ writing the blank line that ends the request to every one of them at once.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from _e2e import setup_org
 
 from sfcred import fsutil
 from sfcred.cache import LOCK_TIMEOUT, Entry, State
@@ -37,17 +37,8 @@ def add_profile(run_sfcred, sf: FakeSalesforce, tmp_path: Path, name: str,
                 *extra: str) -> str:
     """`sfcred profile add NAME` with a generated key whose certificate the stand-in's app
     holds, the user pre-authorized; returns the client id."""
-    client_id = "3MVG9" + secrets.token_hex(20)
-    cert = tmp_path / f"{name}-{secrets.token_hex(3)}.crt"
-    done = run_sfcred(
-        "profile", "add", name, "--client-id", client_id, "--username", USERNAME,
-        "--login-url", sf.url, "--generate-key", "--cert-out", str(cert), *extra,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    sf.add_app(client_id, cert.read_text(encoding="ascii"))
-    sf.add_user(USERNAME)
-    sf.preauthorize(client_id, USERNAME)
-    return client_id
+    org = setup_org(run_sfcred, sf, tmp_path, name, username=USERNAME, extra=extra)
+    return org.client_id
 
 
 def cache_dir() -> Path:

@@ -22,6 +22,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from _e2e import setup_org
 
 from sfcred import fsutil
 from sfcred.cache import Entry, State, TokenCache, open_cache
@@ -38,19 +39,10 @@ ss = pytest.mark.secret_service
 def add_profile(run_sfcred, sf: FakeSalesforce, tmp_path: Path, name: str,
                 *extra: str, client_id: str | None = None) -> str:
     """`sfcred profile add NAME` with a generated key whose certificate the stand-in's app
-    holds (uploaded again when the app exists), the user pre-authorized; returns the client
-    id."""
-    client_id = client_id or "3MVG9" + secrets.token_hex(20)
-    cert = tmp_path / f"{name}-{secrets.token_hex(3)}.crt"
-    done = run_sfcred(
-        "profile", "add", name, "--client-id", client_id, "--username", USERNAME,
-        "--login-url", sf.url, "--generate-key", "--cert-out", str(cert), *extra,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    sf.add_app(client_id, cert.read_text(encoding="ascii"))
-    sf.add_user(USERNAME)
-    sf.preauthorize(client_id, USERNAME)
-    return client_id
+    holds, the user pre-authorized; returns the client id."""
+    org = setup_org(run_sfcred, sf, tmp_path, name, username=USERNAME, extra=extra,
+                    client_id=client_id)
+    return org.client_id
 
 
 def runtime_cache() -> Path:
