@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sfcred.cache import TokenCache, open_cache
 from sfcred.helper import Helper
 from sfcred.index import index_file
 
+TYPE_CHECKING = False  # on the warm path: typing is not imported at run time
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
 

@@ -1,0 +1,96 @@
+"""`sfcred demo` as a user runs it, and the warm path's promise: no heavy imports."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sfcred.cache import Entry, TokenCache
+from sfcred.secret import Secret
+
+STEPS = [f"{n}. " for n in range(1, 10)]
+
+
+def _files_under(*roots: str) -> set[Path]:
+    return {p for root in roots for p in Path(root).rglob("*")}
+
+
+def _check_demo(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for step in STEPS:
+        assert f"\n{step}" in "\n" + out, f"missing step {step!r}"
+    assert "user hasn't approved this consumer" in out
+    assert "sfcred authorize" in out  # the error comes with its fix
+    for fmt in ("git", "token", "json", "env"):
+        assert f"--format {fmt}:" in out
+    assert "same token, no new request" in out
+    assert "minted a new token" in out
+    assert "PRIVATE KEY" not in out + done.stderr
+    # Tokens are shown shortened only: nothing token-shaped follows "password=" whole.
+    for value in re.findall(r"password=(\S+)", out):
+        assert value.endswith("…(redacted)")
+
+
+def test_demo_on_a_machine_without_a_keyring(run_sfcred, sfcred_env) -> None:
+    before = _files_under(sfcred_env["HOME"], sfcred_env["XDG_CONFIG_HOME"],
+                          sfcred_env["XDG_RUNTIME_DIR"], sfcred_env["XDG_CACHE_HOME"])
+    done = run_sfcred("demo", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    _check_demo(done)
+    assert "in-memory keyring" in done.stdout
+    after = _files_under(sfcred_env["HOME"], sfcred_env["XDG_CONFIG_HOME"],
+                         sfcred_env["XDG_RUNTIME_DIR"], sfcred_env["XDG_CACHE_HOME"])
+    assert after == before  # it leaves nothing behind
+
+
+@pytest.mark.secret_service
+def test_demo_uses_the_os_keyring_and_removes_what_it_made(run_sfcred) -> None:
+    import secretstorage
+
+    def demo_items() -> list[object]:
+        conn = secretstorage.dbus_init()
+        try:
+            collection = secretstorage.get_default_collection(conn)
+            return list(collection.search_items({"service": "sfcred-demo"}))
+        finally:
+            conn.close()
+
+    assert demo_items() == []
+    done = run_sfcred("demo")
+    _check_demo(done)
+    assert "the OS keyring (keyring.backends.SecretService.Keyring)" in done.stdout
+    assert demo_items() == []
+
+
+def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env) -> None:
+    """The cached path must not load keyring, httpx, jwt, cryptography or argparse."""
+    runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred")
+    now = time.time()
+    TokenCache(runtime).write(Entry("warm", "u@x.com", Secret("00Dwarm!token"),
+                                    "https://warm.my.salesforce.com", now, now + 900, 60))
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sfcred", "get", "-p", "warm",
+         "--format", "token"],
+        env=sfcred_env, capture_output=True, text=True, timeout=60, check=False,
+        stdin=subprocess.DEVNULL, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "00Dwarm!token\n"
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "sfcred.cache" in imported  # the measurement itself works
+    heavy = {"keyring", "httpx", "jwt", "cryptography", "argparse", "dataclasses", "typing",
+             "filelock", "platformdirs"}
+    assert not heavy & imported
+
+
+def test_git_helper_ignores_actions_it_does_not_know(sfcred_env) -> None:
+    helper = Path(sys.executable).parent / "git-credential-sfcred"
+    done = subprocess.run([str(helper), "capability"], env=sfcred_env, capture_output=True,
+                          text=True, input="", timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (0, "")
