@@ -57,6 +57,7 @@ def main() -> int:
         )
         os.environ.pop("SFCRED_PROFILE", None)
         env = dict(os.environ)
+        env["GIT_TERMINAL_PROMPT"] = "0"
         host = prepare()
         python = sys.executable
         rows = [
@@ -69,6 +70,12 @@ def main() -> int:
             ("sfcred get -p bench --format json", [args.sfcred, "get", "-p", "bench",
                                                    "--format", "json"], b""),
         ]
+        git = shutil.which("git")
+        if git:  # what a git user pays: git itself plus the helper
+            env["PATH"] = os.pathsep.join([str(Path(args.sfcred).parent), env["PATH"]])
+            rows.append(("git credential fill (helper sfcred, FRESH)",
+                         [git, "-c", "credential.helper=", "-c", "credential.helper=sfcred",
+                          "credential", "fill"], f"protocol=http\nhost={host}\n\n".encode()))
         results = [(label, median_ms(cmd, env, args.runs, stdin)) for label, cmd, stdin in rows]
     base = results[0][1]
     print(f"median of {args.runs} runs after 3 warm-up runs; {os.cpu_count()} cores; "
