@@ -65,12 +65,16 @@ class KeyStore:
             return fn()
         except kerr.KeyringLocked as e:
             raise KeyringUnavailable("the keyring is locked", hint=WAYS_OUT) from e
-        except (kerr.NoKeyringError, kerr.InitError) as e:
+        except kerr.NoKeyringError as e:
             raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
+        except kerr.InitError as e:  # e.g. Secret Service: "Prompt dismissed" (locked, no UI)
+            raise KeyringUnavailable(
+                f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT
+            ) from e
         except kerr.PasswordSetError as e:
             raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
         except kerr.KeyringError as e:
-            raise KeyringUnavailable(f"keyring error: {type(e).__name__}", hint=WAYS_OUT) from e
+            raise KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT) from e
         except (OSError, RuntimeError) as e:  # D-Bus and OS errors of backends surface here
             raise KeyringUnavailable(
                 f"the keyring failed ({type(e).__name__})", hint=WAYS_OUT
@@ -191,6 +195,12 @@ class KeyStore:
     def _delete_chunks(self, item: str, manifest: dict[str, Any]) -> None:
         for i in range(int(manifest["n"])):
             self._delete(f"{item}:{manifest['tag']}:{i}")
+
+
+def _reason(e: Exception) -> str:
+    """A keyring error's own words (they name states, never stored values), on one line."""
+    text = " ".join(str(e).split())[:200]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
 def _load_backend() -> Any:
