@@ -108,13 +108,18 @@ def _refused(
     fix = e.fix
     if any(p in e.description.lower() for p in PROBED) or e.error == "app_not_found":
         pairs = candidates(profile, my_domain, e.error == "app_not_found")
-        found = search(profile, material, client, pairs)
+        found = search(profile, material, client, pairs, progress(e))
         if found is not None:
-            host, audience = found
-            fix = (f"host {host} with audience {audience} works; change the profile: "
-                   + change_command(profile, host, audience))
+            host, audience, later = found
+            change = change_command(profile, host, audience)
+            if later is None:
+                fix = f"host {host} with audience {audience} works; change the profile: {change}"
+            else:  # the pair is right; Salesforce then stops at the next problem
+                fix = (f"host {host} with audience {audience} gets past this error, then "
+                       f"Salesforce says '{later.description or later.error}': change the "
+                       f"profile ({change}), then: {later.fix}")
         elif pairs:
-            fix += f" (tried {len(pairs)} other host/audience pairs: none worked)"
+            fix += f" (tried {len(pairs)} other host/audience pairs: none got further)"
     if "invalid assertion" in e.description.lower() and profile.keys.pending:
         fix += (f"; a pending key exists: if its certificate is the one uploaded, run "
                 f"`sfcred rotate {profile.name} --activate`")
@@ -141,16 +146,42 @@ def candidates(profile: Profile, my_domain: str | None, external: bool) -> list[
     return unique[:MAX_PROBES]
 
 
+def progress(e: SalesforceRefused | None) -> int:
+    """How far a token request got, in the order Salesforce checks an assertion: the app,
+    the signature, the audience, the time, the user's approval, then the user's own limits.
+    A pair that gets further than the profile's own has fixed the pair, even if Salesforce
+    then stops at a later problem."""
+    if e is None:
+        return 9
+    d = e.description.lower()
+    steps = (
+        (e.error in ("invalid_client_id", "app_not_found"), 1),
+        ("invalid assertion" in d, 2),
+        ("audience" in d, 3),
+        ("expired" in d, 4),
+        ("approved this consumer" in d, 5),
+    )
+    return next((rank for hit, rank in steps if hit), 6)
+
+
 def search(
-    profile: Profile, material: KeyMaterial, client: TokenClient, pairs: list[tuple[str, str]]
-) -> tuple[str, str] | None:
+    profile: Profile, material: KeyMaterial, client: TokenClient,
+    pairs: list[tuple[str, str]], baseline: int,
+) -> tuple[str, str, SalesforceRefused | None] | None:
+    """The first pair that works, else the pair that gets furthest past ``baseline``."""
+    best: tuple[int, tuple[str, str, SalesforceRefused | None]] | None = None
     for host, audience in pairs:
         try:
             client.mint(replace(profile, login_url=host, audience=audience), material.key_pem)
+        except SalesforceRefused as e:
+            rank = progress(e)
+            if rank > baseline and (best is None or rank > best[0]):
+                best = (rank, (host, audience, e))
+            continue
         except SfcredError:
             continue
-        return host, audience
-    return None
+        return host, audience, None
+    return best[1] if best else None
 
 
 def userinfo_check(profile: Profile, token: Token) -> Check:

@@ -138,6 +138,23 @@ def test_wrong_audience_for_a_sandbox_probe_finds_the_pair(
     assert token["fix"].endswith("--force")
 
 
+def test_a_pair_that_gets_further_is_named_with_the_next_fix(
+    secret_service: Any, run_sfcred: Any, sandbox: FakeSalesforce, tmp_path: Path
+) -> None:
+    """Two problems at once: the wrong audience hides the missing approval. Doctor names the
+    pair that gets past the audience check, then the fix for what Salesforce says next."""
+    setup_org(run_sfcred, sandbox, tmp_path, "uat", preauthorize=False,
+              extra=["--audience", PRODUCTION])
+    code, checks = run_doctor(run_sfcred, sandbox, "uat")
+    assert code == 3
+    token = checks["token"]
+    assert "audience is invalid" in token["detail"]
+    assert f"with audience {SANDBOX} gets past this error" in token["fix"]
+    assert "user hasn't approved this consumer" in token["fix"]
+    assert f"--audience {SANDBOX} " in token["fix"]
+    assert "`sfcred authorize uat`" in token["fix"]
+
+
 def test_sandbox_host_with_production_audience_is_found_offline(
     secret_service: Any, run_sfcred: Any, sandbox: FakeSalesforce, tmp_path: Path
 ) -> None:
@@ -250,7 +267,7 @@ def test_unapproved_user_fix_names_authorize(
     assert "user hasn't approved this consumer" in failed
     assert "`sfcred authorize acme`" in fix
     assert "pre-authorized" in fix
-    assert "none worked" in fix
+    assert "none got further" in fix
     assert 1 < standin.token_requests <= 1 + 6  # the probes stay few
 
 
