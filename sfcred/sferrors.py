@@ -27,7 +27,7 @@ def _rule(error: str, description: str) -> tuple[str, str] | None:
             "pre-authorize: in the connected app's policies set 'Admin approved users are "
             "pre-authorized' and add the user's profile or a permission set; or run "
             "`sfcred authorize {profile}` once as the user; and check host {login_url} with "
-            "audience {audience}",
+            "audience {audience} (`sfcred doctor {profile}` tries the other pairs)",
         )
     if error == "invalid_app_access":
         return (
@@ -40,7 +40,8 @@ def _rule(error: str, description: str) -> tuple[str, str] | None:
         return (
             "the aud claim ({audience}) does not match the org type or the host",
             "sandbox: --audience https://test.salesforce.com; production: "
-            "--audience https://login.salesforce.com; External Client App: your My Domain URL",
+            "--audience https://login.salesforce.com; External Client App: your My Domain URL"
+            "{usual}; `sfcred doctor {profile}` tries the other pairs",
         )
     if "invalid assertion" in d:
         return (
@@ -63,7 +64,8 @@ def _rule(error: str, description: str) -> tuple[str, str] | None:
     if error == "app_not_found" or "external client app" in d:
         return (
             "an External Client App is reached only through the org's My Domain",
-            "use the My Domain URL as both --login-url and --audience",
+            "use the My Domain URL as both --login-url and --audience "
+            "(`sfcred doctor {profile}` finds it once a token was minted there)",
         )
     if "ip restricted" in d or "login hours" in d:
         return (
@@ -97,7 +99,12 @@ def explain(
         fix = "run `sfcred doctor {profile}`; search the error text in Salesforce Help"
     else:
         cause, fix = rule
+    from sfcred.profiles import default_audience
+
+    usual = default_audience(ctx.login_url)
     values = {
+        "usual": (f" (for {ctx.login_url} that is usually {usual})"
+                  if usual != ctx.audience else ""),
         "profile": ctx.profile,
         "login_url": ctx.login_url,
         "audience": ctx.audience,
