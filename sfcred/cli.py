@@ -131,12 +131,13 @@ def cmd_profile(args: argparse.Namespace, stdin: TextIO | None) -> int:
         rows = manage.listing(index)
         if args.json:
             _print_json(rows)
-        for row in rows if not args.json else []:
-            if args.names:
-                print(row["name"])
-            else:
-                mark = "*" if row["default"] else " "
-                print(f"{mark} {row['name']:<20} {row['username']:<32} {row['login_host']}")
+        elif args.names:
+            print("".join(f"{row['name']}\n" for row in rows), end="")
+        elif not rows:
+            _err("no profiles yet; add one with `sfcred profile add NAME ...`")
+        for row in rows if not (args.json or args.names) else []:
+            mark = "*" if row["default"] else " "
+            print(f"{mark} {row['name']:<20} {row['username']:<32} {row['login_host']}")
         return 0
     if args.action == "default":
         manage.set_default(args.name, index)
