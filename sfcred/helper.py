@@ -109,10 +109,19 @@ class Helper:
     def _mint(self, name: str) -> cache_mod.Entry:
         from sfcred import rotate
 
-        profile = self.store.require_profile(name)
         client = self._client()
         try:
-            token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
+            profile = self.store.require_profile(name)
+            try:
+                token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
+            except ConfigError:
+                # A key named by the record we read is gone: a rotation step in a process
+                # outside our lock (another runtime dir) changed the record meanwhile. Read
+                # the record again and retry once; if it did not change, the error stands.
+                current = self.store.require_profile(name)
+                if current.revision == profile.revision and current.keys == profile.keys:
+                    raise
+                token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
         finally:
             client.close()
         now = self.clock()

@@ -75,14 +75,22 @@ class KeyStore:
             raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
         except kerr.KeyringError as e:
             raise KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT) from e
-        except (OSError, RuntimeError) as e:  # D-Bus and OS errors of backends surface here
-            raise KeyringUnavailable(
-                f"the keyring failed ({type(e).__name__})", hint=WAYS_OUT
-            ) from e
+        except Exception as e:  # backends' own errors (D-Bus, secretstorage, OS) surface here
+            raise KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT) from e
 
     def _get(self, item: str) -> str | None:
-        value: str | None = self._call(lambda: self.backend.get_password(self.service, item))
-        return value
+        def read() -> str | None:
+            try:
+                value: str | None = self.backend.get_password(self.service, item)
+            except Exception as e:
+                # Secret Service: the item was deleted between the search and the read (a
+                # rotation in another process). That is "not there", not a broken keyring.
+                if type(e).__name__ == "ItemNotFoundException":
+                    return None
+                raise
+            return value
+
+        return self._call(read)
 
     def _set(self, item: str, value: str) -> None:
         self._call(lambda: self.backend.set_password(self.service, item, value))

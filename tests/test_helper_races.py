@@ -1,0 +1,92 @@
+"""Helper.get against rotation steps run by processes outside its lock (another runtime dir,
+a cron job with the sealed cache): keys named by the record it read may vanish mid-mint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sfcred import manage, rotate
+from sfcred.cache import TokenCache
+from sfcred.errors import ConfigError
+from sfcred.helper import Helper
+from sfcred.index import IndexFile
+from sfcred.jwt_bearer import TokenClient
+from sfcred.keys import KeyMaterial
+from sfcred.keystore import KeyStore
+from sfcred.testing.keyrings import MemoryKeyring
+from sfcred.testing.server import FakeSalesforce
+
+USER = "race@example.com"
+
+
+class ConcurrentRotation(KeyStore):
+    """Runs ``other`` (another process's rotation step) right before the first key read."""
+
+    def __init__(self, other: Any) -> None:
+        super().__init__(MemoryKeyring(), "race")
+        self.other = other
+
+    def get_key(self, name: str, kid: str) -> KeyMaterial:
+        other, self.other = self.other, None
+        if other is not None:
+            other(KeyStore(self.backend, self.service))
+        return super().get_key(name, kid)
+
+
+def _helper(store: KeyStore, tmp_path: Path, sf: FakeSalesforce) -> Helper:
+    index = IndexFile(str(tmp_path / "profiles.json"))
+    manage.add(manage.NewProfile("p", "cid", USER, sf.url, generate_bits=2048), store, index,
+               None)
+    sf.add_app("cid", store.get_key("p", store.require_profile("p").keys.active).cert_pem)
+    sf.add_user(USER)
+    sf.preauthorize("cid", USER)
+    return Helper(index=index, store=lambda: store, cache=lambda: TokenCache(tmp_path / "c"),
+                  client=lambda: TokenClient(httpx.Client(timeout=5)))
+
+
+def test_a_key_deleted_by_a_concurrent_rotation_is_read_again(tmp_path: Path) -> None:
+    def rotate_and_activate(other: KeyStore) -> None:
+        # Another process: start a rotation, the admin uploads, it activates, and a second
+        # rotation cycle drops the key our record still names as active.
+        for _ in range(2):
+            new, cert = rotate.start(other, other.require_profile("p"), None, 30, force=False)
+            sf.upload_certificate("cid", cert)
+            rotate.promote(other, new)
+
+    with FakeSalesforce() as sf:
+        store = ConcurrentRotation(None)
+        helper = _helper(store, tmp_path, sf)
+        first = store.require_profile("p").keys.active
+        store.other = rotate_and_activate
+        entry = helper.get("p")
+        assert sf.valid_token(entry.access_token.reveal())
+        assert store.require_profile("p").keys.active != first
+        with pytest.raises(ConfigError, match="missing"):
+            store.get_key("p", first)  # it really was gone when the get read it
+
+
+def test_a_missing_key_with_an_unchanged_record_is_still_an_error(tmp_path: Path) -> None:
+    def delete_active(other: KeyStore) -> None:
+        other.delete_key("p", other.require_profile("p").keys.active)
+
+    with FakeSalesforce() as sf:
+        store = ConcurrentRotation(None)
+        helper = _helper(store, tmp_path, sf)
+        store.other = delete_active
+        with pytest.raises(ConfigError, match="missing from the keyring"):
+            helper.get("p")
+
+
+def test_an_item_deleted_between_search_and_read_is_not_there() -> None:
+    class ItemNotFoundException(Exception):  # secretstorage's name
+        pass
+
+    class Vanishing(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise ItemNotFoundException("Item does not exist!")
+
+    assert KeyStore(Vanishing(), "race").get_profile("p") is None
