@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,8 @@ from sfcred.profiles import Profile
 from sfcred.secret import Secret
 
 CHUNK = 1000
+TRIES = 3
+RETRY_PAUSE = 0.1  # seconds, growing per try: a locked keyring still fails within half a second
 RECORD_LIMIT = 1280
 T = TypeVar("T")
 
@@ -42,10 +45,24 @@ def service_name() -> str:
     return os.environ.get("SFCRED_KEYRING_SERVICE") or "sfcred"
 
 
+class _Transient(Exception):  # internal signal, never leaves this module
+    """A failure worth one more try; carries the KeyringUnavailable to raise if it persists."""
+
+    def __init__(self, error: KeyringUnavailable) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class KeyStore:
-    def __init__(self, backend: Any = None, service: str | None = None) -> None:
+    def __init__(
+        self,
+        backend: Any = None,
+        service: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._backend = backend
         self.service = service or service_name()
+        self.sleep = sleep
 
     @property
     def backend(self) -> Any:
@@ -59,6 +76,25 @@ class KeyStore:
 
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
+        """One keyring operation, its failures as KeyringUnavailable (exit 5).
+
+        Transient failures are tried again (TRIES in all, a short pause between): under many
+        concurrent clients gnome-keyring has been seen to miss its default collection for a
+        moment, which keyring's Secret Service backend reports as a failed "create the
+        collection" prompt. Every operation here is idempotent, so a retry is safe; a locked
+        keyring, no backend, or a refused write are final at once.
+        """
+
+        for attempt in range(TRIES):
+            try:
+                return self._classify(fn)
+            except _Transient as e:
+                if attempt == TRIES - 1:
+                    raise e.error from e.__cause__
+                self.sleep(RETRY_PAUSE * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _classify(self, fn: Callable[[], T]) -> T:
         from keyring import errors as kerr
 
         try:
@@ -68,15 +104,19 @@ class KeyStore:
         except kerr.NoKeyringError as e:
             raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
         except kerr.InitError as e:  # e.g. Secret Service: "Prompt dismissed" (locked, no UI)
-            raise KeyringUnavailable(
+            raise _Transient(KeyringUnavailable(
                 f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT
-            ) from e
+            )) from e
         except kerr.PasswordSetError as e:
             raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
         except kerr.KeyringError as e:
-            raise KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT) from e
+            raise _Transient(
+                KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT)
+            ) from e
         except Exception as e:  # backends' own errors (D-Bus, secretstorage, OS) surface here
-            raise KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT) from e
+            raise _Transient(
+                KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT)
+            ) from e
 
     def _get(self, item: str) -> str | None:
         def read() -> str | None:

@@ -107,3 +107,38 @@ def test_cache_key_is_written_once() -> None:
     first = store.cache_key()
     assert len(first) == 32
     assert store.cache_key() == first
+
+
+def test_a_transient_backend_failure_is_tried_again() -> None:
+    from keyring.errors import InitError
+
+    class Flaky(MemoryKeyring):
+        failures = 2
+
+        def get_password(self, service: str, username: str) -> str | None:
+            if Flaky.failures:
+                Flaky.failures -= 1
+                raise InitError("Failed to create the collection: Prompt dismissed..")
+            return super().get_password(service, username)
+
+    pauses: list[float] = []
+    store = KeyStore(Flaky(), "svc9", sleep=pauses.append)
+    assert store.get_profile("p") is None
+    assert len(pauses) == 2
+
+
+def test_a_persistent_failure_is_exit_5_after_the_tries_and_locked_is_final_at_once() -> None:
+    from keyring.errors import InitError
+
+    class Broken(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            raise InitError("Failed to create the collection: Prompt dismissed..")
+
+    pauses: list[float] = []
+    with pytest.raises(KeyringUnavailable, match="Prompt dismissed"):
+        KeyStore(Broken(), "svc10", sleep=pauses.append).get_profile("p")
+    assert len(pauses) == 2
+    pauses.clear()
+    with pytest.raises(KeyringUnavailable, match="locked"):
+        KeyStore(FailKeyring(), "svc11", sleep=pauses.append).get_profile("p")
+    assert pauses == []
