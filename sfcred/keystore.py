@@ -207,19 +207,28 @@ class KeyStore:
         return kid
 
     def get_key(self, name: str, kid: str) -> KeyMaterial:
+        """The key material, whole and checked against its manifest's hash. A read that
+        finds it incomplete is tried again: a concurrent rewrite (new chunks, then the
+        manifest) or a busy Secret Service can show a moment where parts are missing."""
         manifest_item = f"key:{name}:{kid}"
-        manifest = self._manifest(manifest_item)
-        if manifest is None:
-            raise ConfigError(
-                f"the key {kid} of profile {name!r} is missing from the keyring",
-                hint=f"re-import the key: `sfcred profile add {name} --force ...`",
-            )
-        parts = [self._get(f"{manifest_item}:{manifest['tag']}:{i}") for i in range(manifest["n"])]
-        blob = "".join(p for p in parts if p is not None)
-        if None in parts or hashlib.sha256(blob.encode()).hexdigest() != manifest["sha256"]:
-            raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
-        data = json.loads(blob)
-        return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+        for attempt in range(TRIES):
+            manifest = self._manifest(manifest_item)
+            if manifest is None:
+                raise ConfigError(
+                    f"the key {kid} of profile {name!r} is missing from the keyring",
+                    hint=f"re-import the key: `sfcred profile add {name} --force ...`",
+                )
+            tag, count = manifest["tag"], int(manifest["n"])
+            parts = [self._get(f"{manifest_item}:{tag}:{i}") for i in range(count)]
+            blob = "".join(p for p in parts if p is not None)
+            if None not in parts and hashlib.sha256(blob.encode()).hexdigest() == manifest[
+                "sha256"
+            ]:
+                data = json.loads(blob)
+                return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+            if attempt < TRIES - 1:
+                self.sleep(RETRY_PAUSE * (attempt + 1))
+        raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
 
     def delete_key(self, name: str, kid: str) -> None:
         manifest_item = f"key:{name}:{kid}"
