@@ -8,8 +8,10 @@ Items live under one service (``SFCRED_KEYRING_SERVICE``, default ``sfcred``):
     key:NAME:KID:TAG:I      chunk I of that material (JSON of key PEM + certificate)
 
 Chunks keep every item under 1,000 characters, so backends that refuse long secrets (Windows
-Credential Manager: about 1,280) still work. New chunks are written under a fresh tag before
-the manifest points at them, so a crash mid-write leaves the old material readable.
+Credential Manager: about 1,280) still work; backends known to take long secrets (Secret
+Service, macOS Keychain, KWallet) get the material in one chunk. New chunks are written under
+a fresh tag before the manifest points at them, so a crash mid-write leaves the old material
+readable.
 Always through ``keyring.get_keyring()``: PYTHON_KEYRING_BACKEND and keyringrc.cfg keep working.
 """
 
@@ -30,6 +32,15 @@ from sfcred.profiles import Profile
 from sfcred.secret import Secret
 
 CHUNK = 1000
+# Backends known to hold long secrets get one chunk per key: fewer keyring round trips per
+# mint (each is a D-Bus connection on Linux). Any other backend, known or not, gets 1,000.
+BIG_CHUNK = 16000
+LONG_SECRET_BACKENDS = frozenset({
+    "keyring.backends.SecretService",
+    "keyring.backends.libsecret",
+    "keyring.backends.macOS",
+    "keyring.backends.kwallet",
+})
 TRIES = 3
 RETRY_PAUSE = 0.1  # seconds, growing per try: a locked keyring still fails within half a second
 RECORD_LIMIT = 1280
@@ -197,7 +208,8 @@ class KeyStore:
         manifest_item = f"key:{name}:{kid}"
         old = self._manifest(manifest_item)
         tag = secrets.token_hex(4)
-        chunks = [blob[i : i + CHUNK] for i in range(0, len(blob), CHUNK)]
+        size = BIG_CHUNK if type(self.backend).__module__ in LONG_SECRET_BACKENDS else CHUNK
+        chunks = [blob[i : i + size] for i in range(0, len(blob), size)]
         for i, chunk in enumerate(chunks):
             self._set(f"{manifest_item}:{tag}:{i}", chunk)
         digest = hashlib.sha256(blob.encode()).hexdigest()

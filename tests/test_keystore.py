@@ -142,3 +142,15 @@ def test_a_persistent_failure_is_exit_5_after_the_tries_and_locked_is_final_at_o
     with pytest.raises(KeyringUnavailable, match="locked"):
         KeyStore(FailKeyring(), "svc11", sleep=pauses.append).get_profile("p")
     assert pauses == []
+
+
+def test_backends_known_to_take_long_secrets_get_one_chunk(big: keys.KeyMaterial) -> None:
+    class LikeSecretService(MemoryKeyring):
+        pass
+
+    LikeSecretService.__module__ = "keyring.backends.SecretService"
+    backend = LikeSecretService()
+    store = KeyStore(backend, "svc12")
+    kid = store.put_key("p", big)
+    assert len([k for k in backend.store if k[0] == "svc12"]) == 2  # manifest + one chunk
+    assert store.get_key("p", kid).key_pem == big.key_pem
