@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from sfcred import cache as cache_mod
-from sfcred.errors import ConfigError, InputError, SalesforceUnreachable
+from sfcred.errors import ConfigError, InputError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.index import check_name
 
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
@@ -100,9 +100,13 @@ class Helper:
                 return entry
             try:
                 return self._mint(name)
-            except SalesforceUnreachable:
+            except (SalesforceUnreachable, KeyringUnavailable) as e:
+                # The token still works until it expires: a refresh that cannot happen now
+                # (network down, keyring locked) is not a reason to fail the caller.
                 if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
-                    self.note("Salesforce is unreachable; serving the cached token until expiry")
+                    what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
+                            else "the keyring is unavailable")
+                    self.note(f"{what}; serving the cached token until it expires")
                     return entry
                 raise
 

@@ -90,3 +90,32 @@ def test_an_item_deleted_between_search_and_read_is_not_there() -> None:
             raise ItemNotFoundException("Item does not exist!")
 
     assert KeyStore(Vanishing(), "race").get_profile("p") is None
+
+
+def test_a_stale_token_is_served_while_the_keyring_is_locked(tmp_path: Path) -> None:
+    from sfcred.cache import Entry, State
+    from sfcred.errors import KeyringUnavailable
+    from sfcred.secret import Secret
+    from sfcred.testing.keyrings import FailKeyring
+
+    notes: list[str] = []
+    index = IndexFile(str(tmp_path / "profiles.json"))
+    with index.edit() as idx:
+        from sfcred.index import IndexEntry
+
+        idx.profiles["p"] = IndexEntry("login.salesforce.com", USER)
+    cache = TokenCache(tmp_path / "c")
+    now = 10_000.0
+    stale = Entry("p", USER, Secret("00Dstale!tok"), "https://a.my.salesforce.com",
+                  now - 880, now + 20, 60)
+    assert stale.state(now) == State.STALE
+    cache.write(stale)
+    helper = Helper(index=index, store=lambda: KeyStore(FailKeyring(), "locked"),
+                    cache=lambda: cache, client=lambda: TokenClient(), clock=lambda: now,
+                    note=notes.append)
+    assert helper.get("p") == stale
+    assert notes == ["the keyring is unavailable; serving the cached token until it expires"]
+    cache.write(Entry("p", USER, Secret("00Dold!tok"), "https://a.my.salesforce.com",
+                      now - 1000, now - 1, 60))  # EXPIRED: never served
+    with pytest.raises(KeyringUnavailable):
+        helper.get("p")
