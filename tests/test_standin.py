@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -223,6 +224,16 @@ def _setup(sf: FakeSalesforce, keys: dict[str, Key], case: str) -> tuple[str, st
         return "login_url", "not-a-jwt"
     if case == "HS256":
         return "login_url", jwt.encode({"iss": CID, "sub": USER, "aud": LOGIN}, "k" * 32)
+    if case in ("alg none", "HS256 keyed with the public key"):
+        # The classic JWT attacks (pyjwt's advisories): an unsigned token, and an HMAC whose
+        # secret is the verifier's public key. Only RS256 is ever accepted.
+        claims = {"iss": CID, "sub": USER, "aud": LOGIN, "exp": int(sf.now()) + 100}
+        pub = good.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        alg = "none" if case == "alg none" else "HS256"
+        head = _b64({"alg": alg, "typ": "JWT"}) + "." + _b64(claims)
+        mac = hmac.new(pub, head.encode(), hashlib.sha256).digest() if alg == "HS256" else b""
+        return "login_url", head + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
     if case == "wrong audience":
         return "login_url", assertion(good, aud=TEST)
     if case == "expired":
@@ -263,11 +274,17 @@ def _setup(sf: FakeSalesforce, keys: dict[str, Key], case: str) -> tuple[str, st
     raise AssertionError(case)
 
 
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
 NOT_APPROVED = ("invalid_grant", "user hasn't approved this consumer")
 REJECTIONS = {
     "wrong key": ("invalid_grant", "invalid assertion"),
     "malformed": ("invalid_grant", "invalid assertion"),
     "HS256": ("invalid_grant", "invalid assertion"),
+    "alg none": ("invalid_grant", "invalid assertion"),
+    "HS256 keyed with the public key": ("invalid_grant", "invalid assertion"),
     "wrong audience": ("invalid_grant", "audience is invalid"),
     "expired": ("invalid_grant", "expired authorization code"),
     "no exp": ("invalid_grant", "expired authorization code"),
