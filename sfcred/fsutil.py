@@ -71,7 +71,7 @@ def atomic_write(path: str | Path, data: str | bytes, *, private: bool = True) -
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=parent)
     try:
-        if not private:
+        if not private and hasattr(os, "fchmod"):  # POSIX only; Windows has no modes
             os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
