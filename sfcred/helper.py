@@ -9,6 +9,7 @@ it, and only the first one mints (single flight).
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager  # cheap, and fsutil loads it anyway
 
 from sfcred import cache as cache_mod
 from sfcred.errors import ConfigError, InputError, KeyringUnavailable, SalesforceUnreachable
@@ -17,7 +18,6 @@ from sfcred.index import check_name
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from contextlib import AbstractContextManager
 
     from sfcred.index import Index, IndexFile
     from sfcred.jwt_bearer import TokenClient
@@ -154,18 +154,13 @@ class Helper:
             if current is not None:
                 current.instance_host = host
 
-    def changing(self, name: str) -> AbstractContextManager[Profile]:
+    @contextmanager
+    def changing(self, name: str) -> Iterator[Profile]:
         """The profile, read under its lock (no get mints meanwhile); its token is dropped
         after a change, since it may belong to the old settings or key."""
-        from contextlib import contextmanager
-
-        @contextmanager
-        def locked() -> Iterator[Profile]:
-            with self.cache.lock(name):
-                yield self.store.require_profile(name)
-                self.cache.drop(name)
-
-        return locked()
+        with self.cache.lock(name):
+            yield self.store.require_profile(name)
+            self.cache.drop(name)
 
     def erase(self, name: str) -> None:
         self.cache.drop(name)

@@ -8,6 +8,7 @@ On the warm path: plain classes, ``json`` imported only when the file is read.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager  # cheap, and fsutil loads it anyway
 
 from sfcred import fsutil
 from sfcred.errors import ConfigError
@@ -15,7 +16,6 @@ from sfcred.errors import ConfigError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from contextlib import AbstractContextManager
 
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -95,23 +95,18 @@ class IndexFile:
                 hint="fix or delete it; profiles in the keyring are unaffected",
             ) from e
 
-    def edit(self) -> AbstractContextManager[Index]:
-        from contextlib import contextmanager
+    @contextmanager
+    def edit(self) -> Iterator[Index]:
+        import json
 
-        @contextmanager
-        def editing() -> Iterator[Index]:
-            import json
-
-            with fsutil.file_lock(self.path + ".lock"):
-                index = self.load()
-                yield index
-                data = {
-                    "default": index.default,
-                    "profiles": {k: v.to_dict() for k, v in sorted(index.profiles.items())},
-                }
-                fsutil.atomic_write(self.path, json.dumps(data, indent=2) + "\n")
-
-        return editing()
+        with fsutil.file_lock(self.path + ".lock"):
+            index = self.load()
+            yield index
+            data = {
+                "default": index.default,
+                "profiles": {k: v.to_dict() for k, v in sorted(index.profiles.items())},
+            }
+            fsutil.atomic_write(self.path, json.dumps(data, indent=2) + "\n")
 
 
 def index_file() -> IndexFile:
