@@ -13,7 +13,7 @@ import email.utils
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -29,13 +29,14 @@ from sfcred.doctor import (
     sandbox_url,
 )
 from sfcred.errors import SalesforceRefused, SfcredError
+from sfcred.jwt_bearer import TIMEOUT as HTTP_TIMEOUT
+from sfcred.jwt_bearer import json_object
 from sfcred.profiles import PRODUCTION, SANDBOX, Profile, netloc
 
 if TYPE_CHECKING:
     from sfcred.jwt_bearer import Token, TokenClient
     from sfcred.keys import KeyMaterial
 
-HTTP_TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 MAX_PROBES = 6
 PROBED = ("audience is invalid", "hasn't approved", "has not approved", "not installed")
 _ISO = "%Y-%m-%d %H:%M:%S UTC"
@@ -200,7 +201,7 @@ def userinfo_check(profile: Profile, token: Token) -> Check:
                       f"{r.status_code}{': ' + word if word else ''})",
                       "give the app the scopes api and id (or openid), and the user the API "
                       "Enabled permission", REFUSED)
-    info = _json(r) if r.status_code == 200 else None
+    info = json_object(r.content) if r.status_code == 200 else None
     if info is None:
         return make("userinfo", "fail", f"{host} answered userinfo with HTTP {r.status_code}",
                       "try again later; Salesforce status: status.salesforce.com", UNREACHABLE)
@@ -210,14 +211,6 @@ def userinfo_check(profile: Profile, token: Token) -> Check:
         return make("userinfo", "warn", f"the token belongs to {detail}, not to "
                       f"{profile.username}", "check --username of the profile")
     return make("userinfo", "ok", detail)
-
-
-def _json(r: httpx.Response) -> dict[str, Any] | None:
-    try:
-        data = r.json()
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _text(value: object) -> str | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import sys
@@ -45,7 +44,6 @@ from sfcred.secret import Secret
 REDIRECT_PATH = "/OauthRedirect"
 SCOPE = "api refresh_token"
 TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
-MAX_BODY = 1 << 20
 
 
 def redirect_uri(port: int) -> str:
@@ -231,17 +229,10 @@ def _exchange(
 
 
 def _post(http: httpx.Client, url: str, form: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
+    from sfcred.jwt_bearer import json_object, read_capped
+
     with http.stream("POST", url, data=form, headers={"Accept": "application/json"}) as r:
-        body = b""
-        for chunk in r.iter_bytes():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise SalesforceUnreachable("the token endpoint sent a body over 1 MiB")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        return r.status_code, data if isinstance(data, dict) else None
+        return r.status_code, json_object(read_capped(r))
 
 
 def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:

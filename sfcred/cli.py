@@ -356,7 +356,7 @@ def run() -> NoReturn:
 def run_git() -> NoReturn:
     """``git-credential-sfcred [-p NAME] get|store|erase``: options come before the action."""
     argv = sys.argv[1:]
-    actions = [a for a in argv if a in ("get", "store", "erase")]
+    actions = [a for a in argv if a in HELPER_ACTIONS]
     if not actions:
         # git may call actions a helper does not know; helpers ignore them (gitcredentials(7)).
         sys.exit(0 if argv and not argv[-1].startswith("-") else 2)

@@ -82,7 +82,7 @@ class TokenClient:
         now = self.clock()
         form = {"grant_type": GRANT, "assertion": assertion(profile, key_pem, now)}
         status, body, date = self._post(f"{profile.login_url}/services/oauth2/token", form)
-        data = _json(body)
+        data = json_object(body)
         if status == 200:
             return _token(data)
         error = str(data.get("error") or f"http_{status}") if data else f"http_{status}"
@@ -100,7 +100,7 @@ class TokenClient:
                 self.sleep(BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter()))
             try:
                 with self.http.stream("POST", url, data=form) as response:
-                    body = _read_capped(response)
+                    body = read_capped(response)
                     if response.status_code < 500:
                         return response.status_code, body, response.headers.get("date")
                     last = f"HTTP {response.status_code}"
@@ -116,7 +116,8 @@ class TokenClient:
         )
 
 
-def _read_capped(response: httpx.Response) -> bytes:
+def read_capped(response: httpx.Response) -> bytes:
+    """The body of a streamed response, refused past 1 MiB (a server is not trusted)."""
     chunks, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
@@ -126,7 +127,8 @@ def _read_capped(response: httpx.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _json(body: bytes) -> dict[str, Any] | None:
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """A JSON object, or None for anything else (not JSON, a list, a string)."""
     try:
         data = json.loads(body)
     except ValueError:
