@@ -171,7 +171,7 @@ class KeyStore:
         return Profile.from_json(text) if text is not None else None
 
     def require_profile(self, name: str) -> Profile:
-        profile = self.get_profile(name)
+        profile = self._insist(lambda: self.get_profile(name))
         if profile is None:
             raise ConfigError(
                 f"no profile named {name!r} in the keyring",
@@ -219,28 +219,44 @@ class KeyStore:
         return kid
 
     def get_key(self, name: str, kid: str) -> KeyMaterial:
-        """The key material, whole and checked against its manifest's hash. A read that
-        finds it incomplete is tried again: a concurrent rewrite (new chunks, then the
-        manifest) or a busy Secret Service can show a moment where parts are missing."""
+        """The key material, whole and checked against its manifest's hash."""
         manifest_item = f"key:{name}:{kid}"
-        for attempt in range(TRIES):
+        manifests_seen = []
+
+        def read() -> KeyMaterial | None:
             manifest = self._manifest(manifest_item)
             if manifest is None:
-                raise ConfigError(
-                    f"the key {kid} of profile {name!r} is missing from the keyring",
-                    hint=f"re-import the key: `sfcred profile add {name} --force ...`",
-                )
+                return None
+            manifests_seen.append(manifest)
             tag, count = manifest["tag"], int(manifest["n"])
             parts = [self._get(f"{manifest_item}:{tag}:{i}") for i in range(count)]
             blob = "".join(p for p in parts if p is not None)
-            if None not in parts and hashlib.sha256(blob.encode()).hexdigest() == manifest[
-                "sha256"
-            ]:
-                data = json.loads(blob)
-                return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+            if None in parts or hashlib.sha256(blob.encode()).hexdigest() != manifest["sha256"]:
+                return None
+            data = json.loads(blob)
+            return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+
+        material = self._insist(read)
+        if material is not None:
+            return material
+        if not manifests_seen:
+            raise ConfigError(
+                f"the key {kid} of profile {name!r} is missing from the keyring",
+                hint=f"re-import the key: `sfcred profile add {name} --force ...`",
+            )
+        raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
+
+    def _insist(self, read: Callable[[], T | None]) -> T | None:
+        """A read of something that must be there, tried again when it comes back empty or
+        incomplete: a concurrent rewrite (new chunks, then the manifest) or a Secret Service
+        under load can show a moment where an item is missing. None if it stays so."""
+        for attempt in range(TRIES):
+            found = read()
+            if found is not None:
+                return found
             if attempt < TRIES - 1:
                 self.sleep(RETRY_PAUSE * (attempt + 1))
-        raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
+        return None
 
     def delete_key(self, name: str, kid: str) -> None:
         manifest_item = f"key:{name}:{kid}"
