@@ -40,6 +40,7 @@ from sfcred.errors import (
 )
 from sfcred.profiles import Profile, netloc
 from sfcred.secret import Secret
+from sfcred.untrusted import server_words
 
 REDIRECT_PATH = "/OauthRedirect"
 SCOPE = "api refresh_token"
@@ -189,7 +190,7 @@ def _denied(profile: Profile, error: str, desc: str) -> SalesforceRefused:
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text[:200])
+    return server_words(text)
 
 
 def _exchange(
@@ -243,8 +244,8 @@ def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:
     from sfcred.jwt_bearer import check_instance_url
 
     try:
-        check_instance_url(instance)
-        r = http.get(f"{instance.rstrip('/')}/services/oauth2/userinfo",
+        base = check_instance_url(instance)
+        r = http.get(f"{base}/services/oauth2/userinfo",
                      headers={"Authorization": f"Bearer {token}"})
         info = r.json() if r.status_code == 200 else None
     except (SalesforceUnreachable, httpx.HTTPError, ValueError):

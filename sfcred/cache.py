@@ -14,9 +14,13 @@ Where: on a memory file system when there is one (``$XDG_RUNTIME_DIR/sfcred``, 0
 cache dir sealed with AES-GCM under a key kept in the keyring; that key is written once,
 never per mint.
 
-Any file that is unreadable, truncated, foreign or for another profile is a miss, never a
-crash; the next mint replaces it atomically. This module is on the warm path: it imports
-nothing heavy at module level.
+Nothing read back is trusted (SPEC.md, Storage): the folder is used only when it is a real
+folder of this user with no group or other bits (``problem``), a file only when it is a
+regular file of this user, 0600, opened without following links and without blocking (a
+FIFO planted there must not hang ``get``), and an entry only when every field is sane (the
+instance URL a bare origin, finite times). Anything else is a miss, never a crash; the next
+mint replaces it atomically. This module is on the warm path: it imports nothing heavy at
+module level.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import os
 
 from sfcred import fsutil
 from sfcred.secret import Secret
+from sfcred.untrusted import origin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,23 +100,77 @@ class Entry:
 
     @classmethod
     def from_bytes(cls, raw: bytes, profile: str) -> Entry | None:
+        """The entry, or None for anything damaged, foreign or insane (never an exception)."""
         try:
             data = dict(
                 line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line
             )
             if data.get("v") != _VERSION or data.get("profile") != profile:
                 return None
-            return cls(
-                profile=profile,
-                username=data["username"],
-                access_token=Secret(data["access_token"]),
-                instance_url=data["instance_url"],
-                minted_at=float(data["minted_at"]),
-                expires_at=float(data["expires_at"]),
-                margin=float(data["margin"]),
-            )
+            times = [_finite(data[k]) for k in ("minted_at", "expires_at", "margin")]
+            token, url, user = data["access_token"], data["instance_url"], data["username"]
         except (ValueError, KeyError, UnicodeDecodeError):
             return None
+        if not (token.isprintable() and token and " " not in token and user.isprintable()):
+            return None
+        if origin(url) is None or times[2] < 0:
+            return None
+        return cls(profile=profile, username=user, access_token=Secret(token),
+                   instance_url=url, minted_at=times[0], expires_at=times[1], margin=times[2])
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not -1e11 < value < 1e11:  # also false for nan; inf is refused, not "never expires"
+        raise ValueError("not a sane time")
+    return value
+
+
+def folder_problem(path: str) -> tuple[str, bool] | None:
+    """Why the cache folder ``path`` must not be trusted, and whether it may be repaired (it is
+    ours, only too open); None when it is fine or does not exist yet (the first write creates
+    it 0700). lstat: a link is refused, not followed."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"the token cache folder {path} cannot be checked ({e.strerror})", False
+    if not stat.S_ISDIR(st.st_mode):
+        return f"the token cache folder {path} is not a folder", False
+    if hasattr(os, "getuid"):
+        if st.st_uid != os.getuid():
+            return (f"the token cache folder {path} belongs to another user "
+                    f"(uid {st.st_uid})"), False
+        if st.st_mode & 0o077:
+            return (f"the token cache folder {path} was open to others "
+                    f"(mode {stat.S_IMODE(st.st_mode):04o})"), True
+    return None
+
+
+def _read_private(path: str, limit: int) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of ours, 0600; None otherwise. Opened
+    with O_NOFOLLOW (a planted link is not followed) and O_NONBLOCK (a FIFO cannot hang)."""
+    import stat
+
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+            return None
+        return os.read(fd, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class Sealer:
@@ -148,6 +207,7 @@ class TokenCache:
     def __init__(self, directory: str | Path, sealer: Sealer | None = None) -> None:
         self.directory = str(directory)
         self.sealer = sealer  # None: the directory is on a memory file system
+        self._distrusted = False  # set by check(): reads miss in this process
 
     @property
     def encrypted(self) -> bool:
@@ -156,11 +216,32 @@ class TokenCache:
     def _path(self, name: str) -> str:
         return os.path.join(self.directory, f"{name}.token")
 
+    def check(self) -> tuple[str, bool] | None:
+        """None when the folder can be trusted. Otherwise a note for the user and whether the
+        cache can still be used: a folder of ours that was too open is tightened to 0700 and
+        not read in this process (anything in it may have been planted), then written as
+        usual; anything else (another user's folder, a link, a file) is not used at all."""
+        found = folder_problem(self.directory)
+        if found is None:
+            return None
+        why, repairable = found
+        if repairable:
+            try:
+                os.chmod(self.directory, 0o700)
+            except OSError:
+                repairable = False
+            else:
+                self._distrusted = True
+                return (f"{why}; tightened it to 0700 and minted a fresh token instead of "
+                        "reading it"), True
+        return (f"{why}; not using the token cache (a fresh token is minted). Fix: remove "
+                "that folder, or give it to this user with mode 0700"), False
+
     def read(self, name: str) -> Entry | None:
-        try:
-            with open(self._path(name), "rb") as f:
-                raw = f.read(65536)
-        except OSError:
+        if self._distrusted:
+            return None
+        raw = _read_private(self._path(name), 65536)
+        if raw is None:
             return None
         if self.sealer is not None:
             opened = self.sealer.open(raw, name.encode())
@@ -182,11 +263,45 @@ class TokenCache:
         return fsutil.file_lock(os.path.join(self.directory, f"{name}.lock"), timeout)
 
 
+class NoCache(TokenCache):
+    """What a cache that must not be used degrades to: every read a miss, writes dropped,
+    locks free. Minting still works; only the single flight across processes is lost."""
+
+    def __init__(self) -> None:
+        super().__init__(os.devnull)
+
+    def check(self) -> tuple[str, bool] | None:
+        return None
+
+    def read(self, name: str) -> Entry | None:
+        return None
+
+    def write(self, entry: Entry) -> None:
+        return None
+
+    def drop(self, name: str) -> None:
+        return None
+
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
+        return fsutil.NoLock()
+
+
 def runtime_dir() -> str | None:
+    """``$XDG_RUNTIME_DIR/sfcred`` when the runtime dir is an absolute folder of this user,
+    with no group or other bits; else None (the sealed cache on disk is used instead)."""
     value = os.environ.get("XDG_RUNTIME_DIR")
-    if value and os.path.isabs(value) and os.path.isdir(value):
-        return os.path.join(value, "sfcred")
-    return None
+    if not value or not os.path.isabs(value):
+        return None
+    try:
+        st = os.stat(value)
+    except OSError:
+        return None
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or (
+            hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077)):
+        return None
+    return os.path.join(value, "sfcred")
 
 
 def open_cache(load_key: Callable[[], bytes]) -> TokenCache:

@@ -55,39 +55,60 @@ def simple_helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
     names = {"-p": "profile", "--profile": "profile", "--format": "format"}
     rest = argv[1:]
     while rest:
-        flag, _, value = rest[0].partition("=")
-        if flag not in names or (not value and len(rest) < 2):
-            return None
-        if value or "=" in rest[0]:
+        flag, eq, value = rest[0].partition("=")
+        if flag not in names or (eq and not flag.startswith("--")):
+            return None  # argparse reads "-p=x" as the name "=x": leave such forms to it
+        if eq:
             rest = rest[1:]
+        elif len(rest) < 2:
+            return None
         else:
             value, rest = rest[1], rest[2:]
         opts[names[flag]] = value
-    if opts["format"] not in FORMATS or opts["profile"] == "":
+    if opts["format"] not in FORMATS:
         return None
     return argv[0], opts["profile"], str(opts["format"])
 
 
-def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None) -> int:
+def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
+               git: bool = False) -> int:
+    """get / store / erase. ``git``: run under git's name, where a host no profile serves is
+    answered with silence and exit 0 (git asks every helper about every host)."""
     from sfcred import app, formats, protocol
+    from sfcred.errors import NotServed
     from sfcred.helper import choose
 
-    request = protocol.parse(_read_request(stdin))
-    helper = app.helper(note=_err)
-    env_profile = os.environ.get("SFCRED_PROFILE")
-    if action == "erase" and not (profile or request.profile or env_profile or request.host):
-        # An empty erase erases nothing (as git's own helpers do), never the default's token.
-        _err("erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased")
-        return 0
-    name = choose(request, profile, env_profile, helper.index.load)
     if action == "store":
+        # Tokens come from minting, never from a client: read the request (git writes it
+        # before it waits) and say nothing, whatever it holds.
+        from contextlib import suppress
+
+        with suppress(SfcredError, OSError):
+            _read_request(stdin)
         return 0
-    if action == "erase":
-        helper.known(name)
-        helper.erase(name)
-        return 0
-    entry = helper.get(name)
-    sys.stdout.write(formats.render(entry, fmt, request.capabilities))
+    try:
+        request = protocol.parse(_read_request(stdin))
+        helper = app.helper(note=_err)
+        env_profile = os.environ.get("SFCRED_PROFILE")
+        named = (profile, request.profile, env_profile, request.host)
+        if action == "erase" and all(value is None for value in named):
+            # An empty erase erases nothing (as git's own helpers do), never the default's.
+            if not git:
+                _err("erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); "
+                     "nothing erased")
+            return 0
+        choice = choose(request, profile, env_profile, helper.index.load)
+        if action == "erase":
+            helper.known(choice.name)
+            helper.erase(choice.name, request.password)
+            return 0
+        entry = helper.get(choice.name)
+    except NotServed:
+        if git:
+            return 0
+        raise
+    sys.stdout.write(formats.render(entry, fmt, request.capabilities, choice.protocol,
+                                    choice.host))
     return 0
 
 
@@ -100,7 +121,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
     if not cmd:
         raise UsageError("exec: give a command after --")
     helper = app.helper(note=_err)
-    name = choose(Request(), args.profile, os.environ.get("SFCRED_PROFILE"), helper.index.load)
+    name = choose(Request(), args.profile, os.environ.get("SFCRED_PROFILE"),
+                  helper.index.load).name
     entry = helper.get(name)
     env = dict(os.environ)
     token = entry.access_token.reveal()
@@ -277,9 +299,9 @@ def cmd_authorize(args: argparse.Namespace, stdin: TextIO | None) -> int:
     return 0
 
 
-def dispatch(args: argparse.Namespace, stdin: TextIO | None) -> int:
+def dispatch(args: argparse.Namespace, stdin: TextIO | None, git: bool = False) -> int:
     if args.command in HELPER_ACTIONS:
-        return cmd_helper(args.command, args.profile, args.format, stdin)
+        return cmd_helper(args.command, args.profile, args.format, stdin, git)
     if args.command == "profile":
         return cmd_profile(args, stdin)
     if args.command == "cert":
@@ -321,20 +343,21 @@ def report(e: SfcredError) -> None:
         _err(f"hint: {e.hint}")
 
 
-def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
+         git: bool = False) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     stdin = sys.stdin if stdin is None else stdin
     try:
         simple = simple_helper_args(argv)
         if simple is not None:
-            return cmd_helper(*simple, stdin)
+            return cmd_helper(*simple, stdin, git)
         from sfcred.argspec import parser
 
         try:
             args = parser().parse_args(argv)
         except SystemExit as e:  # --help and --version
             return int(e.code or 0)
-        return dispatch(args, stdin)
+        return dispatch(args, stdin, git)
     except SfcredError as e:
         report(e)
         return e.exit_code
@@ -353,13 +376,19 @@ def run() -> NoReturn:
     sys.exit(main())
 
 
+def git_argv(argv: list[str]) -> list[str] | None:
+    """``git-credential-sfcred [OPTIONS] ACTION``: git appends the action after the configured
+    words, so the action is the last word (a profile named ``get`` stays a profile name).
+    None for an action this helper does not know: git may add actions, helpers ignore them
+    (gitcredentials(7))."""
+    if not argv or argv[-1] not in HELPER_ACTIONS:
+        return None
+    return [argv[-1], *argv[:-1]]
+
+
 def run_git() -> NoReturn:
-    """``git-credential-sfcred [-p NAME] get|store|erase``: options come before the action."""
     argv = sys.argv[1:]
-    actions = [a for a in argv if a in HELPER_ACTIONS]
-    if not actions:
-        # git may call actions a helper does not know; helpers ignore them (gitcredentials(7)).
-        sys.exit(0 if argv and not argv[-1].startswith("-") else 2)
-    action = actions[0]
-    rest = [a for a in argv if a != action]
-    sys.exit(main([action, *rest]))
+    if not argv or argv[-1].startswith("-"):
+        sys.exit(main(argv))  # no action at all: --help, --version, or a usage error
+    routed = git_argv(argv)
+    sys.exit(0 if routed is None else main(routed, git=True))

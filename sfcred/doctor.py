@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from sfcred import keys
 from sfcred.errors import ConfigError, InputError, KeyringUnavailable, SfcredError
-from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url, is_loopback
+from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
+from sfcred.untrusted import is_loopback
 
 if TYPE_CHECKING:
     from sfcred.index import IndexFile

@@ -2,6 +2,8 @@
 
     SfcredError                 (exit 1)  base; never raised itself
     ├── InputError              (exit 1)  bad protocol input, bad flag value, unreadable file
+    │   └── NotServed           (exit 1)  the request names a host/scheme no profile owns;
+    │                                     under git's name: silent, exit 0
     ├── ConfigError             (exit 1)  a profile that is missing, incomplete or refused
     ├── UsageError              (exit 2)  a command line that does not parse
     ├── SalesforceRefused       (exit 3)  the token endpoint said no: carries error, cause, fix
@@ -32,6 +34,14 @@ class InputError(SfcredError):
     exit_code = 1
 
 
+class NotServed(InputError):
+    """Not ours to answer: a host, scheme or user that the chosen profile does not own.
+
+    git asks every configured helper about every host, so under git's name this is the
+    ordinary "not mine" answer (nothing printed, exit 0); typed by a person it is exit 1.
+    """
+
+
 class ConfigError(SfcredError):
     exit_code = 1
 
@@ -41,7 +51,11 @@ class UsageError(SfcredError):
 
 
 class SalesforceRefused(SfcredError):
-    """Salesforce answered with an OAuth error. ``cause`` and ``fix`` are plain words."""
+    """Salesforce answered with an OAuth error. ``cause`` and ``fix`` are plain words.
+
+    ``error`` and ``description`` are the server's words made safe on the way in (one line,
+    no control characters, capped: ``untrusted.server_words``), so no caller can print them raw.
+    """
 
     exit_code = 3
 
@@ -55,8 +69,11 @@ class SalesforceRefused(SfcredError):
         status: int | None = None,
         server_date: str | None = None,
     ) -> None:
-        desc = f": {description}" if description else ""
-        super().__init__(f"Salesforce refused the token request ({error}{desc})", hint=fix)
+        from sfcred.untrusted import quoted, server_words
+
+        error, description = server_words(error, 80), server_words(description)
+        desc = f" {quoted(description)}" if description else ""
+        super().__init__(f"Salesforce refused the token request: {error}{desc}", hint=fix)
         self.error = error
         self.description = description
         self.cause = cause

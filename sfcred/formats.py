@@ -19,12 +19,16 @@ def rfc3339(epoch: float) -> str:
 
 
 def split_origin(url: str) -> tuple[str, str]:
-    """("https", "host:port") of an instance URL (checked at mint time to be an origin)."""
+    """("https", "host:port") of an instance URL (a bare origin: checked when minted and
+    again when read from the cache)."""
     scheme, _, rest = url.partition("://")
     return scheme, rest.split("/", 1)[0]
 
 
-def render(entry: Entry, fmt: str, capabilities: frozenset[str] = frozenset()) -> str:
+def render(entry: Entry, fmt: str, capabilities: frozenset[str] = frozenset(),
+           protocol: str | None = None, host: str | None = None) -> str:
+    """``protocol``/``host``: the request's (a helper never redirects git to another host);
+    None when the request named no host, and then the instance's are printed."""
     token = entry.access_token.reveal()
     # Every value passes the same CR/LF/NUL refusal, whatever the format.
     format_pairs([("access_token", token), ("instance_url", entry.instance_url),
@@ -50,10 +54,10 @@ def render(entry: Entry, fmt: str, capabilities: frozenset[str] = frozenset()) -
             f"export SF_ACCESS_TOKEN={shlex.quote(token)}\n"
             f"export SF_INSTANCE_URL={shlex.quote(entry.instance_url)}\n"
         )
-    scheme, host = split_origin(entry.instance_url)
+    scheme, instance_host = split_origin(entry.instance_url)
     pairs = [
-        ("protocol", scheme),
-        ("host", host),
+        ("protocol", protocol or scheme),
+        ("host", instance_host if host is None else host),
         ("username", entry.username),
         ("password", token),
         ("password_expiry_utc", str(int(entry.expires_at))),

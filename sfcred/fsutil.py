@@ -122,5 +122,19 @@ class Lock:
         self._lock = None
 
 
+class NoLock(Lock):
+    """A lock that locks nothing: for a cache that cannot be used (see cache.NoCache)."""
+
+    def __init__(self) -> None:
+        super().__init__(os.devnull, 0)
+
+    def __enter__(self) -> Lock:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        return None
+
+
 def file_lock(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Lock:
     return Lock(path, timeout)

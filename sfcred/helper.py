@@ -12,48 +12,112 @@ import time
 from contextlib import contextmanager  # cheap, and fsutil loads it anyway
 
 from sfcred import cache as cache_mod
-from sfcred.errors import ConfigError, InputError, KeyringUnavailable, SalesforceUnreachable
+from sfcred.errors import (
+    ConfigError,
+    InputError,
+    KeyringUnavailable,
+    NotServed,
+    SalesforceUnreachable,
+)
 from sfcred.index import check_name
 
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from sfcred.index import Index, IndexFile
+    from sfcred.index import Index, IndexEntry, IndexFile
     from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
     from sfcred.profiles import Profile
     from sfcred.protocol import Request
+    from sfcred.secret import Secret
+
+
+class Choice:
+    """The profile a request is answered by, and the ``protocol=``/``host=`` of the answer:
+    the request's own when it named a host (None: the instance's)."""
+
+    __slots__ = ("host", "name", "protocol")
+
+    def __init__(self, name: str, protocol: str | None = None, host: str | None = None) -> None:
+        self.name = name
+        self.protocol = protocol
+        self.host = host
+
+    def __repr__(self) -> str:
+        return f"Choice({self.name!r}, {self.protocol!r}, {self.host!r})"
 
 
 def choose(
     req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index]
-) -> str:
-    """SPEC.md, Profile choice: first match wins; a named host never falls back to the default.
+) -> Choice:
+    """SPEC.md, Profile choice, and the rule over it: a request that names a host (or a
+    protocol) is answered only by a profile that owns that host and scheme, however the
+    profile was chosen. ``-p prod`` with ``host=github.com`` is ``NotServed``, not prod's token.
 
-    A present but empty ``host=`` is refused first, whatever else names a profile: it is how
-    a malformed URL asks for credentials for a host nobody named. The index is read only when
-    no name is given, so a named warm ``get`` reads nothing but its cache file.
+    A present but empty ``host=``, ``-p``, ``profile=`` or ``SFCRED_PROFILE`` is refused: an
+    unset variable must not silently mean "the default". The index is read only when the
+    request names a host or protocol or no profile, so a named warm ``get`` reads nothing
+    but its cache file. Names from the index are checked like ``-p`` names.
     """
     if req.host == "":
-        raise InputError("the request has an empty host=; refusing it")
-    for name in (flag, req.profile, env_profile):
-        if name:
-            return check_name(name)
+        raise NotServed("the request has an empty host=; refusing it")
+    for what, value in (("-p/--profile", flag), ("profile=", req.profile),
+                        ("SFCRED_PROFILE", env_profile)):
+        if value == "":
+            raise InputError(f"{what} is empty; name a profile (an empty name never means "
+                             "the default)")
+    named = flag or req.profile or env_profile
+    if named is not None:
+        check_name(named)
+        if req.host is None and req.protocol is None and req.username is None:
+            return Choice(named)
+        index = load_index()
+        entry = index.profiles.get(named)
+        if entry is None:
+            raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
+        return _owned(named, entry, req)
     index = load_index()
     if req.host is not None:
-        matches = index.match_host(req.host, req.username)
+        matches = index.match_host(req.host, req.username, req.protocol)
         if len(matches) == 1:
-            return matches[0]
+            return Choice(check_name(matches[0]), _scheme(index, matches[0], req), req.host)
         if matches:
             raise InputError(
                 f"host {req.host} matches several profiles ({', '.join(matches)}); "
                 "pass username= or -p NAME"
             )
-        raise InputError(f"no profile for host {req.host}; pass -p NAME or profile=NAME")
+        raise NotServed(f"no profile for {_what(req)}; pass -p NAME or profile=NAME")
     if index.default:
-        return index.default
+        default = check_name(index.default)
+        entry = index.profiles.get(default)
+        if entry is None:
+            raise ConfigError(f"the default profile {default!r} is not in the index",
+                              hint="set another with `sfcred profile default NAME`")
+        return _owned(default, entry, req)
     raise InputError("no profile chosen: pass -p NAME, set SFCRED_PROFILE, or set a default")
+
+
+def _owned(name: str, entry: IndexEntry, req: Request) -> Choice:
+    if req.username is not None and req.username != entry.username:
+        raise NotServed(f"profile {name} is {entry.username}, not {req.username}; "
+                        "not answering for another user")
+    if req.host is None:
+        if req.protocol is not None and req.protocol not in entry.schemes():
+            raise NotServed(f"profile {name} is not reached over {req.protocol}://")
+        return Choice(name)
+    scheme = entry.serves(req.host, req.protocol, req.username)
+    if scheme is None:
+        raise NotServed(f"profile {name} does not serve {_what(req)}; not answering")
+    return Choice(name, scheme, req.host)
+
+
+def _scheme(index: Index, name: str, req: Request) -> str | None:
+    return index.profiles[name].serves(req.host or "", req.protocol, req.username)
+
+
+def _what(req: Request) -> str:
+    return f"{req.protocol}://{req.host}" if req.protocol else f"host {req.host}"
 
 
 class Helper:
@@ -84,8 +148,16 @@ class Helper:
 
     @property
     def cache(self) -> cache_mod.TokenCache:
+        """The token cache, checked once (``TokenCache.check``): a planted token is never
+        served; a folder that cannot be trusted is noted, with its fix, and bypassed."""
         if self._cache_obj is None:
-            self._cache_obj = self._cache()
+            cache = self._cache()
+            problem = cache.check()
+            if problem is not None:
+                self.note(problem[0])
+                if not problem[1]:
+                    cache = cache_mod.NoCache()
+            self._cache_obj = cache
         return self._cache_obj
 
     def get(self, name: str) -> cache_mod.Entry:
@@ -138,21 +210,25 @@ class Helper:
             expires_at=now + profile.token_ttl,
             margin=profile.refresh_margin,
         )
-        self.cache.write(entry)
+        try:
+            self.cache.write(entry)
+        except (OSError, ConfigError) as e:
+            # The token is good: deliver it. Only the reuse is lost (and noted).
+            self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
+                      "the next get mints again")
         self._remember_instance(profile, token.instance_url)
         return entry
 
     def _remember_instance(self, profile: Profile, instance_url: str) -> None:
-        from sfcred.profiles import netloc
-
-        host = netloc(instance_url)
+        # instance_url passed check_instance_url: a bare origin, "scheme://host[:port]".
+        scheme, _, host = instance_url.partition("://")
         entry = self.index.load().profiles.get(profile.name)
-        if entry is not None and entry.instance_host == host:
+        if entry is not None and (entry.instance_host, entry.instance_scheme) == (host, scheme):
             return
         with self.index.edit() as index:
             current = index.profiles.get(profile.name)
             if current is not None:
-                current.instance_host = host
+                current.instance_host, current.instance_scheme = host, scheme
 
     @contextmanager
     def changing(self, name: str) -> Iterator[Profile]:
@@ -162,8 +238,15 @@ class Helper:
             yield self.store.require_profile(name)
             self.cache.drop(name)
 
-    def erase(self, name: str) -> None:
+    def erase(self, name: str, password: Secret | None = None) -> bool:
+        """Forget the cached token; with ``password`` (git's reject after a 401 names the
+        token that failed) only when the cached token is that one. True if one was dropped."""
+        if password is not None:
+            entry = self.cache.read(name)
+            if entry is None or entry.access_token != password:
+                return False
         self.cache.drop(name)
+        return True
 
     def known(self, name: str) -> None:
         """Refuse early, without the keyring, a name the index does not list."""

@@ -12,6 +12,7 @@ from contextlib import contextmanager  # cheap, and fsutil loads it anyway
 
 from sfcred import fsutil
 from sfcred.errors import ConfigError
+from sfcred.untrusted import is_host, is_loopback, same_host, split_hostport
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,16 +36,50 @@ def check_name(name: str) -> str:
 
 
 class IndexEntry:
-    __slots__ = ("instance_host", "login_host", "username")
+    """Where a profile lives: its login and (once learned) instance host, with their schemes.
 
-    def __init__(self, login_host: str, username: str, instance_host: str | None = None) -> None:
+    A scheme of None comes from a 0.1 index: https, or either scheme on a loopback host.
+    """
+
+    __slots__ = ("instance_host", "instance_scheme", "login_host", "login_scheme", "username")
+
+    def __init__(self, login_host: str, username: str, instance_host: str | None = None,
+                 login_scheme: str | None = None, instance_scheme: str | None = None) -> None:
         self.login_host = login_host
         self.username = username
         self.instance_host = instance_host
+        self.login_scheme = login_scheme
+        self.instance_scheme = instance_scheme
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"login_host": self.login_host, "username": self.username,
-                "instance_host": self.instance_host}
+        return {"login_host": self.login_host, "login_scheme": self.login_scheme,
+                "username": self.username, "instance_host": self.instance_host,
+                "instance_scheme": self.instance_scheme}
+
+    def serves(self, host: str, protocol: str | None, username: str | None) -> str | None:
+        """The scheme this profile answers ``host`` with, or None when the host, the
+        protocol (if given) or the username (if given) is not this profile's."""
+        if username is not None and username != self.username:
+            return None
+        for own, scheme in ((self.login_host, self.login_scheme),
+                            (self.instance_host, self.instance_scheme)):
+            if own is None:
+                continue
+            schemes = _schemes(own, scheme)
+            for candidate in schemes:
+                if (protocol in (None, candidate)
+                        and same_host(host, own, protocol or candidate)):
+                    return protocol or candidate
+        return None
+
+    def schemes(self) -> tuple[str, ...]:
+        """Every scheme this profile is reached by (for a request that names no host)."""
+        out: list[str] = []
+        for own, scheme in ((self.login_host, self.login_scheme),
+                            (self.instance_host, self.instance_scheme)):
+            if own is not None:
+                out += [s for s in _schemes(own, scheme) if s not in out]
+        return tuple(out)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, IndexEntry) and self.to_dict() == other.to_dict()
@@ -56,19 +91,66 @@ class IndexEntry:
         return f"IndexEntry({self.to_dict()!r})"
 
 
+def _schemes(host: str, scheme: str | None) -> tuple[str, ...]:
+    if scheme is not None:
+        return (scheme,)
+    name = split_hostport(host)
+    return ("https", "http") if name is not None and is_loopback(name[0]) else ("https",)
+
+
 class Index:
     def __init__(self, default: str | None = None,
                  profiles: dict[str, IndexEntry] | None = None) -> None:
         self.default = default
         self.profiles: dict[str, IndexEntry] = profiles if profiles is not None else {}
 
-    def match_host(self, host: str, username: str | None) -> list[str]:
-        host = host.lower()
-        return sorted(
-            name
-            for name, e in self.profiles.items()
-            if host in (e.login_host, e.instance_host) and username in (None, e.username)
-        )
+    def match_host(self, host: str, username: str | None,
+                   protocol: str | None = None) -> list[str]:
+        return sorted(name for name, e in self.profiles.items()
+                      if e.serves(host, protocol, username) is not None)
+
+
+_MAX_INDEX = 1 << 20
+_ENTRY_FIELDS = ("login_host", "login_scheme", "username", "instance_host", "instance_scheme")
+
+
+def _parse_index(raw: bytes) -> Index:
+    """The index file's bytes, checked field by field (it is read back, so untrusted):
+    names as ``-p`` names are checked, hosts as bare host[:port], schemes https or http."""
+    import json
+
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    default = data.get("default")
+    if default is not None:
+        check_name(_text(default))
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ValueError("profiles is not an object")
+    out: dict[str, IndexEntry] = {}
+    for name, fields in profiles.items():
+        check_name(name)
+        if not isinstance(fields, dict) or not set(fields) <= set(_ENTRY_FIELDS):
+            raise ValueError("a profile entry has unknown fields")
+        values = {k: fields.get(k) for k in _ENTRY_FIELDS}
+        for key in ("login_host", "instance_host"):
+            if values[key] is not None and not is_host(_text(values[key])):
+                raise ValueError(f"{key} is not a host")
+        for key in ("login_scheme", "instance_scheme"):
+            if values[key] not in (None, "https", "http"):
+                raise ValueError(f"{key} is not https or http")
+        if values["login_host"] is None:
+            raise ValueError("login_host is missing")
+        _text(values["username"])
+        out[name] = IndexEntry(**values)  # type: ignore[arg-type]  # checked just above
+    return Index(default=default, profiles=out)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.isprintable() or len(value) > 300:
+        raise ValueError("not a short printable string")
+    return value
 
 
 class IndexFile:
@@ -78,18 +160,20 @@ class IndexFile:
         self.path = path
 
     def load(self) -> Index:
-        import json
+        from sfcred.errors import InputError
 
         try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-            return Index(
-                default=data.get("default"),
-                profiles={k: IndexEntry(**v) for k, v in data.get("profiles", {}).items()},
-            )
+            with open(self.path, "rb") as f:
+                raw = f.read(_MAX_INDEX + 1)
+            if len(raw) > _MAX_INDEX:
+                raise ValueError("over 1 MiB")
+            return _parse_index(raw)
         except FileNotFoundError:
             return Index()
-        except (ValueError, TypeError, AttributeError) as e:
+        except IsADirectoryError as e:
+            raise ConfigError(f"the profile index {self.path} is a folder",
+                              hint="remove it; profiles in the keyring are unaffected") from e
+        except (ValueError, TypeError, RecursionError, InputError) as e:
             raise ConfigError(
                 f"the profile index {self.path} is damaged",
                 hint="fix or delete it; profiles in the keyring are unaffected",

@@ -22,8 +22,9 @@ import jwt
 
 from sfcred import sferrors
 from sfcred.errors import SalesforceUnreachable
-from sfcred.profiles import Profile, is_loopback
+from sfcred.profiles import Profile
 from sfcred.secret import Secret
+from sfcred.untrusted import origin, server_words
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks
@@ -91,7 +92,8 @@ class TokenClient:
         ctx = sferrors.Context(
             profile.name, profile.login_url, profile.audience, profile.username, local
         )
-        raise sferrors.explain(error, desc[:300], ctx, status=status, server_date=date)
+        raise sferrors.explain(error, desc[:300], ctx, status=status,
+                               server_date=server_words(date, 40) if date else None)
 
     def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
         last = "no attempt made"
@@ -152,27 +154,26 @@ def _token(data: dict[str, Any] | None) -> Token:
         )
     assert isinstance(token, str)
     assert isinstance(url, str)
-    check_instance_url(url)
+    instance_url = check_instance_url(url)
     id_url = data.get("id")
     scope = data.get("scope")
     return Token(
         access_token=Secret(token),
-        instance_url=url.rstrip("/"),
+        instance_url=instance_url,
         id_url=id_url if _clean(id_url) else None,
         scope=scope if _clean(scope) else None,
     )
 
 
-def check_instance_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        host, parts = "", None
-    ok = parts is not None and host and (
-        parts.scheme == "https" or (parts.scheme == "http" and is_loopback(host))
-    )
-    if not ok:
+def check_instance_url(url: str) -> str:
+    """The instance URL as a bare origin (``https://host[:port]``), or refused: a URL with
+    userinfo, a path, a query, spaces or backslashes would be cached, printed and used to
+    route ``host=`` requests, so only an origin is let through."""
+    parts = origin(url)
+    if parts is None:
+        # Not quoted back: a URL with userinfo may carry a password.
         raise SalesforceUnreachable(
-            "the token endpoint returned an instance_url that is not https; refusing it"
+            "the token endpoint returned an instance_url that is not a bare https origin "
+            "(scheme and host only); refusing it"
         )
+    return f"{parts[0]}://{parts[1]}"

@@ -136,9 +136,12 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
         cache.drop(name)
     with index.edit() as idx:
         before = idx.profiles.get(name)
-        entry = IndexEntry(login_host=netloc(login_url), username=username)
+        entry = IndexEntry(login_host=netloc(login_url), username=username,
+                           login_scheme=login_url.partition("://")[0])
         if before is not None and before.login_host == entry.login_host:
-            entry.instance_host = before.instance_host  # same org: keep the learned host
+            # Same org: keep the learned instance host.
+            entry.instance_host = before.instance_host
+            entry.instance_scheme = before.instance_scheme
         idx.profiles[name] = entry
         if req.make_default or idx.default is None:
             idx.default = name

@@ -5,31 +5,19 @@ The record lives in the keyring (``keystore``); the non-secret index is ``index.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from sfcred.errors import ConfigError, InputError
+from sfcred.untrusted import is_loopback, origin
 
 PRODUCTION = "https://login.salesforce.com"
 SANDBOX = "https://test.salesforce.com"
 SHORTHANDS = {"production": PRODUCTION, "sandbox": SANDBOX}
 DEFAULT_TTL = 900
 DEFAULT_MARGIN = 60
-
-_LOOPBACK_NAMES = {"localhost"}
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def check_url(value: str, what: str) -> str:
     """An origin URL: https, or http on loopback only; no path, query or credentials."""
@@ -50,7 +38,10 @@ def check_url(value: str, what: str) -> str:
         raise InputError(f"{what} {value!r} must not hold credentials, a query or a fragment")
     if parts.path.strip("/"):
         raise InputError(f"{what} {value!r} must be just the scheme and host, without a path")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    url = f"{parts.scheme}://{parts.netloc.lower()}"
+    if origin(url) is None:  # spaces, backslashes, non-ASCII: what urlsplit lets through
+        raise InputError(f"{what} {value!r} has characters a host name cannot have")
+    return url
 
 
 def default_audience(login_url: str) -> str:

@@ -56,13 +56,12 @@ def _fill(helper: str, stdin: str, env: dict[str, str]) -> subprocess.CompletedP
 
 @pytest.mark.parametrize("helper", ["sfcred", "sfcred -p acme"])
 def test_git_credential_fill_gets_the_token_as_password(git_env, org: Org, helper: str) -> None:
-    done = _fill(helper, f"protocol=https\nhost={org.host}\n\n", git_env)
+    # The loopback stand-in is plain http, so that is what git asks for.
+    done = _fill(helper, f"protocol=http\nhost={org.host}\n\n", git_env)
     assert done.returncode == 0, done.stderr
     out = parse_git(done.stdout)
     assert out["username"] == org.username
-    assert out["host"] == org.host
-    # git takes the helper's protocol: the loopback stand-in's instance URL is plain http.
-    assert out["protocol"] == "http"
+    assert (out["protocol"], out["host"]) == ("http", org.host)
     assert userinfo(org.sf.url, out["password"]).status_code == 200
     assert org.sf.token_requests == 1
 

@@ -131,7 +131,11 @@ def test_profile_choice_flag_field_env_default_and_host(run_sfcred, two_orgs) ->
         beta.username
     )
     assert _username(run_sfcred("get", input="profile=beta\n\n", env=env)) == beta.username
-    assert _username(run_sfcred("get", input=f"host={beta.host}\n\n", env=env)) == acme.username
+    # ... but a chosen profile answers only for its own host: acme does not own beta's.
+    foreign = run_sfcred("get", input=f"host={beta.host}\n\n", env=env)
+    assert (foreign.returncode, foreign.stdout) == (1, "")
+    assert "does not serve" in foreign.stderr
+    assert _username(run_sfcred("get", input=f"host={acme.host}\n\n", env=env)) == acme.username
     tokens = [
         parse_git(run_sfcred("get", "-p", name).stdout)["password"] for name in ("acme", "beta")
     ]
@@ -246,10 +250,13 @@ def test_git_credential_sfcred_answers_like_sfcred(sfcred_env, org: Org) -> None
             env=sfcred_env, timeout=60, check=False,
         )  # fmt: skip
 
-    by_host = helper("get", stdin=f"protocol=https\nhost={org.host}\n\n")
+    by_host = helper("get", stdin=f"protocol=http\nhost={org.host}\n\n")
     assert by_host.returncode == 0, by_host.stderr
     out = parse_git(by_host.stdout)
-    assert (out["host"], out["username"]) == (org.host, org.username)
+    assert (out["protocol"], out["host"], out["username"]) == ("http", org.host, org.username)
+    # The loopback stand-in is plain http: asked over https, it is not this profile's.
+    over_https = helper("get", stdin=f"protocol=https\nhost={org.host}\n\n")
+    assert (over_https.returncode, over_https.stdout, over_https.stderr) == (0, "", "")
     _assert_live(org, out["password"])
 
     by_flag = helper("-p", "acme", "get")
@@ -274,7 +281,7 @@ def test_git_credential_sfcred_answers_like_sfcred(sfcred_env, org: Org) -> None
 
 def test_unknown_keys_and_path_are_ignored(run_sfcred, org: Org) -> None:
     request = (
-        f'protocol=https\nhost={org.host}\npath=services/data\nwwwauth[]=Bearer realm="sf"\n'
+        f'protocol=http\nhost={org.host}\npath=services/data\nwwwauth[]=Bearer realm="sf"\n'
         "capability[]=state\nstate[]=sfcred:1\nfuture-key=value\n\n"
     )
     done = run_sfcred("get", input=request)
@@ -319,7 +326,8 @@ def test_login_host_and_instance_host_both_route_once_known(run_sfcred, standin,
     assert login_host != org.host
     by_login = run_sfcred("get", input=f"protocol=http\nhost={login_host}\n\n")
     out = parse_git(by_login.stdout)
-    assert out["host"] == org.host  # the answer names the instance, where the token works
+    # The answer keeps the request's host: a helper does not redirect git elsewhere.
+    assert (out["protocol"], out["host"]) == ("http", login_host)
     _assert_live(org, out["password"])
     assert standin.last_assertion_claims is not None
     assert standin.last_assertion_claims["aud"] == "https://login.salesforce.com"

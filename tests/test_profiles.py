@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sfcred.errors import InputError
+from sfcred.errors import InputError, NotServed
 from sfcred.helper import choose
 from sfcred.index import Index, IndexEntry, IndexFile, check_name
 from sfcred.profiles import (
@@ -112,23 +112,28 @@ def test_named_profiles_are_checked_like_names() -> None:
 
 
 def test_choice_order_flag_then_profile_then_env() -> None:
-    req = Request(profile="fromreq", host="acme.my.salesforce.com")
-    assert choose(req, "flag", "env", load) == "flag"
-    assert choose(req, None, "env", load) == "fromreq"
-    assert choose(Request(host="acme.my.salesforce.com"), None, "env", load) == "env"
+    # Each named profile owns acme's host here (b1/b2/a): the order alone decides.
+    host = "test.salesforce.com"
+    req = Request(profile="b2", host=host)
+    assert choose(req, "b1", "a", load).name == "b1"
+    assert choose(req, None, "b1", load).name == "b2"
+    assert choose(Request(host=host), None, "b1", load).name == "b1"
+    assert choose(Request(), "flag", "env", load).name == "flag"  # no host: no index needed
 
 
 def test_choice_by_host_then_username() -> None:
-    assert choose(Request(host="acme.my.salesforce.com"), None, None, load) == "a"
+    assert choose(Request(host="acme.my.salesforce.com"), None, None, load).name == "a"
     assert choose(Request(host="b.sandbox.my.salesforce.com", username="u@b2"), None, None,
-                  load) == "b2"
+                  load).name == "b2"
     with pytest.raises(InputError, match="several profiles"):
         choose(Request(host="b.sandbox.my.salesforce.com"), None, None, load)
 
 
 def test_unknown_host_never_falls_back_to_the_default() -> None:
-    with pytest.raises(InputError, match="no profile for host"):
+    with pytest.raises(NotServed, match="no profile for host"):
         choose(Request(host="github.com"), None, None, load)
-    with pytest.raises(InputError, match="empty host"):
+    with pytest.raises(NotServed, match="empty host"):
         choose(Request(host=""), None, None, load)
-    assert choose(Request(), None, None, load) == "d"
+    with pytest.raises(NotServed, match="does not serve"):
+        choose(Request(host="github.com"), "a", None, load)
+    assert choose(Request(), None, None, load).name == "d"

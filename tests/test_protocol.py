@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred.errors import InputError
-from sfcred.protocol import Request, format_pairs, parse
+from sfcred.protocol import Request, format_pairs, parse, url_parts
 
 KEY = st.text(alphabet=st.characters(blacklist_characters="=\r\n\x00"), min_size=1, max_size=20)
 VALUE = st.text(alphabet=st.characters(blacklist_characters="\r\n\x00"), max_size=60)
@@ -77,3 +77,47 @@ def test_parse_of_arbitrary_text_raises_only_input_errors(text: str) -> None:
     except InputError as e:
         error = e
     assert error is None or str(error).startswith("input line")
+
+
+# ---------------------------------------------------------------- url= as git reads it
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://acme.my.salesforce.com", {"protocol": "https", "host": "acme.my.salesforce.com"}),
+        ("https://[::1]:8443/repo.git", {"protocol": "https", "host": "[::1]:8443",
+                                         "path": "repo.git"}),
+        ("https://int%40acme.com@acme.my.salesforce.com/", {
+            "protocol": "https", "host": "acme.my.salesforce.com", "username": "int@acme.com"}),
+        ("https://u:p%3Aw@h.example/a/b/", {"protocol": "https", "host": "h.example",
+                                            "username": "u", "password": "p:w", "path": "a/b"}),
+        ("https://h.example?x=1", {"protocol": "https", "host": "h.example", "path": "?x=1"}),
+        ("https://h.example/p@q", {"protocol": "https", "host": "h.example", "path": "p@q"}),
+        ("cert:///home/me/c.p12", {"protocol": "cert", "host": "", "path": "home/me/c.p12"}),
+    ],
+)  # fmt: skip
+def test_url_is_split_as_git_splits_it(url: str, expected: dict[str, str]) -> None:
+    assert url_parts(url) == expected
+
+
+def test_url_resets_what_it_stands_for() -> None:
+    req = parse("username=old\npath=old\npassword=old\nurl=https://h.example\n")
+    assert (req.protocol, req.host, req.path, req.username, req.password) == (
+        "https", "h.example", None, None, None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("url", ["h.example", "://h.example", "https://h%0a.example",
+                                 "https://u%0d@h.example", "https://h.example/%00"])
+def test_url_without_scheme_or_with_an_encoded_line_break_is_refused(url: str) -> None:
+    with pytest.raises(InputError, match="line 1"):
+        parse(f"url={url}\n")
+
+
+def test_password_is_read_as_a_secret_and_an_empty_profile_is_kept() -> None:
+    req = parse("password=tok3n\nprofile=\n")
+    assert req.password is not None
+    assert req.password.reveal() == "tok3n"
+    assert "tok3n" not in repr(req)
+    assert req.profile == ""

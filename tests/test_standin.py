@@ -720,9 +720,13 @@ def test_reset_fault_drops_the_connection(
 
 
 def test_fail_next_knows_its_kinds(sf: FakeSalesforce) -> None:
-    assert len(FAULT_KINDS) == 10
+    assert len(FAULT_KINDS) == 12
     with pytest.raises(ValueError, match="unknown fault"):
         sf.fail_next("meteor")
+    with pytest.raises(ValueError, match="needs value"):
+        sf.fail_next("instance_url")
+    with pytest.raises(ValueError, match="takes no value"):
+        sf.fail_next("503", value="x")
 
 
 def test_urls_need_a_running_server() -> None:

@@ -220,6 +220,8 @@ def _fault_reply(sf: FakeSalesforce, fault: Fault) -> Reply:
         return text_reply(503, page, "text/html;charset=UTF-8")
     if fault.kind == "500":
         return oauth_error(err.SERVER_ERROR, status=500)
+    if fault.kind == "error_body":
+        return json_reply(400, fault.value)
     if fault.kind == "garbage":
         return text_reply(200, '<html>{"access_token": "00D', "application/json;charset=UTF-8")
     fake: dict[str, object] = {
@@ -234,6 +236,8 @@ def _fault_reply(sf: FakeSalesforce, fault: Fault) -> Reply:
         fake["access_token"] = f"{fake['access_token']}\r\nX-Injected: 1"
     elif fault.kind == "http_instance":
         fake["instance_url"] = "http://evil.example.com"
+    elif fault.kind == "instance_url":
+        fake["instance_url"] = fault.value
     elif fault.kind == "missing_token":
         del fake["access_token"]
     elif fault.kind == "huge":

@@ -105,6 +105,7 @@ class CodeGrant:
 class Fault:
     kind: str
     delay: float
+    value: object = None  # "instance_url": the URL to send; "error_body": the JSON to send
 
 
 @dataclass

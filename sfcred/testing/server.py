@@ -74,6 +74,8 @@ FAULT_KINDS = (
     "crlf",
     "http_instance",
     "missing_token",
+    "instance_url",
+    "error_body",
 )
 _DEFAULT_DELAY = {"timeout": 30.0, "slow": 5.0}
 _LISTENERS = ("mydomain", "login", "test")
@@ -249,13 +251,19 @@ class FakeSalesforce:
             self.token_requests = 0
             self.requests.clear()
 
-    def fail_next(self, kind: str, count: int = 1, delay: float | None = None) -> None:
-        """Answer the next ``count`` token requests with a fault (see ``FAULT_KINDS``)."""
+    def fail_next(self, kind: str, count: int = 1, delay: float | None = None,
+                  value: object = None) -> None:
+        """Answer the next ``count`` token requests with a fault (see ``FAULT_KINDS``).
+
+        ``value``: for ``instance_url`` the instance URL a success carries (a hostile
+        endpoint's), for ``error_body`` the JSON of a 400 answer."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if (value is None) != (kind not in ("instance_url", "error_body")):
+            raise ValueError(f"fault {kind!r} {'needs' if value is None else 'takes no'} value")
         wait = delay if delay is not None else _DEFAULT_DELAY.get(kind, 0.0)
         with self._lock:
-            self._faults.extend(Fault(kind, wait) for _ in range(count))
+            self._faults.extend(Fault(kind, wait, value) for _ in range(count))
 
     def expire_sessions(self) -> None:
         """End every access token now, as a session timeout or an admin would."""
