@@ -131,8 +131,9 @@ def _parse_index(raw: bytes) -> Index:
     out: dict[str, IndexEntry] = {}
     for name, fields in profiles.items():
         check_name(name)
-        if not isinstance(fields, dict) or not set(fields) <= set(_ENTRY_FIELDS):
-            raise ValueError("a profile entry has unknown fields")
+        if not isinstance(fields, dict):
+            raise ValueError("a profile entry is not an object")
+        # Fields a later version adds are left alone (and dropped on the next write).
         values = {k: fields.get(k) for k in _ENTRY_FIELDS}
         for key in ("login_host", "instance_host"):
             if values[key] is not None and not is_host(_text(values[key])):

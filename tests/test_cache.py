@@ -84,3 +84,70 @@ def test_drop_forgets_one_profile_only(tmp_path: Path) -> None:
     cache.drop("a")
     assert cache.read("a") is None
     assert cache.read("b") is not None
+
+
+def _raw(**fields: str) -> bytes:
+    base = {"v": "sfcred-token-cache-1", "profile": "p", "username": "u@x",
+            "access_token": "00Dx!tok", "instance_url": "https://a.my.salesforce.com",
+            "minted_at": "1000.0", "expires_at": "1900.0", "margin": "60.0"}
+    base.update(fields)
+    return "".join(f"{k}={v}\n" for k, v in base.items()).encode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"expires_at": "nan"}, {"expires_at": "inf"}, {"minted_at": "-inf"}, {"margin": "-5"},
+     {"expires_at": "1e300"}, {"instance_url": "https://u:p@evil.example.com"},
+     {"instance_url": "https://a.my.salesforce.com x=1"}, {"instance_url": "http://evil.example"},
+     {"instance_url": "https://a.my.salesforce.com/path"}, {"access_token": "a b"},
+     {"access_token": ""}, {"username": "u\x1b[2J"}],
+)  # fmt: skip
+def test_insane_entries_are_misses(fields: dict[str, str]) -> None:
+    assert Entry.from_bytes(_raw(), "p") is not None  # the control: a sane entry reads
+    assert Entry.from_bytes(_raw(**fields), "p") is None
+
+
+def test_the_folder_and_files_must_be_ours_and_private(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    cache = TokenCache(folder)
+    cache.write(entry())
+    assert cache.check() is None
+    (folder / "p.token").chmod(0o644)
+    assert cache.read("p") is None  # a file open to others is not trusted
+    (folder / "p.token").chmod(0o600)
+    folder.chmod(0o777)
+    note = cache.check()
+    assert note is not None
+    assert "open to others" in note[0]
+    assert note[1] is True  # ours: tightened, then usable for writes
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert cache.read("p") is None  # not read in this process
+    assert TokenCache(folder).read("p") == entry()  # the next process reads it again
+
+
+def test_a_link_or_a_file_as_the_folder_makes_the_cache_unusable(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    TokenCache(real).write(entry())
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    note = TokenCache(link).check()
+    assert note is not None
+    assert note[1] is False
+    assert "not a folder" in note[0]
+    (tmp_path / "file").write_text("x")
+    assert TokenCache(tmp_path / "file").check() is not None
+
+
+def test_a_fifo_or_a_link_as_the_file_is_a_miss_without_blocking(tmp_path: Path) -> None:
+    cache = TokenCache(tmp_path / "c")
+    cache.write(entry())
+    target = tmp_path / "c" / "p.token"
+    other = tmp_path / "elsewhere.token"
+    other.write_bytes(target.read_bytes())
+    other.chmod(0o600)
+    target.unlink()
+    target.symlink_to(other)
+    assert cache.read("p") is None
+    target.unlink()
+    os.mkfifo(target, 0o600)
+    assert cache.read("p") is None  # returns at once: O_NONBLOCK

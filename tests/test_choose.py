@@ -143,7 +143,7 @@ CRAFTED = {
                                                       "login_scheme": "ftp"}}},
     "a number for a host": {"profiles": {"p": {"login_host": 5, "username": "u"}}},
     "a list for profiles": {"profiles": ["p"]},
-    "an unknown field": {"profiles": {"p": {"login_host": "h", "username": "u", "x": 1}}},
+    "an entry that is a string": {"profiles": {"p": "h"}},
     "a control character in a user name": {"profiles": {"p": {"login_host": "h",
                                                               "username": "u\x1b[2J"}}},
     "not an object": ["default"],
@@ -167,6 +167,15 @@ def test_a_damaged_index_is_a_named_error(tmp_path: Path, raw: bytes) -> None:
     path.write_bytes(raw)
     with pytest.raises(ConfigError, match="is damaged"):
         IndexFile(str(path)).load()
+
+
+def test_fields_a_later_version_adds_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.json"
+    path.write_text(json.dumps({"default": "p", "future": 1, "profiles": {
+        "p": {"login_host": "h.example", "username": "u", "added_later": {"x": 1}}}}))
+    loaded = IndexFile(str(path)).load()
+    assert loaded.default == "p"
+    assert loaded.profiles == {"p": IndexEntry("h.example", "u")}
 
 
 def test_an_index_written_by_sfcred_reads_back_the_same(tmp_path: Path) -> None:
