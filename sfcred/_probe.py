@@ -2,8 +2,9 @@
 request, a search of the other host/audience pairs when Salesforce's refusal may come from a
 wrong pair, and userinfo with the new token.
 
-Every pair tried is a real login attempt (at most ``MAX_PROBES``, and only for the refusals in
-``PROBED``): the 3,600-logins-per-hour limit is far, but a loop of doctors would count.
+Every pair tried is a real login attempt (at most ``MAX_PROBES``, and only for the refusals
+in ``refusals.PAIR_PROBLEMS``): the 3,600-logins-per-hour limit is far, but a loop of doctors
+would count.
 The access token is used for userinfo only, then dropped: doctor never fills the token cache.
 """
 
@@ -28,17 +29,22 @@ from sfcred.doctor import (
     production_url,
     sandbox_url,
 )
-from sfcred.errors import SalesforceRefused, SfcredError
-from sfcred.jwt_bearer import TIMEOUT as HTTP_TIMEOUT
-from sfcred.jwt_bearer import json_object
+from sfcred.errors import SalesforceRefused, SalesforceUnreachable, SfcredError
 from sfcred.profiles import PRODUCTION, SANDBOX, Profile, netloc
+from sfcred.salesforce import http as sfhttp
+from sfcred.salesforce.refusals import (
+    OTHER_PROGRESS,
+    PAIR_PROBLEMS,
+    PROGRESS,
+    SUCCESS_PROGRESS,
+    Refusal,
+)
 
 if TYPE_CHECKING:
-    from sfcred.jwt_bearer import Token, TokenClient
     from sfcred.keys import KeyMaterial
+    from sfcred.salesforce.oauth import Token, TokenClient
 
 MAX_PROBES = 6
-PROBED = ("audience is invalid", "hasn't approved", "has not approved", "not installed")
 _ISO = "%Y-%m-%d %H:%M:%S UTC"
 
 
@@ -51,7 +57,7 @@ def clock_check(login_url: str, clock: Callable[[], float]) -> Check:
     and is no login attempt."""
     host = netloc(login_url)
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
+        with sfhttp.client() as http:
             before = clock()
             response = http.get(f"{login_url}/services/oauth2/userinfo")
             after = clock()
@@ -107,8 +113,8 @@ def _refused(
     said = f"{e.error}: {e.description}" if e.description else e.error
     detail = f"Salesforce refused it ({said}): {e.cause}"
     fix = e.fix
-    if any(p in e.description.lower() for p in PROBED) or e.error == "app_not_found":
-        pairs = candidates(profile, my_domain, e.error == "app_not_found")
+    if e.refusal in PAIR_PROBLEMS:
+        pairs = candidates(profile, my_domain, e.refusal is Refusal.APP_NOT_FOUND)
         found = search(profile, material, client, pairs, progress(e))
         if found is not None:
             host, audience, later = found
@@ -121,7 +127,7 @@ def _refused(
                        f"profile ({change}), then: {later.fix}")
         elif pairs:
             fix += f" (tried {len(pairs)} other host/audience pairs: none got further)"
-    if "invalid assertion" in e.description.lower() and profile.keys.pending:
+    if e.refusal is Refusal.KEY_MISMATCH and profile.keys.pending:
         fix += (f"; a pending key exists: if its certificate is the one uploaded, run "
                 f"`sfcred rotate {profile.name} --activate`")
     return make("token", "fail", detail, fix, REFUSED)
@@ -153,16 +159,8 @@ def progress(e: SalesforceRefused | None) -> int:
     A pair that gets further than the profile's own has fixed the pair, even if Salesforce
     then stops at a later problem."""
     if e is None:
-        return 9
-    d = e.description.lower()
-    steps = (
-        (e.error in ("invalid_client_id", "app_not_found"), 1),
-        ("invalid assertion" in d, 2),
-        ("audience" in d, 3),
-        ("expired" in d, 4),
-        ("approved this consumer" in d, 5),
-    )
-    return next((rank for hit, rank in steps if hit), 6)
+        return SUCCESS_PROGRESS
+    return PROGRESS.get(e.refusal, OTHER_PROGRESS) if e.refusal else OTHER_PROGRESS
 
 
 def search(
@@ -187,23 +185,20 @@ def search(
 
 def userinfo_check(profile: Profile, token: Token) -> Check:
     host = netloc(token.instance_url)
-    headers = {"Authorization": f"Bearer {token.access_token.reveal()}",
-               "Accept": "application/json"}
+    url = f"{token.instance_url}/services/oauth2/userinfo"
     try:
-        with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
-            r = http.get(f"{token.instance_url}/services/oauth2/userinfo", headers=headers)
-    except httpx.HTTPError as e:
+        with sfhttp.client() as http:
+            status, info = sfhttp.get_json(http, url, token.access_token.reveal())
+    except (httpx.HTTPError, SalesforceUnreachable) as e:
         return make("userinfo", "fail", f"no answer from {host} ({type(e).__name__})",
                       "check the network and proxy settings", UNREACHABLE)
-    if r.status_code in (401, 403):
-        word = r.text.strip()[:40] if r.text.strip().replace("_", "").isalnum() else ""
+    if status in (401, 403):
         return make("userinfo", "fail", f"{host} refused the new token at userinfo (HTTP "
-                      f"{r.status_code}{': ' + word if word else ''})",
+                      f"{status})",
                       "give the app the scopes api and id (or openid), and the user the API "
                       "Enabled permission", REFUSED)
-    info = json_object(r.content) if r.status_code == 200 else None
     if info is None:
-        return make("userinfo", "fail", f"{host} answered userinfo with HTTP {r.status_code}",
+        return make("userinfo", "fail", f"{host} answered userinfo with HTTP {status}",
                       "try again later; Salesforce status: status.salesforce.com", UNREACHABLE)
     who, org = _text(info.get("preferred_username")), _text(info.get("organization_id"))
     detail = f"{who or 'unknown user'} in org {org or 'unknown'} ({token.instance_url})"

@@ -12,8 +12,8 @@ TYPE_CHECKING = False  # on the warm path: typing is not imported at run time
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
+    from sfcred.salesforce.oauth import TokenClient
 
 
 def keystore() -> KeyStore:
@@ -23,7 +23,7 @@ def keystore() -> KeyStore:
 
 
 def token_client() -> TokenClient:
-    from sfcred.jwt_bearer import TokenClient
+    from sfcred.salesforce.oauth import TokenClient
 
     return TokenClient()
 

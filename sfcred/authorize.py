@@ -24,27 +24,23 @@ import secrets
 import sys
 import webbrowser
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote, urlencode
 
-import httpx
-
-from sfcred import sferrors
 from sfcred._callback import CallbackServer, Page
 from sfcred.errors import (
     ConfigError,
     InputError,
     SalesforceRefused,
-    SalesforceUnreachable,
     SfcredError,
 )
-from sfcred.profiles import Profile, netloc
+from sfcred.profiles import Profile
+from sfcred.salesforce.oauth import exchange_code
+from sfcred.salesforce.refusals import Context, explain
 from sfcred.secret import Secret
 from sfcred.untrusted import server_words
 
 REDIRECT_PATH = "/OauthRedirect"
 SCOPE = "api refresh_token"
-TIMEOUT = httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
 
 
 def redirect_uri(port: int) -> str:
@@ -162,7 +158,7 @@ def _answer(
         return Page(400, "Refused", "The answer has no authorization code. You can close this "
                     "window."), InputError("the browser's answer has neither a code nor an error")
     try:
-        who = _exchange(profile, Secret(code), redirect, verifier, client_secret)
+        who = exchange_code(profile, Secret(code), redirect, verifier, client_secret)
     except SfcredError as e:
         return Page(502, "Not finished", f"{e.message}. You can close this window; the terminal "
                     "says what to do next."), e
@@ -179,103 +175,9 @@ def _answer(
 
 
 def _denied(profile: Profile, error: str, desc: str) -> SalesforceRefused:
-    if error == "access_denied":
-        cause = "the approval was denied in the browser (or the user cannot log in)"
-        fix = (f"run `sfcred authorize {profile.name}` again, log in as {profile.username} and "
-               "choose Allow; or ask an admin to pre-authorize the user for the app")
-    else:
-        cause = "Salesforce refused the authorization request"
-        fix = "check the app's OAuth settings (scopes api and refresh_token, callback URL)"
-    return SalesforceRefused(error, desc, cause=cause, fix=fix)
+    ctx = Context(profile.name, profile.login_url, profile.audience, profile.username)
+    return explain(error, desc, ctx, flow="browser")
 
 
 def _printable(text: str) -> str:
     return server_words(text)
-
-
-def _exchange(
-    profile: Profile,
-    code: Secret,
-    redirect: str,
-    verifier: Secret,
-    client_secret: Secret | None,
-) -> str | None:
-    """Trade the code for tokens, drop them; returns the approving user's name, if known."""
-    form = {
-        "grant_type": "authorization_code",
-        "code": code.reveal(),
-        "redirect_uri": redirect,
-        "client_id": profile.client_id,
-        "code_verifier": verifier.reveal(),
-    }
-    if client_secret is not None:
-        form["client_secret"] = client_secret.reveal()
-    host = netloc(profile.login_url)
-    try:
-        with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as http:
-            status, data = _post(http, f"{profile.login_url}/services/oauth2/token", form)
-            if status >= 500 or (status == 200 and data is None):
-                raise SalesforceUnreachable(
-                    f"{host} answered the code exchange with HTTP {status}",
-                    hint="try again later; Salesforce status: status.salesforce.com",
-                )
-            if status != 200 or data is None or "access_token" not in data:
-                raise _refused(profile, status, data, redirect)
-            return _approver(http, data)
-    except httpx.HTTPError as e:
-        raise SalesforceUnreachable(
-            f"cannot reach {host} to finish the approval ({type(e).__name__})",
-            hint="check the network and proxy settings, then run it again",
-        ) from None
-
-
-def _post(http: httpx.Client, url: str, form: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
-    from sfcred.jwt_bearer import json_object, read_capped
-
-    with http.stream("POST", url, data=form, headers={"Accept": "application/json"}) as r:
-        return r.status_code, json_object(read_capped(r))
-
-
-def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:
-    """Who approved: userinfo with the fresh access token. None when it cannot tell."""
-    token, instance = data.get("access_token"), data.get("instance_url")
-    if not isinstance(token, str) or not isinstance(instance, str):
-        return None
-    from sfcred.jwt_bearer import check_instance_url
-
-    try:
-        base = check_instance_url(instance)
-        r = http.get(f"{base}/services/oauth2/userinfo",
-                     headers={"Authorization": f"Bearer {token}"})
-        info = r.json() if r.status_code == 200 else None
-    except (SalesforceUnreachable, httpx.HTTPError, ValueError):
-        return None
-    name = info.get("preferred_username") if isinstance(info, dict) else None
-    return _printable(name) if isinstance(name, str) and name else None
-
-
-def _refused(
-    profile: Profile, status: int, data: dict[str, Any] | None, redirect: str
-) -> SalesforceRefused:
-    error = _printable(str((data or {}).get("error") or f"http_{status}"))
-    desc = _printable(str((data or {}).get("error_description") or ""))
-    d = desc.lower()
-    name = profile.name
-    if error == "invalid_client" or "client credentials" in d or "client secret" in d:
-        cause = "the app requires its consumer secret for this flow, or the one given is wrong"
-        fix = (f"pass the app's Consumer Secret on stdin: `sfcred authorize {name} "
-               "--client-secret-stdin`; or untick 'Require Secret for Web Server Flow' in the "
-               "app's OAuth settings")
-    elif error == "redirect_uri_mismatch":
-        cause = f"the app does not list {redirect} as a callback URL"
-        fix = f"add {redirect} to the app's callback URLs, wait a few minutes, run it again"
-    elif "verifier" in d:
-        cause = "Salesforce refused the PKCE code verifier"
-        fix = f"run `sfcred authorize {name}` again; check the app's PKCE setting"
-    elif "authorization code" in d:
-        cause = "the authorization code expired or was already used"
-        fix = f"run `sfcred authorize {name}` again and finish within a few minutes"
-    else:
-        ctx = sferrors.Context(name, profile.login_url, profile.audience, profile.username)
-        return sferrors.explain(error, desc, ctx, status=status)
-    return SalesforceRefused(error, desc, cause=cause, fix=fix, status=status)

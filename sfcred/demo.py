@@ -20,8 +20,8 @@ from sfcred.cache import TokenCache
 from sfcred.errors import KeyringUnavailable, SalesforceRefused
 from sfcred.helper import Helper
 from sfcred.index import IndexFile
-from sfcred.jwt_bearer import TokenClient
 from sfcred.keystore import KeyStore
+from sfcred.salesforce.oauth import TokenClient
 
 CLIENT_ID = "3MVG9demo" + "x" * 16
 USER = "integration@demo.example"

@@ -9,7 +9,7 @@ nothing to work with; ``--offline`` skips the last three)::
     certificate  the stored certificate belongs to the key; not expired (warn 30 days ahead)
     audience     host and audience belong together; a sandbox-looking username on production
     clock        local clock against the login host's Date header (online)
-    token        a real JWT bearer token request; refusals explained (``sferrors``), and for a
+    token        a real JWT bearer token request; refusals explained (salesforce.refusals); for a
                  wrong host/audience, an unapproved user or an External Client App, the other
                  sensible host/audience pairs are tried (``_probe``) and the working one named
     userinfo     the new token works at {instance_url}/services/oauth2/userinfo, and whose it is
@@ -38,13 +38,13 @@ from sfcred.untrusted import is_loopback
 
 if TYPE_CHECKING:
     from sfcred.index import IndexFile
-    from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
+    from sfcred.salesforce.oauth import TokenClient
 
 ENV_PRODUCTION = "SFCRED_PRODUCTION_URL"
 ENV_SANDBOX = "SFCRED_SANDBOX_URL"
 CERT_WARN_DAYS = 30
-SKEW_WARN = 60.0  # seconds; the assertion lives 170 s (jwt_bearer.ASSERTION_LIFETIME)
+SKEW_WARN = 60.0  # seconds; the assertion lives 170 s (salesforce.oauth.ASSERTION_LIFETIME)
 SKEW_FAIL = 150.0
 # The last label of usernames that sandboxes append (user@corp.com.uat); a hint, not a rule.
 SANDBOX_SUFFIXES = ("uat", "dev", "qa", "sandbox", "full", "partial", "staging", "sit", "test")

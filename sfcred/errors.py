@@ -17,6 +17,10 @@ Only ``cli.py`` turns these into exit codes and stderr lines.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # on the warm path: typing is not imported
+if TYPE_CHECKING:
+    from sfcred.salesforce.refusals import Refusal
+
 
 class SfcredError(Exception):
     exit_code = 1
@@ -68,6 +72,7 @@ class SalesforceRefused(SfcredError):
         fix: str,
         status: int | None = None,
         server_date: str | None = None,
+        refusal: Refusal | None = None,
     ) -> None:
         from sfcred.untrusted import quoted, server_words
 
@@ -80,6 +85,7 @@ class SalesforceRefused(SfcredError):
         self.fix = fix
         self.status = status
         self.server_date = server_date
+        self.refusal = refusal  # set by salesforce.refusals.explain, the one classifier
 
 
 class SalesforceUnreachable(SfcredError):

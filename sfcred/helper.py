@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from sfcred.index import Index, IndexEntry, IndexFile
-    from sfcred.jwt_bearer import TokenClient
     from sfcred.keystore import KeyStore
     from sfcred.profiles import Profile
     from sfcred.protocol import Request
+    from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
 
 

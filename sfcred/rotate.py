@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING
 
 from sfcred.errors import SalesforceRefused
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.refusals import Refusal
 
 if TYPE_CHECKING:
-    from sfcred.jwt_bearer import Token, TokenClient
     from sfcred.keystore import KeyStore
+    from sfcred.salesforce.oauth import Token, TokenClient
 
 
 def _is_key_mismatch(e: SalesforceRefused) -> bool:
-    return "invalid assertion" in e.description.lower()
+    return e.refusal is Refusal.KEY_MISMATCH
 
 
 def mint_with_rotation(
@@ -155,6 +156,7 @@ def activate(store: KeyStore, client: TokenClient, profile: Profile) -> tuple[To
             + UPLOAD_STEPS.split(". Until")[0],
             status=e.status,
             server_date=e.server_date,
+            refusal=e.refusal,
         ) from e
     return token, promote(store, profile)
 

@@ -31,6 +31,7 @@ from _e2e import Org, setup_org
 from sfcred import authorize as authz
 from sfcred.errors import ConfigError, InputError, SalesforceRefused
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.oauth import code_refused, exchange_code
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
 
@@ -388,7 +389,7 @@ def test_refused_exchange_causes(standin: FakeSalesforce) -> None:
         ("invalid_client_id", "client identifier invalid"): "--client-id",
     }
     for (error, desc), needle in cases.items():
-        e = authz._refused(p, 400, {"error": error, "error_description": desc}, redirect)
+        e = code_refused(p, 400, {"error": error, "error_description": desc}, redirect)
         assert isinstance(e, SalesforceRefused)
         assert e.exit_code == 3
         assert needle in e.fix, (error, e.fix)
@@ -398,7 +399,7 @@ def test_client_secret_never_in_the_error(standin: FakeSalesforce, rsa_keypair: 
     standin.add_app("CID", rsa_keypair.cert_pem, client_secret="right")
     standin.add_user("u@example.com")
     with pytest.raises(SalesforceRefused) as caught:
-        authz._exchange(_profile(standin), Secret("nocode"), authz.redirect_uri(1717),
+        exchange_code(_profile(standin), Secret("nocode"), authz.redirect_uri(1717),
                         Secret("v"), Secret(CLIENT_SECRET))
     text = f"{caught.value} {caught.value.fix} {caught.value.cause} {caught.value!r}"
     assert CLIENT_SECRET not in text

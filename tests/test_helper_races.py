@@ -14,9 +14,9 @@ from sfcred.cache import TokenCache
 from sfcred.errors import ConfigError
 from sfcred.helper import Helper
 from sfcred.index import IndexFile
-from sfcred.jwt_bearer import TokenClient
 from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
+from sfcred.salesforce.oauth import TokenClient
 from sfcred.testing.keyrings import MemoryKeyring
 from sfcred.testing.server import FakeSalesforce
 

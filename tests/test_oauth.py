@@ -1,4 +1,4 @@
-"""jwt_bearer.py against the stand-in, in-process: the assertion, retries, answer checks."""
+"""salesforce.oauth against the stand-in, in-process: the assertion, retries, answer checks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.jwt_bearer import ASSERTION_LIFETIME, TokenClient, assertion
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.oauth import ASSERTION_LIFETIME, TokenClient, assertion
 from sfcred.testing.server import FakeSalesforce
 
 CID = "3MVGunit"

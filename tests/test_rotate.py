@@ -31,10 +31,10 @@ from keyring.backend import KeyringBackend
 
 from sfcred import keys, rotate
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused
-from sfcred.jwt_bearer import Token, TokenClient
 from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
 from sfcred.profiles import KeySlots, Profile, default_audience
+from sfcred.salesforce.oauth import Token, TokenClient
 from sfcred.secret import Secret
 from sfcred.testing.keyrings import FaultyKeyring, MemoryKeyring, SimulatedCrash
 from sfcred.testing.server import FakeSalesforce

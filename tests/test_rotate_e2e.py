@@ -35,9 +35,9 @@ from _e2e import Org, setup_org
 
 from sfcred.cache import TokenCache, runtime_dir
 from sfcred.errors import SalesforceRefused
-from sfcred.jwt_bearer import TokenClient
 from sfcred.keystore import KeyStore
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.oauth import TokenClient
 from sfcred.testing.server import FakeSalesforce
 
 pytestmark = pytest.mark.secret_service

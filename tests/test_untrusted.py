@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.jwt_bearer import check_instance_url
+from sfcred.salesforce.http import check_instance_url
 from sfcred.untrusted import canonical_host, is_loopback, origin, quoted, server_words
 
 HOSTILE_TEXT = {

@@ -1,0 +1,209 @@
+"""OAuth with Salesforce: the JWT bearer grant and the authorization-code exchange.
+
+The JWT bearer grant: build the assertion, POST it, and accept only a sane answer.
+
+Retries: connection errors and 5xx are retried with jittered backoff, a few times within about
+ten seconds; a 4xx is Salesforce's final word and is never retried (each try counts against the
+3,600 logins per user per hour). Every answer is checked before anything is passed on: JSON, at
+most 1 MiB, an access token and an https instance URL (http on loopback) without CR/LF/NUL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+
+from sfcred.errors import SalesforceRefused, SalesforceUnreachable
+from sfcred.profiles import Profile, netloc
+from sfcred.salesforce import http as sfhttp
+from sfcred.salesforce.http import check_instance_url, json_object
+from sfcred.salesforce.refusals import Context, explain
+from sfcred.secret import Secret
+from sfcred.untrusted import server_words
+
+GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks
+ATTEMPTS = 4
+HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
+BACKOFF = 0.4  # seconds; doubles per attempt, jittered, so four tries stay near 10 s at worst
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: Secret
+    instance_url: str
+    id_url: str | None
+    scope: str | None
+
+
+def assertion(profile: Profile, key_pem: Secret, now: float) -> str:
+    claims = {
+        "iss": profile.client_id,
+        "sub": profile.username,
+        "aud": profile.audience,
+        "exp": int(now) + ASSERTION_LIFETIME,
+    }
+    return jwt.encode(claims, key_pem.reveal(), algorithm="RS256")
+
+
+class TokenClient:
+    def __init__(
+        self,
+        http: httpx.Client | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        attempts: int = ATTEMPTS,
+    ) -> None:
+        self._http = http
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self.attempts = attempts
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self._http = sfhttp.client()
+        return self._http
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+
+    def mint(self, profile: Profile, key_pem: Secret) -> Token:
+        now = self.clock()
+        form = {"grant_type": GRANT, "assertion": assertion(profile, key_pem, now)}
+        status, body, date = self._post(f"{profile.login_url}/services/oauth2/token", form)
+        data = json_object(body)
+        if status == 200:
+            return _token(data)
+        error = str(data.get("error") or f"http_{status}") if data else f"http_{status}"
+        desc = str(data.get("error_description") or "") if data else ""
+        local = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime(HTTP_DATE)
+        ctx = Context(profile.name, profile.login_url, profile.audience, profile.username, local)
+        raise explain(error, desc[:300], ctx, status=status,
+                      server_date=server_words(date, 40) if date else None)
+
+    def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
+        last = "no attempt made"
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter()))
+            try:
+                status, body, date = sfhttp.post_form(self.http, url, form)
+                if status < 500:
+                    return status, body, date
+                last = f"HTTP {status}"
+            except httpx.TimeoutException:
+                last = "timed out"
+            except httpx.TransportError as e:
+                last = f"{type(e).__name__}"
+        host = netloc(url)
+        raise SalesforceUnreachable(
+            f"cannot get a token from {host}: {last} after {self.attempts} attempts",
+            hint="check the network, proxy settings and --login-url; Salesforce status: "
+            "status.salesforce.com",
+        )
+
+
+def _clean(value: object) -> bool:
+    return isinstance(value, str) and bool(value) and value.isprintable()
+
+
+def _token(data: dict[str, Any] | None) -> Token:
+    if data is None:
+        raise SalesforceUnreachable(
+            "the token endpoint answered 200 with a body that is not JSON; refusing it"
+        )
+    token, url = data.get("access_token"), data.get("instance_url")
+    if not _clean(token) or not _clean(url):
+        raise SalesforceUnreachable(
+            "the token endpoint's answer lacks a clean access_token or instance_url; refusing it"
+        )
+    assert isinstance(token, str)
+    assert isinstance(url, str)
+    instance_url = check_instance_url(url)
+    id_url = data.get("id")
+    scope = data.get("scope")
+    return Token(
+        access_token=Secret(token),
+        instance_url=instance_url,
+        id_url=id_url if _clean(id_url) else None,
+        scope=scope if _clean(scope) else None,
+    )
+
+
+# ---------------------------------------------------------------- the authorization code
+
+
+def exchange_code(
+    profile: Profile,
+    code: Secret,
+    redirect: str,
+    verifier: Secret,
+    client_secret: Secret | None,
+) -> str | None:
+    """Trade an authorization code for tokens and drop them (the approval is what counts);
+    returns the approving user's name, if userinfo tells it. Refusals are explained for the
+    code flow (``refusals.CODE_FIXES``)."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code.reveal(),
+        "redirect_uri": redirect,
+        "client_id": profile.client_id,
+        "code_verifier": verifier.reveal(),
+    }
+    if client_secret is not None:
+        form["client_secret"] = client_secret.reveal()
+    host = netloc(profile.login_url)
+    try:
+        with sfhttp.client() as http:
+            status, body, _ = sfhttp.post_form(http, f"{profile.login_url}/services/oauth2/token",
+                                               form)
+            data = json_object(body)
+            if status >= 500 or (status == 200 and data is None):
+                raise SalesforceUnreachable(
+                    f"{host} answered the code exchange with HTTP {status}",
+                    hint="try again later; Salesforce status: status.salesforce.com",
+                )
+            if status != 200 or data is None or "access_token" not in data:
+                raise code_refused(profile, status, data, redirect)
+            return _approver(http, data)
+    except httpx.HTTPError as e:
+        raise SalesforceUnreachable(
+            f"cannot reach {host} to finish the approval ({type(e).__name__})",
+            hint="check the network and proxy settings, then run it again",
+        ) from None
+
+
+def code_refused(
+    profile: Profile, status: int, data: dict[str, Any] | None, redirect: str
+) -> SalesforceRefused:
+    error = str((data or {}).get("error") or f"http_{status}")
+    desc = str((data or {}).get("error_description") or "")
+    ctx = Context(profile.name, profile.login_url, profile.audience, profile.username,
+                  redirect=redirect)
+    return explain(error, desc[:300], ctx, flow="code", status=status)
+
+
+def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:
+    """Who approved: userinfo with the fresh access token. None when it cannot tell."""
+    token, instance = data.get("access_token"), data.get("instance_url")
+    if not isinstance(token, str) or not isinstance(instance, str):
+        return None
+    try:
+        base = check_instance_url(instance)
+        _, info = sfhttp.get_json(http, f"{base}/services/oauth2/userinfo", token)
+    except (SalesforceUnreachable, httpx.HTTPError):
+        return None
+    name = info.get("preferred_username") if info is not None else None
+    return server_words(name) if isinstance(name, str) and name else None
