@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from sfcred.cache import TokenCache, open_cache
-from sfcred.helper import Helper
 from sfcred.index import index_file
+from sfcred.tokens import Tokens
 
 TYPE_CHECKING = False  # on the warm path: typing is not imported at run time
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def token_cache(store: Callable[[], KeyStore]) -> TokenCache:
     return open_cache(lambda: store().cache_key())
 
 
-def helper(note: Callable[[str], None]) -> Helper:
+def tokens(note: Callable[[str], None]) -> Tokens:
     stores: list[KeyStore] = []
 
     def store() -> KeyStore:
@@ -40,7 +40,7 @@ def helper(note: Callable[[str], None]) -> Helper:
             stores.append(keystore())
         return stores[0]
 
-    return Helper(
+    return Tokens(
         index=index_file(),
         store=store,
         client=token_client,

@@ -126,53 +126,6 @@ def _finite(text: str) -> float:
     return value
 
 
-def folder_problem(path: str) -> tuple[str, bool] | None:
-    """Why the cache folder ``path`` must not be trusted, and whether it may be repaired (it is
-    ours, only too open); None when it is fine or does not exist yet (the first write creates
-    it 0700). lstat: a link is refused, not followed."""
-    import stat
-
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        return f"the token cache folder {path} cannot be checked ({e.strerror})", False
-    if not stat.S_ISDIR(st.st_mode):
-        return f"the token cache folder {path} is not a folder", False
-    if hasattr(os, "getuid"):
-        if st.st_uid != os.getuid():
-            return (f"the token cache folder {path} belongs to another user "
-                    f"(uid {st.st_uid})"), False
-        if st.st_mode & 0o077:
-            return (f"the token cache folder {path} was open to others "
-                    f"(mode {stat.S_IMODE(st.st_mode):04o})"), True
-    return None
-
-
-def _read_private(path: str, limit: int) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file of ours, 0600; None otherwise. Opened
-    with O_NOFOLLOW (a planted link is not followed) and O_NONBLOCK (a FIFO cannot hang)."""
-    import stat
-
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
-            return None
-        return os.read(fd, limit)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 class Sealer:
     """AES-GCM for the on-disk fallback; the key comes from the keyring on first use."""
 
@@ -221,7 +174,7 @@ class TokenCache:
         cache can still be used: a folder of ours that was too open is tightened to 0700 and
         not read in this process (anything in it may have been planted), then written as
         usual; anything else (another user's folder, a link, a file) is not used at all."""
-        found = folder_problem(self.directory)
+        found = fsutil.folder_problem(self.directory)
         if found is None:
             return None
         why, repairable = found
@@ -240,7 +193,7 @@ class TokenCache:
     def read(self, name: str) -> Entry | None:
         if self._distrusted:
             return None
-        raw = _read_private(self._path(name), 65536)
+        raw = fsutil.read_private(self._path(name), 65536)
         if raw is None:
             return None
         if self.sealer is not None:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import sys
 
-from sfcred.errors import InputError, SalesforceRefused, SfcredError, UsageError
+from sfcred.errors import InputError, SalesforceRefused, SfcredError
 
 TYPE_CHECKING = False  # typing and argparse stay out of the warm path of `get`
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from typing import Any, NoReturn, TextIO
+    from typing import NoReturn, TextIO
+
+    from sfcred.commands import Console
 
 PROG = "sfcred"
 HELPER_ACTIONS = ("get", "store", "erase")
@@ -72,63 +74,38 @@ def simple_helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
 
 def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
                git: bool = False) -> int:
-    """get / store / erase. ``git``: run under git's name, where a host no profile serves is
-    answered with silence and exit 0 (git asks every helper about every host)."""
-    from sfcred import app, formats, protocol
-    from sfcred.errors import NotServed
-    from sfcred.helper import choose
-
-    if action == "store":
-        # Tokens come from minting, never from a client: read the request (git writes it
-        # before it waits) and say nothing, whatever it holds.
-        from contextlib import suppress
-
-        with suppress(SfcredError, OSError):
-            _read_request(stdin)
-        return 0
-    try:
-        request = protocol.parse(_read_request(stdin))
-        helper = app.helper(note=_err)
-        env_profile = os.environ.get("SFCRED_PROFILE")
-        named = (profile, request.profile, env_profile, request.host)
-        if action == "erase" and all(value is None for value in named):
-            # An empty erase erases nothing (as git's own helpers do), never the default's.
-            if not git:
-                _err("erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); "
-                     "nothing erased")
-            return 0
-        choice = choose(request, profile, env_profile, helper.index.load)
-        if action == "erase":
-            helper.known(choice.name)
-            helper.erase(choice.name, request.password)
-            return 0
-        entry = helper.get(choice.name)
-    except NotServed:
-        if git:
-            return 0
-        raise
-    sys.stdout.write(formats.render(entry, fmt, request.capabilities, choice.protocol,
-                                    choice.host))
-    return 0
-
-
-def cmd_exec(args: argparse.Namespace) -> int:
+    """get / store / erase through the pure core (``helper.handle``): read, call, write."""
     from sfcred import app
-    from sfcred.helper import choose
-    from sfcred.protocol import Request
+    from sfcred.helper import Options, handle
 
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    if not cmd:
-        raise UsageError("exec: give a command after --")
-    helper = app.helper(note=_err)
-    name = choose(Request(), args.profile, os.environ.get("SFCRED_PROFILE"),
-                  helper.index.load).name
-    entry = helper.get(name)
-    env = dict(os.environ)
-    token = entry.access_token.reveal()
-    for prefix in ("SF", "SFDX"):
-        env[f"{prefix}_ACCESS_TOKEN"] = token
-        env[f"{prefix}_INSTANCE_URL"] = entry.instance_url
+    try:
+        request: str | SfcredError = _read_request(stdin)
+    except SfcredError as e:  # store ignores a bad request; get and erase report it
+        request = e
+    answer = handle(action, request, Options(profile, fmt, git), os.environ,
+                    lambda: app.tokens(note=_err))
+    for note in answer.notes:
+        _err(note)
+    sys.stdout.write(answer.stdout)
+    return answer.exit_code
+
+
+def _console(stdin: TextIO | None) -> Console:
+    from sfcred.commands import Console
+
+    def out(text: str) -> None:
+        sys.stdout.write(text)
+
+    def info(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    return Console(out=out, err=_err, info=info, stdin=stdin)
+
+
+def cmd_exec(args: argparse.Namespace, con: Console) -> int:
+    from sfcred.commands import execute
+
+    cmd, env = execute.prepare(args, con, os.environ)
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -138,196 +115,25 @@ def cmd_exec(args: argparse.Namespace) -> int:
         return 127
 
 
-def _print_json(data: Any) -> None:
-    import json
-
-    print(json.dumps(data, indent=2))
-
-
-def cmd_profile(args: argparse.Namespace, stdin: TextIO | None) -> int:
-    from sfcred import app, manage
-    from sfcred.index import index_file
-
-    index = index_file()
-    if args.action == "list":
-        rows = manage.listing(index)
-        if args.json:
-            _print_json(rows)
-        elif args.names:
-            print("".join(f"{row['name']}\n" for row in rows), end="")
-        elif not rows:
-            _err("no profiles yet; add one with `sfcred profile add NAME ...`")
-        for row in rows if not (args.json or args.names) else []:
-            mark = "*" if row["default"] else " "
-            print(f"{mark} {row['name']:<20} {row['username']:<32} {row['login_host']}")
-        return 0
-    if args.action == "default":
-        manage.set_default(args.name, index)
-        return 0
-    store = app.keystore()
-    if args.action == "add":
-        return _profile_add(args, stdin, store, index)
-    if args.action == "show":
-        info = manage.show(args.name, store, index)
-        if args.json:
-            _print_json(info)
-            return 0
-        for key in ("name", "username", "client_id", "login_url", "audience", "token_ttl",
-                    "refresh_margin", "instance_host", "default", "keyring"):
-            print(f"{key + ':':<16} {info[key]}")
-        for k in info["keys"]:
-            print(f"{k['slot'] + ' key:':<16} {k['fingerprint']}  RSA {k['bits']}  "
-                  f"certificate expires {k['certificate_expires']}")
-        return 0
-    if args.action == "remove":
-        manage.remove(args.name, store, index, app.token_cache(lambda: store))
-        print(f"removed profile {args.name}: keys, settings and cached tokens", file=sys.stderr)
-        return 0
-    raise UsageError("profile: give an action: add, list, show, remove, default")
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(1 << 20)
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror}") from None
-
-
-def _profile_add(args: argparse.Namespace, stdin: TextIO | None, store: Any, index: Any) -> int:
-    from sfcred import app, manage
-
-    passphrase = None
-    if args.key_passphrase_stdin:
-        if stdin is None:
-            raise InputError("--key-passphrase-stdin: nothing on stdin")
-        passphrase = stdin.readline().rstrip("\r\n").encode()
-    req = manage.NewProfile(
-        name=args.name, client_id=args.client_id, username=args.username,
-        login_url=args.login_url, audience=args.audience, token_ttl=args.token_ttl,
-        refresh_margin=args.refresh_margin,
-        key_data=_read_file(args.key_file) if args.key_file else None,
-        passphrase=passphrase,
-        cert_data=_read_file(args.cert_file) if args.cert_file else None,
-        generate_bits=args.key_size if args.generate_key else None,
-        cert_days=args.cert_days, force=args.force, make_default=args.default,
-    )
-    added = manage.add(req, store, index, app.token_cache(lambda: store))
-    print(f"added profile {added.profile.name} ({added.profile.username} at "
-          f"{added.profile.login_url}, audience {added.profile.audience})", file=sys.stderr)
-    print(f"key: {added.fingerprint}", file=sys.stderr)
-    if args.cert_out:
-        manage.write_cert(args.cert_out, added.material.cert_pem)
-        print(f"certificate written to {args.cert_out}: upload it to the connected app "
-              "(Edit, Use digital signatures)", file=sys.stderr)
-    else:
-        print(f"upload the certificate from `sfcred cert {added.profile.name}` to the connected "
-              "app (Edit, Use digital signatures)", file=sys.stderr)
-    return 0
-
-
-def cmd_rotate(args: argparse.Namespace) -> int:
-    from sfcred import app, manage, rotate
-
-    helper = app.helper(note=_err)
-    with helper.changing(args.name) as profile:
-        if args.activate:
-            client = app.token_client()
-            try:
-                rotate.activate(helper.store, client, profile)
-            finally:
-                client.close()
-            _err(f"profile {args.name}: Salesforce accepted the pending key; it is now active")
-        elif args.abort:
-            rotate.abort(helper.store, profile)
-            _err(f"profile {args.name}: pending key discarded; the active key is unchanged")
-        elif args.rollback:
-            rotate.rollback(helper.store, profile)
-            _err(f"profile {args.name}: the previous key is active again (re-upload its "
-                 f"certificate: `sfcred cert {args.name}`)")
-        else:
-            _, cert_pem = rotate.start(helper.store, profile, args.key_size, args.cert_days,
-                                         args.force)
-            if args.cert_out:
-                manage.write_cert(args.cert_out, cert_pem)
-                _err(f"new certificate written to {args.cert_out}")
-            else:
-                sys.stdout.write(cert_pem)
-            _err(f"profile {args.name}: pending key created. Upload its certificate: "
-                 + rotate.UPLOAD_STEPS)
-    return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
-    from sfcred import app, doctor
-    from sfcred.index import index_file
-
-    checks = doctor.diagnose(args.name, offline=args.offline, store=app.keystore(),
-                             index=index_file(), client=app.token_client)
-    if args.json:
-        _print_json([asdict(c) for c in checks])
-    else:
-        marks = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
-        for c in checks:
-            print(f"{marks[c.status]} {c.title}: {c.detail}")
-            if c.fix and c.status != "ok":
-                print(f"    fix: {c.fix}")
-    failed = [c for c in checks if c.status == "fail"]
-    return failed[0].exit_code if failed else 0
-
-
-def cmd_authorize(args: argparse.Namespace, stdin: TextIO | None) -> int:
-    from sfcred import app, authorize
-    from sfcred.secret import Secret
-
-    secret = None
-    if args.client_secret_stdin:
-        line = stdin.readline().rstrip("\r\n") if stdin is not None else ""
-        if not line:
-            raise InputError("--client-secret-stdin: no client secret on stdin")
-        secret = Secret(line)
-    helper = app.helper(note=_err)
-    profile = helper.store.require_profile(args.name)
-    authorize.authorize(profile, port=args.port, open_browser=not args.no_browser,
-                        client_secret=secret, timeout=args.timeout, say=_err)
-    helper.erase(args.name)
-    entry = helper.get(args.name)
-    _err(f"✓ approved: the JWT bearer flow now works for {entry.username} "
-         f"({entry.instance_url})")
-    return 0
+# The command modules, imported only when their command runs.
+COMMANDS = {
+    "profile": "profile", "cert": "cert", "rotate": "rotate", "doctor": "doctor",
+    "authorize": "authorize", "completion": "completion", "demo": "demo",
+}
 
 
 def dispatch(args: argparse.Namespace, stdin: TextIO | None, git: bool = False) -> int:
     if args.command in HELPER_ACTIONS:
         return cmd_helper(args.command, args.profile, args.format, stdin, git)
-    if args.command == "profile":
-        return cmd_profile(args, stdin)
-    if args.command == "cert":
-        from sfcred import app, manage
-
-        sys.stdout.write(manage.cert(args.name, app.keystore(), args.pending))
-        return 0
+    con = _console(stdin)
     if args.command == "exec":
-        return cmd_exec(args)
-    if args.command == "rotate":
-        return cmd_rotate(args)
-    if args.command == "doctor":
-        return cmd_doctor(args)
-    if args.command == "authorize":
-        return cmd_authorize(args, stdin)
-    if args.command == "completion":
-        from sfcred import completion
+        return cmd_exec(args, con)
+    if args.command in COMMANDS:
+        import importlib
 
-        sys.stdout.write(completion.script(args.shell))
-        return 0
-    if args.command == "demo":
-        from sfcred import demo
-
-        for line in demo.run():
-            print(line, flush=True)
-        return 0
+        module = importlib.import_module(f"sfcred.commands.{COMMANDS[args.command]}")
+        code: int = module.run(args, con)
+        return code
     from sfcred.argspec import parser
 
     parser().print_help(sys.stderr)

@@ -18,10 +18,10 @@ from pathlib import Path
 from sfcred import formats, manage
 from sfcred.cache import TokenCache
 from sfcred.errors import KeyringUnavailable, SalesforceRefused
-from sfcred.helper import Helper
 from sfcred.index import IndexFile
 from sfcred.keystore import KeyStore
 from sfcred.salesforce.oauth import TokenClient
+from sfcred.tokens import Tokens
 
 CLIENT_ID = "3MVG9demo" + "x" * 16
 USER = "integration@demo.example"
@@ -75,7 +75,7 @@ def _steps(sf: object, name: str, store: KeyStore, index: IndexFile,
     sf.add_user(USER)
     yield "3. Uploaded the certificate (sfcred cert) to the connected app at the stand-in."
     notes: list[str] = []
-    helper = Helper(index=index, store=lambda: store, client=TokenClient,
+    helper = Tokens(index=index, store=lambda: store, client=TokenClient,
                     cache=lambda: cache, note=notes.append)
     try:
         helper.get(name)

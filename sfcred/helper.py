@@ -1,254 +1,90 @@
-"""get / store / erase: choose the profile, answer from the cache, mint when needed.
+"""The credential helper's core: ``handle(action, request_text, options, env) -> Answer``.
 
-The warm path (a FRESH cached token) reads two small files and imports nothing heavy: the
-keyring, httpx, jwt and cryptography load only when a token must be minted.
-Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
-it, and only the first one mints (single flight).
+Pure but for what is injected: the caller reads argv and stdin, passes the request text, the
+environment and a ``Tokens`` factory, and writes the ``Answer`` (stdout text, notes for stderr,
+exit code). The rules of SPEC.md's protocol live here: ``store`` says nothing, an empty erase
+erases nothing, a request the chosen profile does not own is not served (silence and exit 0
+under git's name), ``erase`` with a ``password=`` forgets only that token, and the formats.
+
+On the warm path of ``get``: plain classes, no typing at run time.
 """
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager  # cheap, and fsutil loads it anyway
-
-from sfcred import cache as cache_mod
-from sfcred.errors import (
-    ConfigError,
-    InputError,
-    KeyringUnavailable,
-    NotServed,
-    SalesforceUnreachable,
-)
-from sfcred.index import check_name
+from sfcred.errors import NotServed, SfcredError
 
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Mapping
 
-    from sfcred.index import Index, IndexEntry, IndexFile
-    from sfcred.keystore import KeyStore
-    from sfcred.profiles import Profile
-    from sfcred.protocol import Request
-    from sfcred.salesforce.oauth import TokenClient
-    from sfcred.secret import Secret
+    from sfcred.tokens import Tokens
+
+ACTIONS = ("get", "store", "erase")
 
 
-class Choice:
-    """The profile a request is answered by, and the ``protocol=``/``host=`` of the answer:
-    the request's own when it named a host (None: the instance's)."""
+class Options:
+    """What the command line said: ``-p``, ``--format``, and whether git runs us."""
 
-    __slots__ = ("host", "name", "protocol")
+    __slots__ = ("format", "git", "profile")
 
-    def __init__(self, name: str, protocol: str | None = None, host: str | None = None) -> None:
-        self.name = name
-        self.protocol = protocol
-        self.host = host
-
-    def __repr__(self) -> str:
-        return f"Choice({self.name!r}, {self.protocol!r}, {self.host!r})"
+    def __init__(self, profile: str | None = None, format: str = "git", git: bool = False):
+        self.profile = profile
+        self.format = format
+        self.git = git
 
 
-def choose(
-    req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index]
-) -> Choice:
-    """SPEC.md, Profile choice, and the rule over it: a request that names a host (or a
-    protocol) is answered only by a profile that owns that host and scheme, however the
-    profile was chosen. ``-p prod`` with ``host=github.com`` is ``NotServed``, not prod's token.
+class Answer:
+    """What to write: ``stdout`` as is, each of ``notes`` as a line on stderr, then exit."""
 
-    A present but empty ``host=``, ``-p``, ``profile=`` or ``SFCRED_PROFILE`` is refused: an
-    unset variable must not silently mean "the default". The index is read only when the
-    request names a host or protocol or no profile, so a named warm ``get`` reads nothing
-    but its cache file. Names from the index are checked like ``-p`` names.
-    """
-    if req.host == "":
-        raise NotServed("the request has an empty host=; refusing it")
-    for what, value in (("-p/--profile", flag), ("profile=", req.profile),
-                        ("SFCRED_PROFILE", env_profile)):
-        if value == "":
-            raise InputError(f"{what} is empty; name a profile (an empty name never means "
-                             "the default)")
-    named = flag or req.profile or env_profile
-    if named is not None:
-        check_name(named)
-        if req.host is None and req.protocol is None and req.username is None:
-            return Choice(named)
-        index = load_index()
-        entry = index.profiles.get(named)
-        if entry is None:
-            raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
-        return _owned(named, entry, req)
-    index = load_index()
-    if req.host is not None:
-        matches = index.match_host(req.host, req.username, req.protocol)
-        if len(matches) == 1:
-            return Choice(check_name(matches[0]), _scheme(index, matches[0], req), req.host)
-        if matches:
-            raise InputError(
-                f"host {req.host} matches several profiles ({', '.join(matches)}); "
-                "pass username= or -p NAME"
-            )
-        raise NotServed(f"no profile for {_what(req)}; pass -p NAME or profile=NAME")
-    if index.default:
-        default = check_name(index.default)
-        entry = index.profiles.get(default)
-        if entry is None:
-            raise ConfigError(f"the default profile {default!r} is not in the index",
-                              hint="set another with `sfcred profile default NAME`")
-        return _owned(default, entry, req)
-    raise InputError("no profile chosen: pass -p NAME, set SFCRED_PROFILE, or set a default")
+    __slots__ = ("exit_code", "notes", "stdout")
+
+    def __init__(self, stdout: str = "", notes: tuple[str, ...] = (), exit_code: int = 0):
+        self.stdout = stdout
+        self.notes = notes
+        self.exit_code = exit_code
+
+    def __repr__(self) -> str:  # stdout may hold a token: never shown
+        return f"Answer(stdout=<{len(self.stdout)} chars>, notes={self.notes!r}, " \
+               f"exit_code={self.exit_code})"
 
 
-def _owned(name: str, entry: IndexEntry, req: Request) -> Choice:
-    if req.username is not None and req.username != entry.username:
-        raise NotServed(f"profile {name} is {entry.username}, not {req.username}; "
-                        "not answering for another user")
-    if req.host is None:
-        if req.protocol is not None and req.protocol not in entry.schemes():
-            raise NotServed(f"profile {name} is not reached over {req.protocol}://")
-        return Choice(name)
-    scheme = entry.serves(req.host, req.protocol, req.username)
-    if scheme is None:
-        raise NotServed(f"profile {name} does not serve {_what(req)}; not answering")
-    return Choice(name, scheme, req.host)
+def handle(
+    action: str,
+    request_text: str | SfcredError,
+    options: Options,
+    env: Mapping[str, str],
+    tokens: Callable[[], Tokens],
+) -> Answer:
+    """Answer one helper call. ``request_text`` is what stdin held, or the error met reading
+    it (``store`` ignores both). Errors other than ``NotServed`` propagate, to be reported
+    with their exit code by the caller."""
+    from sfcred import formats, protocol
+    from sfcred.choice import choose
 
-
-def _scheme(index: Index, name: str, req: Request) -> str | None:
-    return index.profiles[name].serves(req.host or "", req.protocol, req.username)
-
-
-def _what(req: Request) -> str:
-    return f"{req.protocol}://{req.host}" if req.protocol else f"host {req.host}"
-
-
-class Helper:
-    def __init__(
-        self,
-        *,
-        index: IndexFile,
-        store: Callable[[], KeyStore],
-        client: Callable[[], TokenClient],
-        cache: Callable[[], cache_mod.TokenCache],
-        clock: Callable[[], float] = time.time,
-        note: Callable[[str], None] = lambda _msg: None,
-    ) -> None:
-        self.index = index
-        self._store = store
-        self._client = client
-        self._cache = cache
-        self.clock = clock
-        self.note = note
-        self._store_obj: KeyStore | None = None
-        self._cache_obj: cache_mod.TokenCache | None = None
-
-    @property
-    def store(self) -> KeyStore:
-        if self._store_obj is None:
-            self._store_obj = self._store()
-        return self._store_obj
-
-    @property
-    def cache(self) -> cache_mod.TokenCache:
-        """The token cache, checked once (``TokenCache.check``): a planted token is never
-        served; a folder that cannot be trusted is noted, with its fix, and bypassed."""
-        if self._cache_obj is None:
-            cache = self._cache()
-            problem = cache.check()
-            if problem is not None:
-                self.note(problem[0])
-                if not problem[1]:
-                    cache = cache_mod.NoCache()
-            self._cache_obj = cache
-        return self._cache_obj
-
-    def get(self, name: str) -> cache_mod.Entry:
-        entry = self.cache.read(name)
-        if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
-            return entry
-        self.known(name)
-        with self.cache.lock(name):
-            # Someone may have minted while we waited for the lock: that is the single flight.
-            entry = self.cache.read(name)
-            if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
-                return entry
-            try:
-                return self._mint(name)
-            except (SalesforceUnreachable, KeyringUnavailable) as e:
-                # The token still works until it expires: a refresh that cannot happen now
-                # (network down, keyring locked) is not a reason to fail the caller.
-                if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
-                    what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
-                            else "the keyring is unavailable")
-                    self.note(f"{what}; serving the cached token until it expires")
-                    return entry
-                raise
-
-    def _mint(self, name: str) -> cache_mod.Entry:
-        from sfcred import rotate
-
-        client = self._client()
-        try:
-            profile = self.store.require_profile(name)
-            try:
-                token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
-            except ConfigError:
-                # A key named by the record we read is gone: a rotation step in a process
-                # outside our lock (another runtime dir) changed the record meanwhile. Read
-                # the record again and retry once; if it did not change, the error stands.
-                current = self.store.require_profile(name)
-                if current.revision == profile.revision and current.keys == profile.keys:
-                    raise
-                token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
-        finally:
-            client.close()
-        now = self.clock()
-        entry = cache_mod.Entry(
-            profile=name,
-            username=profile.username,
-            access_token=token.access_token,
-            instance_url=token.instance_url,
-            minted_at=now,
-            expires_at=now + profile.token_ttl,
-            margin=profile.refresh_margin,
-        )
-        try:
-            self.cache.write(entry)
-        except (OSError, ConfigError) as e:
-            # The token is good: deliver it. Only the reuse is lost (and noted).
-            self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
-                      "the next get mints again")
-        self._remember_instance(profile, token.instance_url)
-        return entry
-
-    def _remember_instance(self, profile: Profile, instance_url: str) -> None:
-        # instance_url passed check_instance_url: a bare origin, "scheme://host[:port]".
-        scheme, _, host = instance_url.partition("://")
-        entry = self.index.load().profiles.get(profile.name)
-        if entry is not None and (entry.instance_host, entry.instance_scheme) == (host, scheme):
-            return
-        with self.index.edit() as index:
-            current = index.profiles.get(profile.name)
-            if current is not None:
-                current.instance_host, current.instance_scheme = host, scheme
-
-    @contextmanager
-    def changing(self, name: str) -> Iterator[Profile]:
-        """The profile, read under its lock (no get mints meanwhile); its token is dropped
-        after a change, since it may belong to the old settings or key."""
-        with self.cache.lock(name):
-            yield self.store.require_profile(name)
-            self.cache.drop(name)
-
-    def erase(self, name: str, password: Secret | None = None) -> bool:
-        """Forget the cached token; with ``password`` (git's reject after a 401 names the
-        token that failed) only when the cached token is that one. True if one was dropped."""
-        if password is not None:
-            entry = self.cache.read(name)
-            if entry is None or entry.access_token != password:
-                return False
-        self.cache.drop(name)
-        return True
-
-    def known(self, name: str) -> None:
-        """Refuse early, without the keyring, a name the index does not list."""
-        if name not in self.index.load().profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+    if action == "store":
+        return Answer()  # tokens come from minting, never from a client
+    if isinstance(request_text, SfcredError):
+        raise request_text
+    request = protocol.parse(request_text)
+    env_profile = env.get("SFCRED_PROFILE")
+    named = (options.profile, request.profile, env_profile, request.host)
+    if action == "erase" and all(value is None for value in named):
+        # An empty erase erases nothing (as git's own helpers do), never the default's.
+        notes = () if options.git else (
+            "erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased",)
+        return Answer(notes=notes)
+    provider = tokens()
+    try:
+        choice = choose(request, options.profile, env_profile, provider.index.load)
+    except NotServed as e:
+        if options.git:
+            return Answer()  # git asks every helper about every host: not ours, say nothing
+        raise e from None
+    if action == "erase":
+        provider.known(choice.name)
+        provider.erase(choice.name, request.password)
+        return Answer()
+    entry = provider.get(choice.name)
+    text = formats.render(entry, options.format, request.capabilities, choice.protocol,
+                          choice.host)
+    return Answer(stdout=text)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sfcred.choice import Choice, choose
 from sfcred.errors import ConfigError, InputError, NotServed
-from sfcred.helper import Choice, choose
 from sfcred.index import Index, IndexEntry, IndexFile
 from sfcred.protocol import parse
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from sfcred.choice import choose
 from sfcred.errors import InputError, NotServed
-from sfcred.helper import choose
 from sfcred.index import Index, IndexEntry, IndexFile, check_name
 from sfcred.profiles import (
     KeySlots,

@@ -1,4 +1,4 @@
-"""Helper.get against rotation steps run by processes outside its lock (another runtime dir,
+"""Tokens.get against rotation steps run by processes outside its lock (another runtime dir,
 a cron job with the sealed cache): keys named by the record it read may vanish mid-mint."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import pytest
 from sfcred import manage, rotate
 from sfcred.cache import TokenCache
 from sfcred.errors import ConfigError
-from sfcred.helper import Helper
 from sfcred.index import IndexFile
 from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.testing.keyrings import MemoryKeyring
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens import Tokens
 
 USER = "race@example.com"
 
@@ -37,14 +37,14 @@ class ConcurrentRotation(KeyStore):
         return super().get_key(name, kid)
 
 
-def _helper(store: KeyStore, tmp_path: Path, sf: FakeSalesforce) -> Helper:
+def _helper(store: KeyStore, tmp_path: Path, sf: FakeSalesforce) -> Tokens:
     index = IndexFile(str(tmp_path / "profiles.json"))
     manage.add(manage.NewProfile("p", "cid", USER, sf.url, generate_bits=2048), store, index,
                None)
     sf.add_app("cid", store.get_key("p", store.require_profile("p").keys.active).cert_pem)
     sf.add_user(USER)
     sf.preauthorize("cid", USER)
-    return Helper(index=index, store=lambda: store, cache=lambda: TokenCache(tmp_path / "c"),
+    return Tokens(index=index, store=lambda: store, cache=lambda: TokenCache(tmp_path / "c"),
                   client=lambda: TokenClient(httpx.Client(timeout=5)))
 
 
@@ -110,7 +110,7 @@ def test_a_stale_token_is_served_while_the_keyring_is_locked(tmp_path: Path) -> 
                   now - 880, now + 20, 60)
     assert stale.state(now) == State.STALE
     cache.write(stale)
-    helper = Helper(index=index, store=lambda: KeyStore(FailKeyring(), "locked"),
+    helper = Tokens(index=index, store=lambda: KeyStore(FailKeyring(), "locked"),
                     cache=lambda: cache, client=lambda: TokenClient(), clock=lambda: now,
                     note=notes.append)
     assert helper.get("p") == stale

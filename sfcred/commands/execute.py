@@ -1,0 +1,33 @@
+"""``sfcred exec [-p NAME] -- COMMAND [ARGS...]``: the command and the environment it runs in.
+
+``prepare`` mints (or reads from the cache) and returns the argv and environment; ``cli``
+replaces the process with it, so the command's exit status is sfcred's.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+
+from sfcred import app
+from sfcred.choice import choose
+from sfcred.commands import Console
+from sfcred.errors import UsageError
+from sfcred.protocol import Request
+
+
+def prepare(args: argparse.Namespace, con: Console,
+            environ: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else list(args.cmd)
+    if not cmd:
+        raise UsageError("exec: give a command after --")
+    tokens = app.tokens(note=con.err)
+    name = choose(Request(), args.profile, environ.get("SFCRED_PROFILE"),
+                  tokens.index.load).name
+    entry = tokens.get(name)
+    env = dict(environ)
+    token = entry.access_token.reveal()
+    for prefix in ("SF", "SFDX"):
+        env[f"{prefix}_ACCESS_TOKEN"] = token
+        env[f"{prefix}_INSTANCE_URL"] = entry.instance_url
+    return cmd, env

@@ -1,0 +1,95 @@
+"""``sfcred profile add|list|show|remove|default``."""
+
+from __future__ import annotations
+
+import argparse
+
+from sfcred import app, manage
+from sfcred.commands import Console
+from sfcred.errors import InputError, UsageError
+from sfcred.index import IndexFile, index_file
+from sfcred.keystore import KeyStore
+
+SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
+         "refresh_margin", "instance_host", "default", "keyring")
+
+
+def run(args: argparse.Namespace, con: Console) -> int:
+    index = index_file()
+    if args.action == "list":
+        return _list(args, con, index)
+    if args.action == "default":
+        manage.set_default(args.name, index)
+        return 0
+    store = app.keystore()
+    if args.action == "add":
+        return _add(args, con, store, index)
+    if args.action == "show":
+        info = manage.show(args.name, store, index)
+        if args.json:
+            con.json(info)
+            return 0
+        for key in SHOWN:
+            con.out(f"{key + ':':<16} {info[key]}\n")
+        for k in info["keys"]:
+            con.out(f"{k['slot'] + ' key:':<16} {k['fingerprint']}  RSA {k['bits']}  "
+                    f"certificate expires {k['certificate_expires']}\n")
+        return 0
+    if args.action == "remove":
+        manage.remove(args.name, store, index, app.token_cache(lambda: store))
+        con.info(f"removed profile {args.name}: keys, settings and cached tokens")
+        return 0
+    raise UsageError("profile: give an action: add, list, show, remove, default")
+
+
+def _list(args: argparse.Namespace, con: Console, index: IndexFile) -> int:
+    rows = manage.listing(index)
+    if args.json:
+        con.json(rows)
+    elif args.names:
+        con.out("".join(f"{row['name']}\n" for row in rows))
+    elif not rows:
+        con.err("no profiles yet; add one with `sfcred profile add NAME ...`")
+    else:
+        for row in rows:
+            mark = "*" if row["default"] else " "
+            con.out(f"{mark} {row['name']:<20} {row['username']:<32} {row['login_host']}\n")
+    return 0
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(1 << 20)
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror}") from None
+
+
+def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
+    passphrase = None
+    if args.key_passphrase_stdin:
+        if con.stdin is None:
+            raise InputError("--key-passphrase-stdin: nothing on stdin")
+        passphrase = con.stdin.readline().rstrip("\r\n").encode()
+    req = manage.NewProfile(
+        name=args.name, client_id=args.client_id, username=args.username,
+        login_url=args.login_url, audience=args.audience, token_ttl=args.token_ttl,
+        refresh_margin=args.refresh_margin,
+        key_data=_read_file(args.key_file) if args.key_file else None,
+        passphrase=passphrase,
+        cert_data=_read_file(args.cert_file) if args.cert_file else None,
+        generate_bits=args.key_size if args.generate_key else None,
+        cert_days=args.cert_days, force=args.force, make_default=args.default,
+    )
+    added = manage.add(req, store, index, app.token_cache(lambda: store))
+    con.info(f"added profile {added.profile.name} ({added.profile.username} at "
+             f"{added.profile.login_url}, audience {added.profile.audience})")
+    con.info(f"key: {added.fingerprint}")
+    if args.cert_out:
+        manage.write_cert(args.cert_out, added.material.cert_pem)
+        con.info(f"certificate written to {args.cert_out}: upload it to the connected app "
+                 "(Edit, Use digital signatures)")
+    else:
+        con.info(f"upload the certificate from `sfcred cert {added.profile.name}` to the "
+                 "connected app (Edit, Use digital signatures)")
+    return 0

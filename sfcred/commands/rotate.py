@@ -1,0 +1,38 @@
+"""``sfcred rotate NAME [...] | --activate | --abort | --rollback``: each step narrated."""
+
+from __future__ import annotations
+
+import argparse
+
+from sfcred import app, manage, rotate
+from sfcred.commands import Console
+
+
+def run(args: argparse.Namespace, con: Console) -> int:
+    tokens = app.tokens(note=con.err)
+    with tokens.changing(args.name) as profile:
+        if args.activate:
+            client = app.token_client()
+            try:
+                rotate.activate(tokens.store, client, profile)
+            finally:
+                client.close()
+            con.err(f"profile {args.name}: Salesforce accepted the pending key; it is now active")
+        elif args.abort:
+            rotate.abort(tokens.store, profile)
+            con.err(f"profile {args.name}: pending key discarded; the active key is unchanged")
+        elif args.rollback:
+            rotate.rollback(tokens.store, profile)
+            con.err(f"profile {args.name}: the previous key is active again (re-upload its "
+                    f"certificate: `sfcred cert {args.name}`)")
+        else:
+            _, cert_pem = rotate.start(tokens.store, profile, args.key_size, args.cert_days,
+                                       args.force)
+            if args.cert_out:
+                manage.write_cert(args.cert_out, cert_pem)
+                con.err(f"new certificate written to {args.cert_out}")
+            else:
+                con.out(cert_pem)
+            con.err(f"profile {args.name}: pending key created. Upload its certificate: "
+                    + rotate.UPLOAD_STEPS)
+    return 0

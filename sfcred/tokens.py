@@ -1,0 +1,161 @@
+"""Tokens for a chosen profile: answer from the cache, mint when needed, forget on erase.
+
+The warm path (a FRESH cached token) reads two small files and imports nothing heavy: the
+keyring, httpx, jwt and cryptography load only when a token must be minted.
+Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
+it, and only the first one mints (single flight).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager  # cheap, and fsutil loads it anyway
+
+from sfcred import cache as cache_mod
+from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
+
+TYPE_CHECKING = False  # the warm path must not pay for importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sfcred.index import IndexFile
+    from sfcred.keystore import KeyStore
+    from sfcred.profiles import Profile
+    from sfcred.salesforce.oauth import TokenClient
+    from sfcred.secret import Secret
+
+
+class Tokens:
+    """The cache in front of the keyring and the token endpoint, for one process."""
+
+    def __init__(
+        self,
+        *,
+        index: IndexFile,
+        store: Callable[[], KeyStore],
+        client: Callable[[], TokenClient],
+        cache: Callable[[], cache_mod.TokenCache],
+        clock: Callable[[], float] = time.time,
+        note: Callable[[str], None] = lambda _msg: None,
+    ) -> None:
+        self.index = index
+        self._store = store
+        self._client = client
+        self._cache = cache
+        self.clock = clock
+        self.note = note
+        self._store_obj: KeyStore | None = None
+        self._cache_obj: cache_mod.TokenCache | None = None
+
+    @property
+    def store(self) -> KeyStore:
+        if self._store_obj is None:
+            self._store_obj = self._store()
+        return self._store_obj
+
+    @property
+    def cache(self) -> cache_mod.TokenCache:
+        """The token cache, checked once (``TokenCache.check``): a planted token is never
+        served; a folder that cannot be trusted is noted, with its fix, and bypassed."""
+        if self._cache_obj is None:
+            cache = self._cache()
+            problem = cache.check()
+            if problem is not None:
+                self.note(problem[0])
+                if not problem[1]:
+                    cache = cache_mod.NoCache()
+            self._cache_obj = cache
+        return self._cache_obj
+
+    def get(self, name: str) -> cache_mod.Entry:
+        entry = self.cache.read(name)
+        if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
+            return entry
+        self.known(name)
+        with self.cache.lock(name):
+            # Someone may have minted while we waited for the lock: that is the single flight.
+            entry = self.cache.read(name)
+            if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
+                return entry
+            try:
+                return self._mint(name)
+            except (SalesforceUnreachable, KeyringUnavailable) as e:
+                # The token still works until it expires: a refresh that cannot happen now
+                # (network down, keyring locked) is not a reason to fail the caller.
+                if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
+                    what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
+                            else "the keyring is unavailable")
+                    self.note(f"{what}; serving the cached token until it expires")
+                    return entry
+                raise
+
+    def _mint(self, name: str) -> cache_mod.Entry:
+        from sfcred import rotate
+
+        client = self._client()
+        try:
+            profile = self.store.require_profile(name)
+            try:
+                token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
+            except ConfigError:
+                # A key named by the record we read is gone: a rotation step in a process
+                # outside our lock (another runtime dir) changed the record meanwhile. Read
+                # the record again and retry once; if it did not change, the error stands.
+                current = self.store.require_profile(name)
+                if current.revision == profile.revision and current.keys == profile.keys:
+                    raise
+                token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
+        finally:
+            client.close()
+        now = self.clock()
+        entry = cache_mod.Entry(
+            profile=name,
+            username=profile.username,
+            access_token=token.access_token,
+            instance_url=token.instance_url,
+            minted_at=now,
+            expires_at=now + profile.token_ttl,
+            margin=profile.refresh_margin,
+        )
+        try:
+            self.cache.write(entry)
+        except (OSError, ConfigError) as e:
+            # The token is good: deliver it. Only the reuse is lost (and noted).
+            self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
+                      "the next get mints again")
+        self._remember_instance(profile, token.instance_url)
+        return entry
+
+    def _remember_instance(self, profile: Profile, instance_url: str) -> None:
+        # instance_url passed check_instance_url: a bare origin, "scheme://host[:port]".
+        scheme, _, host = instance_url.partition("://")
+        entry = self.index.load().profiles.get(profile.name)
+        if entry is not None and (entry.instance_host, entry.instance_scheme) == (host, scheme):
+            return
+        with self.index.edit() as index:
+            current = index.profiles.get(profile.name)
+            if current is not None:
+                current.instance_host, current.instance_scheme = host, scheme
+
+    @contextmanager
+    def changing(self, name: str) -> Iterator[Profile]:
+        """The profile, read under its lock (no get mints meanwhile); its token is dropped
+        after a change, since it may belong to the old settings or key."""
+        with self.cache.lock(name):
+            yield self.store.require_profile(name)
+            self.cache.drop(name)
+
+    def erase(self, name: str, password: Secret | None = None) -> bool:
+        """Forget the cached token; with ``password`` (git's reject after a 401 names the
+        token that failed) only when the cached token is that one. True if one was dropped."""
+        if password is not None:
+            entry = self.cache.read(name)
+            if entry is None or entry.access_token != password:
+                return False
+        self.cache.drop(name)
+        return True
+
+    def known(self, name: str) -> None:
+        """Refuse early, without the keyring, a name the index does not list."""
+        if name not in self.index.load().profiles:
+            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
