@@ -28,7 +28,7 @@ import httpx
 import pytest
 from _e2e import Org, setup_org
 
-from sfcred import authorize as authz
+from sfcred.authorize import flow as authz
 from sfcred.errors import ConfigError, InputError, SalesforceRefused
 from sfcred.profiles import KeySlots, Profile
 from sfcred.salesforce.oauth import code_refused, exchange_code

@@ -18,7 +18,10 @@ from _support import make_keypair
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from sfcred import doctor
+from sfcred.doctor.checklist import diagnose
+from sfcred.doctor import model as doctor
+from sfcred.doctor import online
+from sfcred.errors import ConfigError
 from sfcred.profiles import PRODUCTION, SANDBOX, KeySlots, Profile
 from sfcred.testing.server import FakeSalesforce
 
@@ -307,7 +310,7 @@ def test_host_kinds_follow_the_overrides(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("SFCRED_SANDBOX_URL", "http://127.0.0.1:9")
     assert doctor.host_kind("http://127.0.0.1:9") == "sandbox"
     monkeypatch.setenv("SFCRED_PRODUCTION_URL", "http://example.com")
-    with pytest.raises(doctor.ConfigError, match="SFCRED_PRODUCTION_URL"):
+    with pytest.raises(ConfigError, match="SFCRED_PRODUCTION_URL"):
         doctor.production_url()
 
 
@@ -321,17 +324,15 @@ def test_sandbox_suffix(username: str, suffix: str | None) -> None:
 
 
 def test_candidates_are_few_unique_and_skip_the_current_pair() -> None:
-    from sfcred import _probe
-
     md = "https://acme.my.salesforce.com"
     p = _profile(md, PRODUCTION)
-    pairs = _probe.candidates(p, md, external=False)
+    pairs = online.candidates(p, md, external=False)
     assert pairs[0] == (md, SANDBOX)  # same host, other audience first
     assert (md, PRODUCTION) not in pairs
-    assert len(pairs) == len(set(pairs)) <= _probe.MAX_PROBES
-    ext = _probe.candidates(_profile(PRODUCTION, PRODUCTION), md, external=True)
+    assert len(pairs) == len(set(pairs)) <= online.MAX_PROBES
+    ext = online.candidates(_profile(PRODUCTION, PRODUCTION), md, external=True)
     assert ext[0] == (md, md)
-    assert _probe.candidates(_profile(PRODUCTION, PRODUCTION), None, external=False) == [
+    assert online.candidates(_profile(PRODUCTION, PRODUCTION), None, external=False) == [
         (SANDBOX, SANDBOX)
     ]
 
@@ -356,7 +357,7 @@ def test_diagnose_in_process_with_a_broken_keyring(fail_keyring: Any, tmp_path: 
     def no_client() -> Any:
         raise AssertionError("no token request without a keyring")
 
-    checks = doctor.diagnose("acme", offline=False, store=KeyStore(),
+    checks = diagnose("acme", offline=False, store=KeyStore(),
                              index=IndexFile(str(tmp_path / "profiles.json")), client=no_client)
     assert [c.name for c in checks] == ORDER
     assert checks[0].status == "fail"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, authorize
+from sfcred import app
+from sfcred.authorize import flow as authorize
 from sfcred.commands import Console
 from sfcred.errors import InputError
 from sfcred.secret import Secret

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from sfcred import app, doctor
+from sfcred import app
 from sfcred.commands import Console
+from sfcred.doctor.checklist import diagnose
 from sfcred.index import index_file
 
 MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
-    checks = doctor.diagnose(args.name, offline=args.offline, store=app.keystore(),
+    checks = diagnose(args.name, offline=args.offline, store=app.keystore(),
                              index=index_file(), client=app.token_client)
     if args.json:
         con.json([asdict(c) for c in checks])

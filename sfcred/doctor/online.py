@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from sfcred.doctor import (
+from sfcred.doctor.model import (
     REFUSED,
     SKEW_FAIL,
     SKEW_WARN,

@@ -26,7 +26,7 @@ import webbrowser
 from collections.abc import Callable
 from urllib.parse import quote, urlencode
 
-from sfcred._callback import CallbackServer, Page
+from sfcred.authorize.callback import CallbackServer, Page
 from sfcred.errors import (
     ConfigError,
     InputError,

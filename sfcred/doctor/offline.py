@@ -1,0 +1,119 @@
+"""doctor's offline checks: the keyring, the profile's fields, the key, the certificate, and
+whether host and audience belong together. No network."""
+
+from __future__ import annotations
+
+from sfcred import keys
+from sfcred.doctor.model import (
+    CERT_WARN_DAYS,
+    CONFIG,
+    KEYRING,
+    Check,
+    audience_kind,
+    change_command,
+    host_kind,
+    make,
+    sandbox_suffix,
+    sandbox_url,
+)
+from sfcred.errors import InputError, KeyringUnavailable, SfcredError
+from sfcred.keystore import WAYS_OUT, KeyStore
+from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
+
+
+def keyring_check(store: KeyStore) -> Check:
+    try:
+        backend = store.backend_name()
+        store.probe()
+    except KeyringUnavailable as e:
+        return make("keyring", "fail", e.message, e.hint or WAYS_OUT, KEYRING)
+    return make("keyring", "ok", f"{backend}: write, read and delete work")
+
+
+def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Profile | None, Check]:
+    if not name:
+        return None, make("profile", "fail", "no profile named and no default profile",
+                            "pass NAME, or set one: `sfcred profile default NAME`", CONFIG)
+    try:
+        profile = store.get_profile(name)
+    except SfcredError as e:
+        return None, make("profile", "fail", f"{name}: {e.message}", e.hint, e.exit_code)
+    if profile is None:
+        where = "the index lists it, but " if indexed else ""
+        return None, make("profile", "fail", f"{name}: {where}the keyring has no such profile",
+                            "see `sfcred profile list`; add it with `sfcred profile add` (same "
+                            "keyring backend and SFCRED_KEYRING_SERVICE as before?)", CONFIG)
+    problems = [f for f, v in (("client id", profile.client_id), ("username", profile.username),
+                               ("active key", profile.keys.active)) if not v or not v.strip()]
+    for field, url in (("login URL", profile.login_url), ("audience", profile.audience)):
+        try:
+            check_url(url, field)
+        except InputError:
+            problems.append(field)
+    if problems:
+        return None, make("profile", "fail", f"{name}: missing or invalid {', '.join(problems)}",
+                            f"add it again: `sfcred profile add {name} ... --force`", CONFIG)
+    detail = f"{name}: {profile.username} at {profile.login_url}, client id {profile.client_id}"
+    if not indexed:
+        return profile, make("profile", "warn", detail + "; not in the profile index",
+                               f"add it again (`sfcred profile add {name} ... --force`) so that "
+                               "`get` by host finds it")
+    return profile, make("profile", "ok", detail)
+
+
+def key_check(store: KeyStore, profile: Profile) -> tuple[Check, keys.KeyMaterial | None]:
+    try:
+        material = store.get_key(profile.name, profile.keys.active)
+        pub = keys.public_of(material.key_pem)
+    except SfcredError as e:
+        return make("key", "fail", e.message, e.hint, e.exit_code), None
+    except (ValueError, TypeError, AssertionError):
+        return make("key", "fail", "the stored key is not a readable RSA private key",
+                      f"import the key again: `sfcred profile add {profile.name} --key-file KEY "
+                      "--force`", CONFIG), None
+    detail = f"RSA {pub.key_size}, {keys.fingerprint(pub)}"
+    if pub.key_size < keys.MIN_BITS:
+        return make("key", "fail", detail + f"; Salesforce needs at least {keys.MIN_BITS} bits",
+                      f"`sfcred rotate {profile.name} --key-size 2048`", CONFIG), None
+    if profile.keys.pending:
+        detail += "; a pending key waits (`sfcred cert NAME --pending` → upload → --activate)"
+    return make("key", "ok", detail), material
+
+
+def certificate_check(store: KeyStore, profile: Profile, material: keys.KeyMaterial,
+                 now: float) -> Check:
+    rotate = (f"`sfcred rotate {profile.name}`, upload the new certificate, then "
+              f"`sfcred rotate {profile.name} --activate`")
+    try:
+        matches = keys.cert_matches(material.cert_pem, keys.public_of(material.key_pem))
+        expiry = keys.cert_expiry(material.cert_pem)
+    except ValueError:
+        return make("certificate", "fail", "the stored certificate is unreadable", rotate, CONFIG)
+    if not matches:
+        return make("certificate", "fail", "the stored certificate does not belong to the key",
+                      rotate, CONFIG)
+    left = (expiry.timestamp() - now) / 86400
+    when = expiry.strftime("%Y-%m-%d")
+    if left <= 0:
+        return make("certificate", "fail", f"expired on {when}", rotate, CONFIG)
+    if left <= CERT_WARN_DAYS:
+        return make("certificate", "warn", f"expires on {when}, in {int(left)} days", rotate)
+    return make("certificate", "ok", f"matches the key; expires on {when} ({int(left)} days); "
+                  f"upload `sfcred cert {profile.name}` to the app if not done yet")
+
+
+def audience_check(profile: Profile) -> Check:
+    host, aud = host_kind(profile.login_url), audience_kind(profile.audience)
+    detail = f"host {profile.login_url}, audience {profile.audience}"
+    right = {"production": PRODUCTION, "sandbox": SANDBOX}
+    if host in right and aud in right and host != aud:
+        return make("audience", "fail", f"{detail}: a {host} host with a {aud} audience",
+                      f"use audience {right[host]}: "
+                      + change_command(profile, profile.login_url, right[host]), CONFIG)
+    suffix = sandbox_suffix(profile.username)
+    if suffix and (host == "production" or aud == "production"):
+        return make("audience", "warn", f"{detail}: the username ends in .{suffix}, like a "
+                      "sandbox username, but the profile logs in to production",
+                      "if the org is a sandbox: " + change_command(profile, sandbox_url(), SANDBOX))
+    return make("audience", "ok", detail)
+

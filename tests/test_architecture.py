@@ -1,0 +1,131 @@
+"""The shape of the code, checked: module sizes, one-way imports, and which module may do what.
+
+Read with ``ast`` from the installed package, so what is checked is what users run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import sfcred
+
+PACKAGE = Path(sfcred.__file__).parent
+MAX_LINES = 300
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
+
+
+def _type_checking_block(node: ast.AST) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING")
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The sfcred modules ``name`` imports at run time, function-level imports included
+    (``if TYPE_CHECKING:`` blocks are not run). ``import a.b.c`` runs ``a.b`` too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    skip = {id(n) for block in ast.walk(tree) if _type_checking_block(block)
+            for n in ast.walk(block)}
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
+            targets = [base] + [f"{base}.{a.name}" for a in node.names]
+        for target in targets:
+            parts = target.split(".")
+            for i in range(1, len(parts) + 1):
+                candidate = ".".join(parts[:i])
+                if candidate in known and candidate != name:
+                    found.add(candidate)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    found: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                found.append([*stack[stack.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_no_module_is_over_300_lines() -> None:
+    sizes = {name: len(path.read_text(encoding="utf-8").splitlines())
+             for name, path in modules().items()}
+    assert {n: s for n, s in sizes.items() if s > MAX_LINES} == {}
+
+
+def test_no_import_cycle_not_even_inside_functions() -> None:
+    mods = modules()
+    known = set(mods)
+    # A package's __init__ runs before any of its modules: each module depends on its parent.
+    graph = {name: imports(name, path, known) for name, path in mods.items()}
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _uses(path: Path, *, calls_only: bool) -> set[str]:
+    """Dotted names a module reads (``sys.stdout``) or, with ``calls_only``, calls
+    (``httpx.Client(...)``; an annotation naming the class does not count)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        target = node.func if isinstance(node, ast.Call) else None if calls_only else node
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+            names.add(f"{target.value.id}.{target.attr}")
+        elif isinstance(target, ast.Name):
+            names.add(target.id)
+    return names
+
+
+def _users(*names: str, calls_only: bool = False) -> set[str]:
+    """The modules (the stand-in aside: it is a server) that use any of ``names``."""
+    return {m for m, path in modules().items()
+            if not m.startswith("sfcred.testing")
+            and _uses(path, calls_only=calls_only) & set(names)}
+
+
+def test_only_the_cli_touches_argv_stdio_and_exit() -> None:
+    assert _users("sys.argv", "sys.stdout", "sys.stderr", "sys.stdin", "sys.exit", "print",
+                  "os.execvpe", "os._exit", "input") == {"sfcred.cli"}
+
+
+def test_one_module_builds_http_clients() -> None:
+    assert _users("httpx.Client", "httpx.AsyncClient", calls_only=True) == {
+        "sfcred.salesforce.http"
+    }
