@@ -18,9 +18,9 @@ from _support import make_keypair
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from sfcred.doctor.checklist import diagnose
 from sfcred.doctor import model as doctor
 from sfcred.doctor import online
+from sfcred.doctor.checklist import diagnose
 from sfcred.errors import ConfigError
 from sfcred.profiles import PRODUCTION, SANDBOX, KeySlots, Profile
 from sfcred.testing.server import FakeSalesforce
