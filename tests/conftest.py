@@ -152,11 +152,22 @@ def _secret_service_marker(request: pytest.FixtureRequest, _isolate: str) -> Non
         request.getfixturevalue("secret_service")
 
 
+# Fixtures that make a test end to end: it runs the installed program or a real client.
+E2E_FIXTURES = {"secret_service", "run_sfcred", "sfcred_env", "sfcred_bin"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests using the ``secret_service`` fixture carry its marker (``-m secret_service``)."""
+    """Tests using the ``secret_service`` fixture carry its marker (``-m secret_service``).
+
+    Every test is also ``unit`` (in process, seconds for the lot: ``pytest -m unit``) or
+    ``e2e`` (the installed program, the real Secret Service, real clients, many processes).
+    """
     for item in items:
-        if "secret_service" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "secret_service" in fixtures:
             item.add_marker(pytest.mark.secret_service)
+        slow = any(item.get_closest_marker(name) for name in ("secret_service", "slow"))
+        item.add_marker(pytest.mark.e2e if slow or fixtures & E2E_FIXTURES else pytest.mark.unit)
 
 
 # ---------------------------------------------------------------- keyring backends

@@ -342,7 +342,7 @@ def test_opener_path_in_process(standin: FakeSalesforce, rsa_keypair: Any) -> No
     authz.authorize(_profile(standin), port=port, open_browser=True, client_secret=None,
                     timeout=20, say=said.append, opener=opener)
     assert any("opened the browser" in line for line in said)
-    assert "refresh_token" in standin._apps["CID"].approvals["u@example.com"]
+    assert "refresh_token" in standin.approvals("CID", "u@example.com")
     for _ in range(50):
         if pages:
             break

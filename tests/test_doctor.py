@@ -119,7 +119,7 @@ def test_no_secret_in_any_output(
     assert "PRIVATE KEY" not in text
     assert f"{org.sf.org_id[:15]}!" not in text  # how every access token starts
     assert "eyJ" not in text  # a JWT (the assertion)
-    for session_token in org.sf._sessions:
+    for session_token in org.sf.session_tokens():
         assert session_token not in text
 
 

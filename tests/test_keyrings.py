@@ -8,8 +8,15 @@ import sys
 import keyring
 import pytest
 from keyring.errors import KeyringLocked, PasswordDeleteError, PasswordSetError
+from keyring.testing.backend import BackendBasicTests
 
-from sfcred.testing.keyrings import WINDOWS_LIMIT, FailKeyring, LimitedKeyring, MemoryKeyring
+from sfcred.testing.keyrings import (
+    WINDOWS_LIMIT,
+    FailKeyring,
+    FaultyKeyring,
+    LimitedKeyring,
+    MemoryKeyring,
+)
 
 
 def test_memory_round_trip() -> None:
@@ -103,3 +110,27 @@ def test_limited_keyring_by_name_in_a_child(
         check=True,
     )
     assert done.stdout.strip() == "LimitedKeyring"
+
+
+# ---------------------------------------------------------------- keyring's own backend battery
+
+
+class TestMemoryKeyringPassesKeyringsBattery(BackendBasicTests):
+    """keyring's test class, the one every real backend subclasses."""
+
+    def init_keyring(self) -> MemoryKeyring:
+        return MemoryKeyring()
+
+
+class TestLimitedKeyringPassesKeyringsBattery(BackendBasicTests):
+    """Within its limit, the Windows-like backend is an ordinary keyring."""
+
+    def init_keyring(self) -> LimitedKeyring:
+        return LimitedKeyring()
+
+
+class TestFaultyKeyringWithoutFaultsPassesKeyringsBattery(BackendBasicTests):
+    """Until its planned fault, the faulty backend is an ordinary keyring."""
+
+    def init_keyring(self) -> FaultyKeyring:
+        return FaultyKeyring(MemoryKeyring())

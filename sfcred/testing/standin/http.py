@@ -1,4 +1,9 @@
-"""HTTP plumbing of the stand-in: listeners, TLS, routing, body limits, injected faults."""
+"""HTTP plumbing of the stand-in: listeners, TLS, routing, body limits, injected faults.
+
+``Listener`` is one loopback HTTP(S) server playing one host; its handler routes each request
+to ``oauth`` or ``rest`` with the listener's ``Org``, and plays the faults tests queue with
+``FakeSalesforce.fail_next`` in place of a token answer.
+"""
 
 from __future__ import annotations
 
@@ -9,39 +14,41 @@ import select
 import socket
 import ssl
 import struct
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
-from sfcred.testing import _standin_errors as err
-from sfcred.testing import _standin_oauth as oauth
-from sfcred.testing import _standin_rest as rest
-from sfcred.testing._standin_model import (
-    JWT_GRANT,
-    Fault,
-    Reply,
-    json_reply,
-    new_access_token,
-    oauth_error,
-    text_reply,
-)
-
-if TYPE_CHECKING:
-    from sfcred.testing.server import FakeSalesforce
+from sfcred.testing.standin import errors as err
+from sfcred.testing.standin import oauth, rest
+from sfcred.testing.standin.jwt import JWT_GRANT
+from sfcred.testing.standin.model import Org
+from sfcred.testing.standin.records import Fault, new_access_token
+from sfcred.testing.standin.replies import Reply, json_reply, oauth_error, text_reply
 
 MAX_BODY = 1024 * 1024
 HUGE_BODY = 2 * 1024 * 1024
 
 
 class Listener(ThreadingHTTPServer):
-    """One loopback listener; ``name`` is "mydomain", "login" or "test"."""
+    """One loopback listener; ``name`` is "mydomain", "login" or "test".
+
+    ``stopping`` is set when the stand-in shuts down, to release handlers a fault holds.
+    """
 
     daemon_threads = True
 
-    def __init__(self, sf: FakeSalesforce, name: str, ssl_context: ssl.SSLContext | None) -> None:
-        self.sf = sf
+    def __init__(
+        self,
+        org: Org,
+        name: str,
+        ssl_context: ssl.SSLContext | None,
+        stopping: threading.Event,
+    ) -> None:
+        self.org = org
         self.name = name
         self.ssl_context = ssl_context
+        self.stopping = stopping
         super().__init__(("127.0.0.1", 0), _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -82,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header follows the server clock, so clock-skew tests see the skew.
-        return email.utils.formatdate(self._listener.sf.now(), usegmt=True)
+        return email.utils.formatdate(self._listener.org.now(), usegmt=True)
 
     def handle(self) -> None:
         with contextlib.suppress(ConnectionError, TimeoutError, ssl.SSLError):
@@ -119,10 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _dispatch(self) -> None:
-        sf = self._listener.sf
+        org = self._listener.org
         parts = urlsplit(self.path)
         path = parts.path
-        sf._record(self._listener.name, self.command, path)
+        org.record_request(self._listener.name, self.command, path)
         body = self._read_body()
         if body is None:
             return
@@ -137,22 +144,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._token(form)
             return
         if path == "/services/oauth2/authorize" and method == "GET":
-            self._send(oauth.authorize(sf, query))
+            self._send(oauth.authorize(org, query))
         elif path == "/services/oauth2/userinfo" or path.startswith("/id/"):
-            self._send(oauth.userinfo(sf, auth))
+            self._send(oauth.userinfo(org, auth))
         elif path == "/services/oauth2/revoke" and method in ("GET", "POST"):
             wants_json = "json" in self.headers.get("Accept", "")
-            self._send(oauth.revoke(sf, form if method == "POST" else query, wants_json))
+            self._send(oauth.revoke(org, form if method == "POST" else query, wants_json))
         elif rest.handles(path) and method == "GET":
-            self._send(rest.data(sf, path, query, auth))
+            self._send(rest.data(org, path, query, auth))
         else:
             self._send(json_reply(404, [err.NOT_FOUND]))
 
     def _token(self, form: dict[str, str]) -> None:
-        sf = self._listener.sf
-        fault = sf._take_fault(form.get("grant_type") == JWT_GRANT)
+        listener = self._listener
+        org = listener.org
+        if form.get("grant_type") == JWT_GRANT:
+            org.count_token_request()
+        fault = org.take_fault()  # a fault answers any grant; only JWT requests are counted
         if fault is None:
-            self._send(oauth.token(sf, self._listener.name, form))
+            self._send(oauth.token(org, listener.name, form))
             return
         if fault.kind == "timeout":
             self._hold(fault.delay)
@@ -161,15 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         if fault.kind == "slow":
-            sf._stopping.wait(fault.delay)
-            self._send(oauth.token(sf, self._listener.name, form))
+            listener.stopping.wait(fault.delay)
+            self._send(oauth.token(org, listener.name, form))
             return
-        self._send(_fault_reply(sf, fault))
+        self._send(_fault_reply(org, fault))
 
     def _hold(self, delay: float) -> None:
         """Say nothing until the client hangs up, ``delay`` passes, or the stand-in stops."""
         self.close_connection = True
-        stopping = self._listener.sf._stopping
+        stopping = self._listener.stopping
         waited = 0.0
         while waited < delay and not stopping.is_set():
             readable, _, _ = select.select([self.connection], [], [], 0.1)
@@ -212,7 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
 
-def _fault_reply(sf: FakeSalesforce, fault: Fault) -> Reply:
+def _fault_reply(org: Org, fault: Fault) -> Reply:
+    """The answer a fault gives instead of the real one (``timeout``, ``reset``, ``slow``
+    are played by the handler itself)."""
     if fault.kind == "503":
         page = (
             "<html><head><title>Service Unavailable</title></head><body>Maintenance</body></html>"
@@ -224,13 +236,15 @@ def _fault_reply(sf: FakeSalesforce, fault: Fault) -> Reply:
         return json_reply(400, fault.value)
     if fault.kind == "garbage":
         return text_reply(200, '<html>{"access_token": "00D', "application/json;charset=UTF-8")
+    # A success-shaped answer for a session the org never issued: valid_token() says False.
+    url = org.instance_url
     fake: dict[str, object] = {
-        "access_token": new_access_token(sf.org_id),
-        "instance_url": sf.url,
-        "id": f"{sf.url}/id/{sf.org_id}/005000000000000AAA",
+        "access_token": new_access_token(org.org_id),
+        "instance_url": url,
+        "id": f"{url}/id/{org.org_id}/005000000000000AAA",
         "token_type": "Bearer",
         "scope": "api",
-        "issued_at": str(int(sf.now() * 1000)),
+        "issued_at": str(int(org.now() * 1000)),
     }
     if fault.kind == "crlf":
         fake["access_token"] = f"{fake['access_token']}\r\nX-Injected: 1"

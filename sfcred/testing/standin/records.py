@@ -1,12 +1,11 @@
-"""What the Salesforce stand-in remembers, and the shape of its answers.
+"""The records the stand-in's org keeps, and the ids and tokens it makes.
 
-Plain data: apps, users, sessions, authorization codes, and ``Reply``. No HTTP and no checks
-here; ``_standin_oauth`` decides, ``_standin_http`` speaks HTTP, ``server`` owns the state.
+Plain data: apps, users, sessions, authorization codes, queued faults. ``model.Org`` owns and
+changes them; the endpoint modules read them. Imports nothing from the rest of the stand-in.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -14,11 +13,25 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+# What a token request can be answered with instead; ``http`` plays each one.
+FAULT_KINDS = (
+    "503",
+    "500",
+    "timeout",
+    "slow",
+    "garbage",
+    "reset",
+    "huge",
+    "crlf",
+    "http_instance",
+    "missing_token",
+    "instance_url",
+    "error_body",
+)
+
 _ALNUM = string.ascii_letters + string.digits
 # Salesforce's 18-character ids end in three letters that encode the case of the first 15.
 _CASE_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 def _random(alphabet: str, length: int) -> str:
@@ -106,27 +119,3 @@ class Fault:
     kind: str
     delay: float
     value: object = None  # "instance_url": the URL to send; "error_body": the JSON to send
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = "application/json;charset=UTF-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_reply(status: int, payload: object, **headers: str) -> Reply:
-    return Reply(status, json.dumps(payload).encode("utf-8"), headers=dict(headers))
-
-
-def oauth_error(error: tuple[str, str], status: int = 400) -> Reply:
-    """Salesforce's OAuth error body; ``error`` is an (error, error_description) pair."""
-    code, description = error
-    return json_reply(
-        status, {"error": code, "error_description": description}, **{"Cache-Control": "no-store"}
-    )
-
-
-def text_reply(status: int, text: str, content_type: str = "text/plain;charset=UTF-8") -> Reply:
-    return Reply(status, text.encode("utf-8"), content_type)

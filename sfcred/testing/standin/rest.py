@@ -6,14 +6,11 @@ Enough for clients such as simple-salesforce to prove a minted token works end t
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from sfcred.testing import _standin_errors as err
-from sfcred.testing._standin_model import Reply, json_reply
-from sfcred.testing._standin_oauth import bearer
-
-if TYPE_CHECKING:
-    from sfcred.testing.server import FakeSalesforce
+from sfcred.testing.standin import errors as err
+from sfcred.testing.standin.model import Org
+from sfcred.testing.standin.oauth import bearer
+from sfcred.testing.standin.replies import Reply, json_reply
 
 VERSIONS = {
     "55.0": "Summer '22",
@@ -43,7 +40,7 @@ def handles(path: str) -> bool:
     return path.rstrip("/") == "/services/data" or _VERSIONED.match(path) is not None
 
 
-def data(sf: FakeSalesforce, path: str, query: dict[str, str], authorization: str | None) -> Reply:
+def data(org: Org, path: str, query: dict[str, str], authorization: str | None) -> Reply:
     """GET under /services/data/: versions without a session, everything else with one."""
     if path.rstrip("/") == "/services/data":
         return versions()
@@ -51,9 +48,8 @@ def data(sf: FakeSalesforce, path: str, query: dict[str, str], authorization: st
     if match is None or match.group(1) not in VERSIONS:
         return json_reply(404, [err.NOT_FOUND])
     tok = bearer(authorization)
-    with sf._lock:
-        if tok is None or sf._touch(tok) is None:
-            return json_reply(401, [err.INVALID_SESSION], **{"WWW-Authenticate": "Token"})
+    if tok is None or org.use_session(tok) is None:
+        return json_reply(401, [err.INVALID_SESSION], **{"WWW-Authenticate": "Token"})
     version, rest = match.group(1), (match.group(2) or "/").rstrip("/")
     if rest == "":
         base = f"/services/data/v{version}"

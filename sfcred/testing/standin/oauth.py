@@ -5,36 +5,30 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from sfcred.testing import _standin_errors as err
-from sfcred.testing._standin_jwt import jwt_bearer
-from sfcred.testing._standin_model import (
-    JWT_GRANT,
-    CodeGrant,
+from sfcred.testing.standin import errors as err
+from sfcred.testing.standin.jwt import JWT_GRANT, jwt_bearer
+from sfcred.testing.standin.model import Org
+from sfcred.testing.standin.replies import (
     Reply,
     json_reply,
-    new_code,
     oauth_error,
     text_reply,
+    token_reply,
 )
-
-if TYPE_CHECKING:
-    from sfcred.testing.server import FakeSalesforce
 
 CODE_LIFETIME = 900.0  # seconds a code from /authorize stays exchangeable
 _REFRESH_SCOPES = {"refresh_token", "offline_access"}
 
 
-def token(sf: FakeSalesforce, listener: str, form: dict[str, str]) -> Reply:
-    with sf._lock:
-        grant = form.get("grant_type", "")
-        if grant == JWT_GRANT:
-            return jwt_bearer(sf, listener, form)
-        if grant == "authorization_code":
-            return _exchange_code(sf, form)
-        return oauth_error(err.UNSUPPORTED_GRANT)
+def token(org: Org, listener: str, form: dict[str, str]) -> Reply:
+    grant = form.get("grant_type", "")
+    if grant == JWT_GRANT:
+        return jwt_bearer(org, listener, form)
+    if grant == "authorization_code":
+        return _exchange_code(org, form)
+    return oauth_error(err.UNSUPPORTED_GRANT)
 
 
 def _challenge_of(verifier: str) -> str:
@@ -42,34 +36,36 @@ def _challenge_of(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _exchange_code(sf: FakeSalesforce, form: dict[str, str]) -> Reply:
-    app = sf._apps.get(form.get("client_id", ""))
-    if app is None:
-        return oauth_error(err.UNKNOWN_CLIENT)
-    # A code is spent by its first use, good or bad: a second try never succeeds.
-    grant = sf._codes.pop(form.get("code", ""), None)
-    if grant is None or grant.client_id != app.client_id:
-        return oauth_error(err.BAD_CODE)
-    if sf.now() - grant.issued > CODE_LIFETIME:
-        return oauth_error(err.EXPIRED)
-    secret = form.get("client_secret")
-    secret_ok = hmac.compare_digest((secret or "").encode(), (app.client_secret or "").encode())
-    if (app.require_secret or secret is not None) and not secret_ok:
-        return oauth_error(err.BAD_CLIENT_SECRET)
-    if form.get("redirect_uri", "") != grant.redirect_uri:
-        return oauth_error(err.REDIRECT_MISMATCH)
-    if grant.challenge is not None:
-        verifier = form.get("code_verifier", "")
-        if not verifier or not hmac.compare_digest(_challenge_of(verifier), grant.challenge):
-            return oauth_error(err.BAD_VERIFIER)
-    user = sf._users[grant.username]
-    if not sf.org_active:
-        return oauth_error(err.INACTIVE_ORG)
-    if not user.active:
-        return oauth_error(err.INACTIVE_USER)
-    app.approvals.setdefault(user.username, set()).update(grant.scopes)
-    scope = " ".join(sorted(grant.scopes))
-    return sf._grant(app, user, scope=scope, refresh=bool(grant.scopes & _REFRESH_SCOPES))
+def _exchange_code(org: Org, form: dict[str, str]) -> Reply:
+    with org.lock:
+        app = org.app(form.get("client_id", ""))
+        if app is None:
+            return oauth_error(err.UNKNOWN_CLIENT)
+        # A code is spent by its first use, good or bad: a second try never succeeds.
+        grant = org.redeem_code(form.get("code", ""))
+        if grant is None or grant.client_id != app.client_id:
+            return oauth_error(err.BAD_CODE)
+        if org.now() - grant.issued > CODE_LIFETIME:
+            return oauth_error(err.EXPIRED)
+        secret = form.get("client_secret")
+        secret_ok = hmac.compare_digest((secret or "").encode(), (app.client_secret or "").encode())
+        if (app.require_secret or secret is not None) and not secret_ok:
+            return oauth_error(err.BAD_CLIENT_SECRET)
+        if form.get("redirect_uri", "") != grant.redirect_uri:
+            return oauth_error(err.REDIRECT_MISMATCH)
+        if grant.challenge is not None:
+            verifier = form.get("code_verifier", "")
+            if not verifier or not hmac.compare_digest(_challenge_of(verifier), grant.challenge):
+                return oauth_error(err.BAD_VERIFIER)
+        user = org.user(grant.username)
+        if not org.org_active:
+            return oauth_error(err.INACTIVE_ORG)
+        if user is None or not user.active:
+            return oauth_error(err.INACTIVE_USER)
+        org.approve(app.client_id, user.username, grant.scopes)
+        scope = " ".join(sorted(grant.scopes))
+        refresh = bool(grant.scopes & _REFRESH_SCOPES)
+        return token_reply(org.issue_session(app, user, scope=scope, refresh=refresh))
 
 
 def _error_page(error: tuple[str, str]) -> Reply:
@@ -87,10 +83,10 @@ def _redirect(redirect_uri: str, params: dict[str, str]) -> Reply:
     )
 
 
-def authorize(sf: FakeSalesforce, query: dict[str, str]) -> Reply:
-    """The browser half of the web-server flow, with ``sf.browser_user`` at the keyboard."""
-    with sf._lock:
-        app = sf._apps.get(query.get("client_id", ""))
+def authorize(org: Org, query: dict[str, str]) -> Reply:
+    """The browser half of the web-server flow, with ``org.browser_user`` at the keyboard."""
+    with org.lock:
+        app = org.app(query.get("client_id", ""))
         if app is None:
             return _error_page(err.UNKNOWN_CLIENT)
         redirect_uri = query.get("redirect_uri", "")
@@ -109,22 +105,16 @@ def authorize(sf: FakeSalesforce, query: dict[str, str]) -> Reply:
                 "error_description": "invalid code challenge method",
             }
             return _redirect(redirect_uri, {**error, **state})
-        user = sf._users.get(sf.browser_user)
-        if sf.consent == "deny" or user is None or not user.active:
+        user = org.user(org.browser_user)
+        if org.consent == "deny" or user is None or not user.active:
             denied = {
                 "error": "access_denied",
                 "error_description": "end-user denied authorization",
             }
             return _redirect(redirect_uri, {**denied, **state})
-        code = new_code()
         scopes = frozenset(query.get("scope", "api refresh_token").split())
-        sf._codes[code] = CodeGrant(
-            app.client_id,
-            user.username,
-            redirect_uri,
-            query.get("code_challenge"),
-            scopes,
-            sf.now(),
+        code = org.issue_code(
+            app.client_id, user.username, redirect_uri, query.get("code_challenge"), scopes
         )
         return _redirect(redirect_uri, {"code": code, **state})
 
@@ -139,21 +129,22 @@ def bearer(headers_authorization: str | None) -> str | None:
     return value.strip()
 
 
-def userinfo(sf: FakeSalesforce, authorization: str | None) -> Reply:
+def userinfo(org: Org, authorization: str | None) -> Reply:
     tok = bearer(authorization)
     if tok is None:
         return text_reply(403, err.MISSING_OAUTH_TOKEN)
-    with sf._lock:
-        session = sf._touch(tok)
-        if session is None:
+    with org.lock:
+        session = org.use_session(tok)
+        user = org.user(session.username) if session is not None else None
+        if user is None:
             return text_reply(403, err.BAD_OAUTH_TOKEN)
-        user = sf._users[session.username]
+        url = org.instance_url
         return json_reply(
             200,
             {
-                "sub": f"{sf.url}/id/{sf.org_id}/{user.user_id}",
+                "sub": f"{url}/id/{org.org_id}/{user.user_id}",
                 "user_id": user.user_id,
-                "organization_id": sf.org_id,
+                "organization_id": org.org_id,
                 "preferred_username": user.username,
                 "nickname": user.username.split("@", 1)[0],
                 "name": user.display_name,
@@ -162,15 +153,14 @@ def userinfo(sf: FakeSalesforce, authorization: str | None) -> Reply:
                 "active": user.active,
                 "user_type": "STANDARD",
                 "is_app_installed": True,
-                "urls": {"rest": f"{sf.url}/services/data/v{{version}}/"},
+                "urls": {"rest": f"{url}/services/data/v{{version}}/"},
             },
         )
 
 
-def revoke(sf: FakeSalesforce, form: dict[str, str], wants_json: bool) -> Reply:
-    with sf._lock:
-        if sf._revoke(form.get("token", "")):
-            return Reply(200, b"")
+def revoke(org: Org, form: dict[str, str], wants_json: bool) -> Reply:
+    if org.revoke(form.get("token", "")):
+        return Reply(200, b"")
     if wants_json:
         return oauth_error(err.UNSUPPORTED_TOKEN_TYPE)
     code, description = err.UNSUPPORTED_TOKEN_TYPE

@@ -1,4 +1,5 @@
-"""Salesforce's OAuth error bodies, as (error, error_description) pairs.
+"""Salesforce's error strings: OAuth error bodies as (error, error_description) pairs, and the
+plain-text and REST API error bodies.
 
 Where each string was confirmed (public reports of real responses) is noted; the few that
 could not be confirmed are marked so, and follow the wording of Salesforce's error list.
