@@ -4,7 +4,8 @@
 #   1. system packages: installs what is missing (gnome-keyring, dbus, git, curl, python3-venv)
 #      with apt-get, as root or through `sudo -n`; never prompts.
 #   2. a virtualenv at ${SFCRED_VENV:-.venv}; installs this checkout NON-editable with [test].
-#   3. ruff check . and mypy (skip with SFCRED_SKIP_LINT=1; CI never should).
+#   3. ruff check ., mypy on the package and on the tests (skip with SFCRED_SKIP_LINT=1; CI
+#      never should).
 #   4. pytest inside a private D-Bus session with a throwaway, unlocked gnome-keyring, so the
 #      tests marked `secret_service` run against the real Secret Service
 #      (SFCRED_TEST_SECRET_SERVICE=1). Extra arguments go to pytest unchanged.
@@ -113,8 +114,9 @@ else
     lint_failed=()
     say "ruff check ."
     "$VENV/bin/ruff" check . || lint_failed+=(ruff)
-    say "mypy"
+    say "mypy (the package, strict) and mypy for the tests (tests/mypy.ini)"
     "$VENV/bin/mypy" || lint_failed+=(mypy)
+    "$VENV/bin/mypy" --config-file tests/mypy.ini || lint_failed+=(mypy-tests)
     [ ${#lint_failed[@]} -eq 0 ] || die "lint failed: ${lint_failed[*]} (tests not run)"
 fi
 phase_done lint

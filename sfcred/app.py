@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sfcred.cache import TokenCache, open_cache
 from sfcred.index import index_file
 from sfcred.tokens import Tokens
 
-TYPE_CHECKING = False  # on the warm path: typing is not imported at run time
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import TokenClient
 

@@ -46,42 +46,24 @@ def _err(msg: str) -> None:
     print(f"{PROG}: {msg}", file=sys.stderr)
 
 
-def simple_helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
-    """(action, profile, format) for a plain `get|store|erase [-p NAME] [--format F]`, parsed
-    without argparse (the warm path); None sends anything else through argparse."""
-    from sfcred.formats import FORMATS
-
-    if not argv or argv[0] not in HELPER_ACTIONS:
-        return None
-    opts = {"profile": None, "format": "git"}
-    names = {"-p": "profile", "--profile": "profile", "--format": "format"}
-    rest = argv[1:]
-    while rest:
-        flag, eq, value = rest[0].partition("=")
-        if flag not in names or (eq and not flag.startswith("--")):
-            return None  # argparse reads "-p=x" as the name "=x": leave such forms to it
-        if eq:
-            rest = rest[1:]
-        elif len(rest) < 2:
-            return None
-        else:
-            value, rest = rest[1], rest[2:]
-        opts[names[flag]] = value
-    if opts["format"] not in FORMATS:
-        return None
-    return argv[0], opts["profile"], str(opts["format"])
-
-
 def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
                git: bool = False) -> int:
-    """get / store / erase through the pure core (``helper.handle``): read, call, write."""
-    from sfcred import app
-    from sfcred.helper import Options, handle
+    """get / store / erase: the warm path (``warm.answer``) when a FRESH token is cached,
+    else the full core (``helper.handle``). Read, call, write."""
+    from sfcred import warm
 
     try:
         request: str | SfcredError = _read_request(stdin)
     except SfcredError as e:  # store ignores a bad request; get and erase report it
         request = e
+    if isinstance(request, str):
+        text = warm.answer(action, profile, fmt, request, os.environ)
+        if text is not None:
+            sys.stdout.write(text)
+            return 0
+    from sfcred import app
+    from sfcred.helper import Options, handle
+
     answer = handle(action, request, Options(profile, fmt, git), os.environ,
                     lambda: app.tokens(note=_err))
     for note in answer.notes:
@@ -154,7 +136,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
     argv = list(sys.argv[1:] if argv is None else argv)
     stdin = sys.stdin if stdin is None else stdin
     try:
-        simple = simple_helper_args(argv)
+        from sfcred.warm import helper_args
+
+        simple = helper_args(argv)
         if simple is not None:
             return cmd_helper(*simple, stdin, git)
         from sfcred.argspec import parser

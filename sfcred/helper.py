@@ -6,46 +6,37 @@ exit code). The rules of SPEC.md's protocol live here: ``store`` says nothing, a
 erases nothing, a request the chosen profile does not own is not served (silence and exit 0
 under git's name), ``erase`` with a ``password=`` forgets only that token, and the formats.
 
-On the warm path of ``get``: plain classes, no typing at run time.
+Off the warm path (``warm.py`` answers FRESH tokens first), so it uses ordinary dataclasses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 from sfcred.errors import NotServed, SfcredError
 
-TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-
     from sfcred.tokens import Tokens
 
-ACTIONS = ("get", "store", "erase")
 
-
+@dataclass(frozen=True)
 class Options:
     """What the command line said: ``-p``, ``--format``, and whether git runs us."""
 
-    __slots__ = ("format", "git", "profile")
-
-    def __init__(self, profile: str | None = None, format: str = "git", git: bool = False):
-        self.profile = profile
-        self.format = format
-        self.git = git
+    profile: str | None = None
+    format: str = "git"
+    git: bool = False
 
 
+@dataclass(frozen=True)
 class Answer:
     """What to write: ``stdout`` as is, each of ``notes`` as a line on stderr, then exit."""
 
-    __slots__ = ("exit_code", "notes", "stdout")
-
-    def __init__(self, stdout: str = "", notes: tuple[str, ...] = (), exit_code: int = 0):
-        self.stdout = stdout
-        self.notes = notes
-        self.exit_code = exit_code
-
-    def __repr__(self) -> str:  # stdout may hold a token: never shown
-        return f"Answer(stdout=<{len(self.stdout)} chars>, notes={self.notes!r}, " \
-               f"exit_code={self.exit_code})"
+    stdout: str = field(default="", repr=False)  # may hold a token: never in a repr
+    notes: tuple[str, ...] = ()
+    exit_code: int = 0
 
 
 def handle(

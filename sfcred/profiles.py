@@ -77,7 +77,9 @@ class Profile:
     token_ttl: int = DEFAULT_TTL
     refresh_margin: int = DEFAULT_MARGIN
     created_at: int = 0
-    revision: int = 1  # bumped on every change; the token cache is tied to it
+    # Bumped on every change: a mint that finds a key gone compares it to tell a record
+    # changed by another process (re-read and retry) from a damaged one (tokens.Tokens._mint).
+    revision: int = 1
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)

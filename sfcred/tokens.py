@@ -1,7 +1,7 @@
 """Tokens for a chosen profile: answer from the cache, mint when needed, forget on erase.
 
-The warm path (a FRESH cached token) reads two small files and imports nothing heavy: the
-keyring, httpx, jwt and cryptography load only when a token must be minted.
+A FRESH cached token is answered before this module is even imported (``warm.py``); here
+the keyring, httpx, jwt and cryptography load only when a token must be minted.
 Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
 it, and only the first one mints (single flight).
 """
@@ -9,15 +9,14 @@ it, and only the first one mints (single flight).
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager  # cheap, and fsutil loads it anyway
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sfcred import cache as cache_mod
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 
-TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
     from sfcred.index import IndexFile
     from sfcred.keystore import KeyStore
     from sfcred.profiles import Profile

@@ -242,14 +242,13 @@ def test_busy_port_exits_1_at_once(
         busy.listen()
         port = busy.getsockname()[1]
         unapproved_org(run_sfcred, standin, tmp_path, port)
-        started = time.monotonic()
         done = run_sfcred("authorize", "acme", "--no-browser", "--port", str(port), timeout=30)
     assert done.returncode == 1
     assert f"port {port}" in done.stderr
     assert "in use" in done.stderr
     assert "--port" in done.stderr
     assert "/services/oauth2/authorize" not in done.stderr  # nothing to open without a callback
-    assert time.monotonic() - started < 10
+    assert "no answer from the browser" not in done.stderr  # it failed at once, never waited
 
 
 def test_timeout_exits_1_with_a_hint(

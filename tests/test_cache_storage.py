@@ -237,9 +237,9 @@ def test_sealed_cache_holds_no_plain_token_and_its_keyring_key_is_written_once(
     assert standin.token_requests == 4
 
     # A sealed file that was tampered with is a miss, minted again, never a crash.
-    raw = bytearray(path.read_bytes())
-    raw[-1] ^= 1
-    path.write_bytes(bytes(raw))
+    flipped = bytearray(path.read_bytes())
+    flipped[-1] ^= 1
+    path.write_bytes(bytes(flipped))
     tampered = get_token(run_sfcred, acme, env=no_runtime)
     assert tampered != tokens[-1]
     assert standin.token_requests == 5

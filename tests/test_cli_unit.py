@@ -11,9 +11,10 @@ import pytest
 
 from sfcred.argspec import parser
 from sfcred.cache import Entry
-from sfcred.cli import main, simple_helper_args
+from sfcred.cli import main
 from sfcred.formats import render
 from sfcred.secret import Secret
+from sfcred.warm import helper_args as simple_helper_args
 
 
 @pytest.mark.parametrize(

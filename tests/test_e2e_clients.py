@@ -16,7 +16,7 @@ import pytest
 import requests
 import trustme
 from _e2e import Org, get_json, parse_git, setup_org, userinfo
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from sfcred.testing.server import FakeSalesforce
 

@@ -157,13 +157,10 @@ def test_an_unreachable_endpoint_fails_with_4_within_the_retry_budget(
     add_profile(
         run_sfcred, standin, tmp_path, "acme", login_url=f"http://127.0.0.1:{_closed_port()}"
     )
-    start = time.monotonic()
-    done = run_sfcred("get", "-p", "acme", timeout=60)
-    elapsed = time.monotonic() - start
+    done = run_sfcred("get", "-p", "acme", timeout=60)  # the timeout is the hang guard
     assert done.returncode == 4, done.stderr
     assert done.stdout == ""
-    assert "attempts" in done.stderr
-    assert elapsed < 15, f"took {elapsed:.1f}s"
+    assert "after 4 attempts" in done.stderr  # the retry budget: 4 tries, then exit 4
 
 
 @pytest.fixture

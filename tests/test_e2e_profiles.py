@@ -10,6 +10,7 @@ import os
 import re
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _e2e import USERNAME, add_profile, get_json, new_client_id, setup_org, userinfo
@@ -48,7 +49,7 @@ def _one_line_refusal(done) -> None:
     assert "Traceback" not in done.stderr
 
 
-def _show(run, name: str) -> dict:
+def _show(run, name: str) -> dict[str, Any]:
     done = run("profile", "show", name, "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

@@ -19,6 +19,7 @@ import os
 import pwd
 import shutil
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def plant(org: Org, token: str = PLANTED, url: str | None = None) -> bytes:
                  60).to_bytes()
 
 
-def token_of(done) -> str:  # type: ignore[no-untyped-def]
+def token_of(done: subprocess.CompletedProcess[str]) -> str:
     assert done.returncode == 0, done.stderr
     return str(done.stdout.strip())
 

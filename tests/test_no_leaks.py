@@ -57,7 +57,7 @@ def test_no_secret_outside_the_keyring_and_the_token_cache(
     runs: list[subprocess.CompletedProcess[str]] = []
 
     def run(*args: str, **kw) -> subprocess.CompletedProcess[str]:
-        done = run_sfcred(*args, **kw)
+        done: subprocess.CompletedProcess[str] = run_sfcred(*args, **kw)
         runs.append(done)
         return done
 

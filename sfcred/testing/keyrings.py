@@ -85,7 +85,8 @@ class FaultyKeyring(KeyringBackend):
       ``sfcred.testing.keyrings.MemoryKeyring``; for the real Secret Service
       ``keyring.backends.SecretService.Keyring``).
     - ``SFCRED_FAULT_AT``: which write of this process fails, counting from 1 (0 or unset:
-      none). Writes before it happen; this one and later ones do not reach the delegate.
+      none). Writes before it reach the delegate; write N never does. What follows it
+      depends on the mode: nothing (``kill``, ``crash``), or later writes pass (``error``).
     - ``SFCRED_FAULT_MODE``:
         ``kill``  SIGKILL this process just before write N (what a power cut or OOM kill does);
         ``error`` write N raises ``keyring.errors.PasswordSetError`` (deletes too: a

@@ -1,0 +1,88 @@
+"""The warm path of ``get``: answer from a FRESH cached token, or step aside.
+
+``answer(argv, request_text, environ)`` returns the text to print when a plain
+``get [-p NAME] [--format F]`` can be answered from the plain runtime cache, and None in every
+other case: anything unusual, any error, a cache that is not FRESH, sealed or not to be
+trusted. None sends the call down the full path (``helper.handle``), which does the same steps
+with every note, error and mint; so the warm path never answers what the full path would not
+(``tests/test_warm.py`` checks the two agree).
+
+It shares its rules instead of copying them: the request parser (``protocol``), the profile
+choice and host ownership (``choice``, ``index``), the cache folder and file checks
+(``fsutil``), the entry parser and FRESH test (``cache.Entry``), and the formats
+(``formats``). Those modules, and this one, import nothing heavy at module level (no typing,
+dataclasses, json, keyring, httpx or cryptography): a warm ``get`` costs little more than
+Python's own start (see README, Speed).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from sfcred.errors import SfcredError
+
+TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+ACTIONS = ("get", "store", "erase")
+
+
+def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
+    """(action, profile, format) of a plain ``get|store|erase [-p NAME] [--format F]``,
+    parsed without argparse; None sends anything else through argparse."""
+    from sfcred.formats import FORMATS
+
+    if not argv or argv[0] not in ACTIONS:
+        return None
+    opts = {"profile": None, "format": "git"}
+    names = {"-p": "profile", "--profile": "profile", "--format": "format"}
+    rest = argv[1:]
+    while rest:
+        flag, eq, value = rest[0].partition("=")
+        if flag not in names or (eq and not flag.startswith("--")):
+            return None  # argparse reads "-p=x" as the name "=x": leave such forms to it
+        if eq:
+            rest = rest[1:]
+        elif len(rest) < 2:
+            return None
+        else:
+            value, rest = rest[1], rest[2:]
+        opts[names[flag]] = value
+    if opts["format"] not in FORMATS:
+        return None
+    return argv[0], opts["profile"], str(opts["format"])
+
+
+def answer(
+    action: str,
+    profile: str | None,
+    fmt: str,
+    request_text: str,
+    environ: Mapping[str, str],
+    clock: Callable[[], float] = time.time,
+) -> str | None:
+    """The output of ``get`` from a FRESH cached token, or None (see the module docstring)."""
+    if action != "get":
+        return None
+    from sfcred import cache, choice, formats, fsutil, protocol
+    from sfcred.index import index_file
+
+    try:
+        request = protocol.parse(request_text)
+        chosen = choice.choose(request, profile, environ.get("SFCRED_PROFILE"),
+                               index_file().load)
+    except SfcredError:
+        return None  # the full path says what is wrong (or, under git, says nothing)
+    folder = cache.runtime_dir()
+    if folder is None or fsutil.folder_problem(folder) is not None:
+        return None  # sealed on disk (needs the keyring), or a folder to warn about
+    raw = fsutil.read_private(os.path.join(folder, f"{chosen.name}.token"), 65536)
+    entry = cache.Entry.from_bytes(raw, chosen.name) if raw is not None else None
+    if entry is None or entry.state(clock()) != cache.State.FRESH:
+        return None
+    try:
+        return formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
+    except SfcredError:
+        return None

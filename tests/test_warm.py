@@ -1,0 +1,143 @@
+"""warm.py and the full path agree: the warm path answers exactly the requests the full path
+answers from the cache, with the same bytes, and steps aside for everything else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sfcred import warm
+from sfcred.cache import Entry, TokenCache
+from sfcred.errors import SfcredError
+from sfcred.helper import Options, handle
+from sfcred.index import IndexEntry, index_file
+from sfcred.secret import Secret
+from sfcred.tokens import Tokens
+
+NOW = 1_800_000_000.0
+
+
+class Minted(Exception):
+    """The full path went past the cache."""
+
+
+@pytest.fixture
+def world() -> Path:
+    """Two profiles in the index; acme's token FRESH, local's STALE, in the runtime cache."""
+    with index_file().edit() as idx:
+        idx.profiles["acme"] = IndexEntry("acme.my.salesforce.com", "int@acme.com",
+                                          "acme.my.salesforce.com", "https", "https")
+        idx.profiles["local"] = IndexEntry("127.0.0.1:9", "dev@example.com", "127.0.0.1:9",
+                                           "http", "http")
+        idx.default = "acme"
+    folder = Path(os.environ["XDG_RUNTIME_DIR"], "sfcred")
+    cache = TokenCache(folder)
+    cache.write(Entry("acme", "int@acme.com", Secret("00Dacme!fresh"),
+                      "https://acme.my.salesforce.com", NOW - 10, NOW + 890, 60))
+    cache.write(Entry("local", "dev@example.com", Secret("00Dlocal!stale"),
+                      "http://127.0.0.1:9", NOW - 880, NOW + 20, 60))
+    return folder
+
+
+def full_path(action: str, profile: str | None, fmt: str, text: str,
+              env: dict[str, str]) -> str | None:
+    """What the full path prints when it answers from the cache; None when it does not."""
+    from sfcred import app
+
+    def tokens() -> Tokens:
+        t = app.tokens(note=lambda _m: None)
+        t.clock = lambda: NOW
+
+        def refuse(_name: str) -> Entry:
+            raise Minted
+
+        t._mint = refuse  # type: ignore[method-assign,assignment]  # past the cache: not a warm answer
+        return t
+
+    try:
+        answer = handle(action, text, Options(profile, fmt), env, tokens)
+    except (Minted, SfcredError):
+        return None
+    return answer.stdout or None
+
+
+REQUESTS = st.lists(st.sampled_from([
+    "protocol=https", "protocol=http", "protocol=cert", "host=acme.my.salesforce.com",
+    "host=ACME.my.salesforce.com:443", "host=github.com", "host=127.0.0.1:9", "host=",
+    "username=int@acme.com", "username=other", "profile=acme", "profile=local", "profile=",
+    "capability[]=authtype", "url=https://acme.my.salesforce.com/x.git", "path=x",
+    "password=nope", "no equals sign",
+]), max_size=4)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=REQUESTS,
+    action=st.sampled_from(["get", "get", "erase", "store"]),
+    profile=st.sampled_from([None, None, "acme", "local", "nosuch", ""]),
+    fmt=st.sampled_from(["git", "token", "json", "env"]),
+    env_profile=st.sampled_from([None, None, "acme", "local", ""]),
+)
+def test_warm_answers_exactly_what_the_full_path_answers_from_the_cache(
+    world: Path, lines: list[str], action: str, profile: str | None, fmt: str,
+    env_profile: str | None,
+) -> None:
+    text = "".join(f"{line}\n" for line in lines) + "\n"
+    env = {} if env_profile is None else {"SFCRED_PROFILE": env_profile}
+    quick = warm.answer(action, profile, fmt, text, env, clock=lambda: NOW)
+    slow = full_path(action, profile, fmt, text, env) if action == "get" else None
+    assert quick == slow
+
+
+def test_the_warm_path_answers_fresh_tokens_and_steps_aside_otherwise(world: Path) -> None:
+    def quick(text: str = "\n", profile: str | None = None, fmt: str = "token") -> str | None:
+        return warm.answer("get", profile, fmt, text, {}, clock=lambda: NOW)
+
+    assert quick() == "00Dacme!fresh\n"  # the default
+    assert quick(profile="acme") == "00Dacme!fresh\n"
+    assert quick("protocol=https\nhost=acme.my.salesforce.com\n\n", fmt="git") is not None
+    assert quick(profile="local") is None  # STALE: the full path refreshes it
+    assert quick("host=github.com\n\n", profile="acme") is None  # not acme's host
+    # A cache folder open to others is not read, even for a FRESH token.
+    world.chmod(0o755)
+    assert quick(profile="acme") is None
+    world.chmod(0o700)
+    assert quick(profile="acme") == "00Dacme!fresh\n"
+
+
+def test_the_hand_parser_only_takes_plain_helper_calls() -> None:
+    assert warm.helper_args(["get", "-p", "x", "--format", "json"]) == ("get", "x", "json")
+    assert warm.helper_args(["doctor"]) is None
+    assert warm.helper_args(["get", "--bogus"]) is None
+
+
+def test_every_warm_path_module_stays_light() -> None:
+    """The modules a warm get imports do not import typing, dataclasses or json at module
+    level (checked statically here, and by the real import in test_demo_and_startup)."""
+    import ast
+
+    import sfcred
+
+    package = Path(sfcred.__file__).parent
+    warm_modules = ["cli", "warm", "protocol", "choice", "index", "cache", "fsutil", "formats",
+                    "errors", "secret", "untrusted", "__init__", "__main__"]
+    heavy = {"typing", "dataclasses", "json", "argparse", "httpx", "keyring", "jwt",
+             "cryptography", "filelock", "platformdirs", "shlex", "re", "enum", "urllib"}
+    found = {}
+    for name in warm_modules:
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in tree.body:  # module level only: function-level imports are lazy
+            if isinstance(node, ast.Import):
+                mods = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods = {node.module.split(".")[0]}
+            else:
+                continue
+            if mods & heavy:
+                found[name] = sorted(mods & heavy)
+    assert found == {}
