@@ -67,10 +67,21 @@ limit=${SFCRED_TEST_TIMEOUT:-1800}
 rc=0
 # PYTHONSAFEPATH: `python -m` must not put the checkout first on sys.path (tests import the
 # installed sfcred). timeout: a hung test must not hang CI.
-PYTHONSAFEPATH=1 timeout -k 10 "$limit" "$VPY" -m pytest "$@" </dev/null || rc=$?
+# The whole suite (no arguments) runs under coverage, in this process: the gate is
+# [tool.coverage.report] fail_under in pyproject.toml. A chosen subset runs without it.
+if [ $# -eq 0 ]; then
+    runner=("$VPY" -m coverage run -m pytest)
+else
+    runner=("$VPY" -m pytest)
+fi
+PYTHONSAFEPATH=1 timeout -k 10 "$limit" "${runner[@]}" "$@" </dev/null || rc=$?
 case $rc in
     5) echo "pytest collected no tests (exit 5): check the arguments / the tests/ folder" >&2
        rc=1 ;;
     124|137) echo "pytest ran over ${limit}s (SFCRED_TEST_TIMEOUT) and was stopped" >&2 ;;
 esac
+if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
+    echo "coverage of sfcred by the tests' own process (installed program runs not counted):" >&2
+    "$VPY" -m coverage report || { echo "coverage is under the gate (fail_under)" >&2; rc=1; }
+fi
 exit "$rc"

@@ -74,8 +74,9 @@ def wait_blocked_on_stdin(procs: Sequence[subprocess.Popen[bytes]], timeout: flo
     pending = list(procs)
     while pending:
         for p in pending:
-            err = p.stderr.read() if p.stderr is not None else b""
-            assert p.poll() is None, f"a get exited before its release: {err!r}"
+            if p.poll() is not None:  # read stderr only then: a live process would block it
+                err = p.stderr.read() if p.stderr is not None else b""
+                raise AssertionError(f"a get exited before its release: {err!r}")
         pending = [p for p in pending if "pipe_read" not in (_wchan(p.pid) or "")]
         assert time.monotonic() < deadline, f"{len(pending)} processes never reached stdin"
         time.sleep(0.02)

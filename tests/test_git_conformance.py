@@ -308,19 +308,23 @@ def test_its_own_host_with_another_protocol_or_user_gets_askpass(
     assert org.sf.token_requests == 0
 
 
+def filled_password(org: Org, helper: str, env: dict[str, str], cwd: Path) -> str:
+    """The password ``git credential fill`` gets for the org's own host."""
+    return parse_git(git_credential(fill(own_request(org), ""), helper, env, cwd).stdout)[
+        "password"
+    ]
+
+
 def test_erase_forgets_only_the_token_it_names(config, org: Org, tmp_path: Path) -> None:
     helper, env = config
-    token = parse_git(git_credential(fill(own_request(org), ""), helper, env,
-                                     tmp_path).stdout)["password"]
+    token = filled_password(org, helper, env, tmp_path)
     other = reject(own_request(org, f"username={org.username}\npassword=not-the-token\n"))
     assert run_case([other], helper, env, tmp_path) == []
-    again = parse_git(git_credential(fill(own_request(org), ""), helper, env, tmp_path).stdout)
-    assert again["password"] == token
+    assert filled_password(org, helper, env, tmp_path) == token
     assert org.sf.token_requests == 1  # still cached: the reject named another password
     named = reject(own_request(org, f"username={org.username}\npassword={token}\n"))
     assert run_case([named], helper, env, tmp_path) == []
-    fresh = parse_git(git_credential(fill(own_request(org), ""), helper, env, tmp_path).stdout)
-    assert fresh["password"] != token
+    assert filled_password(org, helper, env, tmp_path) != token
     assert org.sf.token_requests == 2  # git's reject after a 401 makes exactly one new mint
 
 
@@ -328,12 +332,10 @@ def test_store_on_its_own_host_is_silent_and_keeps_the_cache(
     config, org: Org, tmp_path: Path
 ) -> None:
     helper, env = config
-    token = parse_git(git_credential(fill(own_request(org), ""), helper, env,
-                                     tmp_path).stdout)["password"]
+    token = filled_password(org, helper, env, tmp_path)
     stored = approve(own_request(org, f"username={org.username}\npassword=planted\n"))
     assert run_case([stored], helper, env, tmp_path) == []
-    again = parse_git(git_credential(fill(own_request(org), ""), helper, env, tmp_path).stdout)
-    assert again["password"] == token
+    assert filled_password(org, helper, env, tmp_path) == token
 
 
 # ---------------------------------------------------------------- the helper's own argv
