@@ -63,6 +63,7 @@ echo "Secret Service: set/get/delete of a 3,300-character secret ok" \
     "(gnome-keyring pid $keyring_pid)" >&2
 
 export SFCRED_TEST_SECRET_SERVICE=1
+export SFCRED_TEST_KEYRING_PID=$keyring_pid  # the fault tests stop and continue it
 limit=${SFCRED_TEST_TIMEOUT:-1800}
 rc=0
 # PYTHONSAFEPATH: `python -m` must not put the checkout first on sys.path (tests import the

@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 
 from sfcred import fsutil
+from sfcred.errors import ConfigError
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
 
@@ -197,7 +198,10 @@ class TokenCache:
         if raw is None:
             return None
         if self.sealer is not None:
-            opened = self.sealer.open(raw, name.encode())
+            try:
+                opened = self.sealer.open(raw, name.encode())
+            except ConfigError:
+                return None  # a damaged sealing key: a miss (writing it says why, once)
             if opened is None:
                 return None
             raw = opened

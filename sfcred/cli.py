@@ -136,30 +136,54 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
     argv = list(sys.argv[1:] if argv is None else argv)
     stdin = sys.stdin if stdin is None else stdin
     try:
-        from sfcred.warm import helper_args
-
-        simple = helper_args(argv)
-        if simple is not None:
-            return cmd_helper(*simple, stdin, git)
-        from sfcred.argspec import parser
-
-        try:
-            args = parser().parse_args(argv)
-        except SystemExit as e:  # --help and --version
-            return int(e.code or 0)
-        return dispatch(args, stdin, git)
+        if sys.stdout is None:  # started with stdout closed (`>&-`): no answer could be given
+            raise InputError("stdout is closed; nothing can be printed")
+        code = _run(argv, stdin, git)
+        sys.stdout.flush()  # a full disk or a closed pipe is an error here, not at exit
+        return code
     except SfcredError as e:
         report(e)
         return e.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except OSError as e:
+        _quiet_stdout()
+        _err(f"cannot write the answer ({e.strerror or type(e).__name__})")
         return 1
     except Exception as e:  # a bug: never dump locals or values, only the type
         if os.environ.get("SFCRED_DEBUG"):
             raise
         _err(f"internal error ({type(e).__name__}); rerun with SFCRED_DEBUG=1 for a traceback")
         return 1
+
+
+def _run(argv: list[str], stdin: TextIO | None, git: bool) -> int:
+    from sfcred.warm import helper_args
+
+    simple = helper_args(argv)
+    if simple is not None:
+        return cmd_helper(*simple, stdin, git)
+    from sfcred.argspec import parser
+
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as e:  # --help and --version
+        return int(e.code or 0)
+    return dispatch(args, stdin, git)
+
+
+def _quiet_stdout() -> None:
+    """Drop what stdout still buffers, so the interpreter's own flush at exit does not fail
+    again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def run() -> NoReturn:

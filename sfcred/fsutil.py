@@ -138,6 +138,10 @@ def remove(path: str | Path) -> None:
         os.unlink(path)
 
 
+class LockTimeout(ConfigError):
+    """Another process held the lock for the whole wait."""
+
+
 class Lock:
     """A cross-process lock (flock via filelock) with a timeout. The OS drops it when its
     holder dies, even by SIGKILL, so a crashed holder never blocks the others."""
@@ -155,7 +159,7 @@ class Lock:
         try:
             lock.acquire()
         except Timeout:
-            raise ConfigError(
+            raise LockTimeout(
                 f"timed out after {self.timeout:g}s waiting for the lock {self.path}",
                 hint="another sfcred process holds it; if none is running, try again",
             ) from None

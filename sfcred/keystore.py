@@ -26,7 +26,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sfcred import keycalls
 from sfcred.errors import ConfigError, KeyringUnavailable
+from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.keys import KeyMaterial
 from sfcred.profiles import Profile
 from sfcred.secret import Secret
@@ -41,27 +43,11 @@ LONG_SECRET_BACKENDS = frozenset({
     "keyring.backends.macOS",
     "keyring.backends.kwallet",
 })
-TRIES = 3
-RETRY_PAUSE = 0.1  # seconds, growing per try: a locked keyring still fails within half a second
 RECORD_LIMIT = 1280
 T = TypeVar("T")
 
-WAYS_OUT = (
-    "start or unlock a Secret Service (GNOME Keyring, KeePassXC), or choose a backend with "
-    "PYTHON_KEYRING_BACKEND (see `keyring --list-backends`)"
-)
-
-
 def service_name() -> str:
     return os.environ.get("SFCRED_KEYRING_SERVICE") or "sfcred"
-
-
-class _Transient(Exception):  # internal signal, never leaves this module
-    """A failure worth one more try; carries the KeyringUnavailable to raise if it persists."""
-
-    def __init__(self, error: KeyringUnavailable) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class KeyStore:
@@ -70,15 +56,17 @@ class KeyStore:
         backend: Any = None,
         service: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        timeout: float | None = None,
     ) -> None:
         self._backend = backend
         self.service = service or service_name()
         self.sleep = sleep
+        self.timeout = call_timeout() if timeout is None else timeout
 
     @property
     def backend(self) -> Any:
         if self._backend is None:
-            self._backend = self._call(_load_backend)
+            self._backend = self._call(keycalls.load_backend)
         return self._backend
 
     def backend_name(self) -> str:
@@ -87,47 +75,8 @@ class KeyStore:
 
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
-        """One keyring operation, its failures as KeyringUnavailable (exit 5).
-
-        Transient failures are tried again (TRIES in all, a short pause between): under many
-        concurrent clients gnome-keyring has been seen to miss its default collection for a
-        moment, which keyring's Secret Service backend reports as a failed "create the
-        collection" prompt. Every operation here is idempotent, so a retry is safe; a locked
-        keyring, no backend, or a refused write are final at once.
-        """
-
-        for attempt in range(TRIES):
-            try:
-                return self._classify(fn)
-            except _Transient as e:
-                if attempt == TRIES - 1:
-                    raise e.error from e.__cause__
-                self.sleep(RETRY_PAUSE * (attempt + 1))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _classify(self, fn: Callable[[], T]) -> T:
-        from keyring import errors as kerr
-
-        try:
-            return fn()
-        except kerr.KeyringLocked as e:
-            raise KeyringUnavailable("the keyring is locked", hint=WAYS_OUT) from e
-        except kerr.NoKeyringError as e:
-            raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
-        except kerr.InitError as e:  # e.g. Secret Service: "Prompt dismissed" (locked, no UI)
-            raise _Transient(KeyringUnavailable(
-                f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT
-            )) from e
-        except kerr.PasswordSetError as e:
-            raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
-        except kerr.KeyringError as e:
-            raise _Transient(
-                KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT)
-            ) from e
-        except Exception as e:  # backends' own errors (D-Bus, secretstorage, OS) surface here
-            raise _Transient(
-                KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT)
-            ) from e
+        """One keyring operation, bounded and classified (``keycalls.call``)."""
+        return keycalls.call(fn, self.timeout, self.sleep)
 
     def _get(self, item: str) -> str | None:
         def read() -> str | None:
@@ -199,7 +148,17 @@ class KeyStore:
             text = self._get("cache-key")
         if text is None:
             raise KeyringUnavailable("the keyring did not keep the token-cache key")
-        return base64.b64decode(text)
+        try:
+            key = base64.b64decode(text, validate=True)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise ConfigError(
+                "the token-cache key in the keyring is damaged",
+                hint=f"delete the keyring item cache-key of service {self.service}; only "
+                "cached tokens depend on it (they are minted again)",
+            )
+        return key
 
     # --- key material --------------------------------------------------------------------
     def put_key(self, name: str, material: KeyMaterial) -> str:
@@ -280,15 +239,3 @@ class KeyStore:
     def _delete_chunks(self, item: str, manifest: dict[str, Any]) -> None:
         for i in range(int(manifest["n"])):
             self._delete(f"{item}:{manifest['tag']}:{i}")
-
-
-def _reason(e: Exception) -> str:
-    """A keyring error's own words (they name states, never stored values), on one line."""
-    text = " ".join(str(e).split())[:200]
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
-
-
-def _load_backend() -> Any:
-    import keyring
-
-    return keyring.get_keyring()

@@ -246,6 +246,21 @@ def cert(name: str, store: KeyStore, pending: bool = False) -> str:
     return store.get_key(name, kid).cert_pem
 
 
+def check_cert_out(path: str) -> None:
+    """Refuse, before anything is stored, a --cert-out that could not be written: a profile
+    must not be left half made (stored, but its certificate nowhere)."""
+    import os
+
+    target = os.path.abspath(path)
+    parent = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise InputError(f"--cert-out {path} is a folder; give a file name")
+    if not os.path.isdir(parent):
+        raise InputError(f"--cert-out {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"--cert-out {path}: cannot write in {parent}")
+
+
 def write_cert(path: str, pem: str) -> None:
     from pathlib import Path
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 from sfcred import cache as cache_mod
+from sfcred.deadline import mint_budget
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
+from sfcred.fsutil import LockTimeout
 
 if TYPE_CHECKING:
     from sfcred.index import IndexFile
@@ -71,7 +73,10 @@ class Tokens:
         if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
             return entry
         self.known(name)
-        with self.cache.lock(name):
+        with ExitStack() as held:
+            if not self._lock(held, name, entry):
+                assert entry is not None  # _lock returns False only with a STALE entry
+                return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
             if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
@@ -87,6 +92,30 @@ class Tokens:
                     self.note(f"{what}; serving the cached token until it expires")
                     return entry
                 raise
+
+    def _lock(self, held: ExitStack, name: str, entry: cache_mod.Entry | None) -> bool:
+        """Take the profile's lock for at most the mint deadline (plus a little, so a waiter
+        outlasts a holder that is still trying). False: the holder did not finish in time and
+        ``entry`` is STALE, so it is served (to every waiter, not only the holder). A lock that
+        cannot be used at all (a folder in its place, no space) is skipped, with a note."""
+        budget = mint_budget()
+        wait = budget + min(5.0, budget)
+        try:
+            held.enter_context(self.cache.lock(name, timeout=wait))
+        except LockTimeout:
+            if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
+                self.note(f"another sfcred process has been getting a new token for {wait:g} s; "
+                          "serving the cached one until it expires")
+                return False
+            raise SalesforceUnreachable(
+                f"another sfcred process has been getting a token for profile {name} for "
+                f"{wait:g} s without finishing",
+                hint="Salesforce may be slow or unreachable; try again",
+            ) from None
+        except (ConfigError, OSError) as e:
+            self.note(f"cannot use the token lock ({getattr(e, 'strerror', None) or e}); "
+                      "getting a token without it")
+        return True
 
     def _mint(self, name: str) -> cache_mod.Entry:
         from sfcred import rotate

@@ -76,7 +76,8 @@ SCRUBBED = {
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
 }
-KEEP = {"SFCRED_TEST_SECRET_SERVICE"}  # read by the secret_service fixture
+# Read by the secret_service fixture, and by the test that stops the daemon (SIGSTOP).
+KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID"}
 
 
 # ---------------------------------------------------------------- isolation

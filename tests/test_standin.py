@@ -720,7 +720,7 @@ def test_reset_fault_drops_the_connection(
 
 
 def test_fail_next_knows_its_kinds(sf: FakeSalesforce) -> None:
-    assert len(FAULT_KINDS) == 12
+    assert len(FAULT_KINDS) == 16
     with pytest.raises(ValueError, match="unknown fault"):
         sf.fail_next("meteor")
     with pytest.raises(ValueError, match="needs value"):

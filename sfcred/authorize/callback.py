@@ -58,9 +58,11 @@ class _Server(ThreadingHTTPServer):
     # Windows it would let another process share the port, so it is off there.
     allow_reuse_address = sys.platform != "win32"
 
-    def __init__(self, port: int, path: str, answer: Answer) -> None:
+    def __init__(self, port: int, path: str, answer: Answer,
+                 accepts: Callable[[dict[str, str]], bool]) -> None:
         self.path = path
         self.answer = answer
+        self.accepts = accepts
         self.lock = threading.Lock()
         self.started = threading.Event()
         self.finished = threading.Event()
@@ -91,6 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
         if len(params) != len(pairs) or "state" not in params:
             self._send(Page(400, "Refused", "This is not an answer sfcred asked for: it has no "
                             "state, or a parameter twice. You can close this window."))
+            return
+        if not server.accepts(params):
+            # Any local process can call this port: an answer with another state is not the
+            # one sfcred waits for, and must not use up the one callback. Keep waiting.
+            self._send(Page(400, "Refused", "This answer belongs to another login attempt, so "
+                            "it was not used. You can close this window."))
             return
         with server.lock:
             if server.started.is_set():
@@ -130,16 +138,18 @@ class _Handler(BaseHTTPRequestHandler):
 class CallbackServer:
     """``with CallbackServer(port, "/OauthRedirect", answer) as cb: outcome = cb.wait(t)``."""
 
-    def __init__(self, port: int, path: str, answer: Answer) -> None:
+    def __init__(self, port: int, path: str, answer: Answer,
+                 accepts: Callable[[dict[str, str]], bool] = lambda _params: True) -> None:
         self.port = port
         self.path = path
         self.answer = answer
+        self.accepts = accepts
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> CallbackServer:
         try:
-            self._server = _Server(self.port, self.path, self.answer)
+            self._server = _Server(self.port, self.path, self.answer, self.accepts)
         except OSError as e:
             if e.errno in (errno.EADDRINUSE, errno.EACCES):
                 why = "in use" if e.errno == errno.EADDRINUSE else "not allowed"

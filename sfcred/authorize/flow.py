@@ -91,7 +91,10 @@ def authorize(
     def answer(params: dict[str, str]) -> tuple[Page, BaseException | None]:
         return _answer(params, profile, state, redirect, verifier, client_secret)
 
-    with CallbackServer(port, REDIRECT_PATH, answer) as callback:
+    def ours(params: dict[str, str]) -> bool:
+        return hmac.compare_digest(params["state"].encode(), state.encode())
+
+    with CallbackServer(port, REDIRECT_PATH, answer, accepts=ours) as callback:
         say(f"approve the app as {profile.username} in a browser; the app must list {redirect} "
             "as a callback URL")
         opened = open_browser and _open(opener, url)

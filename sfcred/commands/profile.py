@@ -66,6 +66,8 @@ def _read_file(path: str) -> bytes:
 
 
 def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
+    if args.cert_out:
+        manage.check_cert_out(args.cert_out)
     passphrase = None
     if args.key_passphrase_stdin:
         if con.stdin is None:

@@ -9,6 +9,8 @@ from sfcred.commands import Console
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
+    if args.cert_out and not (args.activate or args.abort or args.rollback):
+        manage.check_cert_out(args.cert_out)
     tokens = app.tokens(note=con.err)
     with tokens.changing(args.name) as profile:
         if args.activate:

@@ -17,7 +17,8 @@ from sfcred.doctor.model import (
     sandbox_url,
 )
 from sfcred.errors import InputError, KeyringUnavailable, SfcredError
-from sfcred.keystore import WAYS_OUT, KeyStore
+from sfcred.keycalls import WAYS_OUT
+from sfcred.keystore import KeyStore
 from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
 
 

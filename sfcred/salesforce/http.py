@@ -9,6 +9,7 @@ honoured). Bodies are read capped, since a server is not trusted.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -52,11 +53,63 @@ def get_json(http: httpx.Client, url: str, token: str) -> tuple[int, dict[str, A
         return r.status_code, json_object(body) if r.status_code == 200 else None
 
 
-def post_form(http: httpx.Client, url: str,
-              form: dict[str, str]) -> tuple[int, bytes, str | None]:
-    """POST a form: (status, body capped, the Date header)."""
-    with http.stream("POST", url, data=form, headers={"Accept": "application/json"}) as r:
-        return r.status_code, read_capped(r), r.headers.get("date")
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes = field(repr=False)
+    date: str | None = None  # the Date header: the server's clock, for skew advice
+    location: str | None = None  # a redirect's target (never followed)
+
+
+def timeouts(base: httpx.Timeout, left: float | None) -> httpx.Timeout:
+    """The client's timeouts, none longer than the ``left`` seconds of a deadline."""
+    if left is None:
+        return base
+    cap = max(left, 0.05)
+
+    def capped(value: float | None) -> float:
+        return cap if value is None else min(value, cap)
+
+    return httpx.Timeout(connect=capped(base.connect), read=capped(base.read),
+                         write=capped(base.write), pool=capped(base.pool))
+
+
+def post_form(http: httpx.Client, url: str, form: dict[str, str],
+              left: float | None = None) -> Answer:
+    """POST a form; the body read capped, the timeouts within ``left`` seconds."""
+    with http.stream("POST", url, data=form, headers={"Accept": "application/json"},
+                     timeout=timeouts(http.timeout, left)) as r:
+        return Answer(r.status_code, read_capped(r), r.headers.get("date"),
+                      r.headers.get("location"))
+
+
+def tls_failure(e: BaseException) -> str | None:
+    """The reason, when ``e`` is a TLS failure (an untrusted or wrong certificate): that is
+    not a network hiccup, so it is reported at once instead of retried."""
+    import ssl
+
+    seen: BaseException | None = e
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "certificate verify failed")
+        if isinstance(seen, ssl.SSLError):
+            return str(seen.reason or type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def origin_of(url: str | None) -> str | None:
+    """The bare origin of an absolute URL from a server (a Location header), or None."""
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    found = origin(f"{scheme}://{netloc}")
+    return f"{found[0]}://{found[1]}" if found else None
 
 
 def check_instance_url(url: str) -> str:

@@ -15,11 +15,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 import jwt
 
+from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.profiles import Profile, netloc
 from sfcred.salesforce import http as sfhttp
@@ -62,12 +64,16 @@ class TokenClient:
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         attempts: int = ATTEMPTS,
+        budget: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self.clock = clock
         self.sleep = sleep
         self.jitter = jitter
         self.attempts = attempts
+        self.budget = mint_budget() if budget is None else budget
+        self.monotonic = monotonic
 
     @property
     def http(self) -> httpx.Client:
@@ -82,37 +88,82 @@ class TokenClient:
     def mint(self, profile: Profile, key_pem: Secret) -> Token:
         now = self.clock()
         form = {"grant_type": GRANT, "assertion": assertion(profile, key_pem, now)}
-        status, body, date = self._post(f"{profile.login_url}/services/oauth2/token", form)
-        data = json_object(body)
+        answer = self._post(f"{profile.login_url}/services/oauth2/token", form)
+        status, data = answer.status, json_object(answer.body)
         if status == 200:
             return _token(data)
+        if 300 <= status < 400:
+            raise _redirected(profile, status, answer.location)
         error = str(data.get("error") or f"http_{status}") if data else f"http_{status}"
+        if status == 429 and not (data and data.get("error")):
+            error = "rate_limit_exceeded"  # a bare 429: too many requests, as Salesforce means it
         desc = str(data.get("error_description") or "") if data else ""
         local = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime(HTTP_DATE)
         ctx = Context(profile.name, profile.login_url, profile.audience, profile.username, local)
         raise explain(error, desc[:300], ctx, status=status,
-                      server_date=server_words(date, 40) if date else None)
+                      server_date=server_words(answer.date, 40) if answer.date else None)
 
-    def _post(self, url: str, form: dict[str, str]) -> tuple[int, bytes, str | None]:
-        last = "no attempt made"
+    def _post(self, url: str, form: dict[str, str]) -> sfhttp.Answer:
+        """The token endpoint's answer (any status under 500), within one deadline for every
+        try: connection errors, timeouts and 5xx are tried again with jittered backoff while
+        time is left; an answer that drips in past the deadline is abandoned."""
+        deadline = Deadline(self.budget, self.monotonic)
+        host = netloc(url)
+        last, tries = "no attempt made", 0
         for attempt in range(self.attempts):
             if attempt:
-                self.sleep(BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter()))
+                pause = BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter())
+                if pause >= deadline.left():
+                    break
+                self.sleep(pause)
+            left = deadline.left()
+            if left <= 0:
+                break
+            tries += 1
             try:
-                status, body, date = sfhttp.post_form(self.http, url, form)
-                if status < 500:
-                    return status, body, date
-                last = f"HTTP {status}"
+                answer = run_within(partial(sfhttp.post_form, self.http, url, form, left),
+                                    left, "sfcred-token-request")
+            except Expired:
+                last = f"no complete answer within {self.budget:g} s"
+                break
             except httpx.TimeoutException:
                 last = "timed out"
+                continue
             except httpx.TransportError as e:
-                last = f"{type(e).__name__}"
-        host = netloc(url)
+                reason = sfhttp.tls_failure(e)
+                if reason is not None:
+                    raise SalesforceUnreachable(
+                        f"the TLS certificate of {host} is not trusted ({server_words(reason)})",
+                        hint="check --login-url; behind a proxy or a private CA, point "
+                        "SSL_CERT_FILE at a bundle that holds its certificate",
+                    ) from None
+                last = type(e).__name__
+                continue
+            if answer.status < 500:
+                return answer
+            last = f"HTTP {answer.status}"
         raise SalesforceUnreachable(
-            f"cannot get a token from {host}: {last} after {self.attempts} attempts",
+            f"cannot get a token from {host}: {last} after {tries} attempt"
+            f"{'' if tries == 1 else 's'} (deadline {self.budget:g} s)",
             hint="check the network, proxy settings and --login-url; Salesforce status: "
             "status.salesforce.com",
         )
+
+
+def _redirected(profile: Profile, status: int, location: str | None) -> SalesforceRefused:
+    """A 3xx is never followed (the assertion would go to another host): it is explained."""
+    target = sfhttp.origin_of(location)
+    where = f" to {target}" if target else ""
+    return SalesforceRefused(
+        f"http_{status}", "",
+        cause=f"the token endpoint at {profile.login_url} redirects{where}; sfcred does not "
+        "follow redirects with a signed assertion",
+        fix=(f"use the host it redirects to: `sfcred profile add {profile.name} --login-url "
+             f"{target} ... --force`" if target else
+             "check --login-url: it must be the org's login host (https://login.salesforce.com, "
+             "https://test.salesforce.com or the My Domain)"),
+        status=status,
+    )
 
 
 def _clean(value: object) -> bool:
@@ -167,9 +218,8 @@ def exchange_code(
     host = netloc(profile.login_url)
     try:
         with sfhttp.client() as http:
-            status, body, _ = sfhttp.post_form(http, f"{profile.login_url}/services/oauth2/token",
-                                               form)
-            data = json_object(body)
+            answer = sfhttp.post_form(http, f"{profile.login_url}/services/oauth2/token", form)
+            status, data = answer.status, json_object(answer.body)
             if status >= 500 or (status == 200 and data is None):
                 raise SalesforceUnreachable(
                     f"{host} answered the code exchange with HTTP {status}",

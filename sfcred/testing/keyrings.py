@@ -5,6 +5,8 @@
 - ``LimitedKeyring``: like ``MemoryKeyring`` but refuses secrets over 1,280 characters, as
   Windows Credential Manager does, so tests prove sfcred stores keys on such a backend.
 - ``FailKeyring``: every call raises ``keyring.errors.KeyringLocked``: the locked-keyring path.
+- ``StoppedKeyring``: every call blocks (up to an hour), as a SIGSTOPped gnome-keyring daemon
+  or an unlock prompt nobody answers does: the bounded-call path.
 - ``FaultyKeyring``: delegates to another backend and kills the process, or fails, at its Nth
   write (``SFCRED_FAULT_*``): proves that a crash between any two writes loses nothing.
 """
@@ -61,6 +63,27 @@ class FailKeyring(MemoryKeyring):
 
     def delete_password(self, service: str, username: str) -> None:
         raise KeyringLocked("the test keyring is locked")
+
+
+class StoppedKeyring(MemoryKeyring):
+    """Never answers: each call waits an hour (``SFCRED_STOPPED_SECONDS`` shortens it)."""
+
+    def _wait(self) -> None:
+        import time
+
+        time.sleep(float(os.environ.get("SFCRED_STOPPED_SECONDS") or 3600))
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._wait()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._wait()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._wait()
+        super().delete_password(service, username)
 
 
 class SimulatedCrash(BaseException):

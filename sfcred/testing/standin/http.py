@@ -174,7 +174,41 @@ class _Handler(BaseHTTPRequestHandler):
             listener.stopping.wait(fault.delay)
             self._send(oauth.token(org, listener.name, form))
             return
+        if fault.kind == "drip":
+            self._drip(oauth.token(org, listener.name, form), fault.delay)
+            return
+        if fault.kind == "continue":
+            self._continue_forever(fault.delay)
+            return
         self._send(_fault_reply(org, fault))
+
+    def _drip(self, reply: Reply, delay: float) -> None:
+        """The whole answer, status line included, one byte at a time."""
+        self.close_connection = True
+        head = (f"HTTP/1.1 {reply.status} OK\r\nContent-Type: {reply.content_type}\r\n"
+                f"Content-Length: {len(reply.body)}\r\nConnection: close\r\n\r\n").encode()
+        stopping = self._listener.stopping
+        for i in range(len(head) + len(reply.body)):
+            byte = (head + reply.body)[i : i + 1]
+            try:
+                self.wfile.write(byte)
+                self.wfile.flush()
+            except OSError:
+                return
+            if stopping.wait(delay):
+                return
+
+    def _continue_forever(self, delay: float) -> None:
+        """Interim "100 Continue" answers, never a final one."""
+        self.close_connection = True
+        stopping = self._listener.stopping
+        while not stopping.is_set():
+            try:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                return
+            stopping.wait(delay)
 
     def _hold(self, delay: float) -> None:
         """Say nothing until the client hangs up, ``delay`` passes, or the stand-in stops."""
@@ -234,6 +268,10 @@ def _fault_reply(org: Org, fault: Fault) -> Reply:
         return oauth_error(err.SERVER_ERROR, status=500)
     if fault.kind == "error_body":
         return json_reply(400, fault.value)
+    if fault.kind == "redirect":
+        return Reply(302, b"", "text/html", {"Location": str(fault.value)})
+    if fault.kind == "429":
+        return Reply(429, b"", "text/plain")
     if fault.kind == "garbage":
         return text_reply(200, '<html>{"access_token": "00D', "application/json;charset=UTF-8")
     # A success-shaped answer for a session the org never issued: valid_token() says False.

@@ -30,8 +30,8 @@ from sfcred.testing.standin.records import (
     sf_id,
 )
 
-_VALUED_FAULTS = ("instance_url", "error_body")  # the kinds fail_next(value=...) is for
-_DEFAULT_DELAY = {"timeout": 30.0, "slow": 5.0}
+_VALUED_FAULTS = ("instance_url", "error_body", "redirect")  # the kinds fail_next(value=...) is for
+_DEFAULT_DELAY = {"timeout": 30.0, "slow": 5.0, "drip": 1.0, "continue": 1.0}
 RATE_WINDOW = 3600.0  # seconds over which login_rate_limit counts a user's logins
 
 

@@ -27,6 +27,10 @@ FAULT_KINDS = (
     "missing_token",
     "instance_url",
     "error_body",
+    "drip",  # a real answer, one byte every `delay` seconds (a per-read timeout never fires)
+    "continue",  # "100 Continue" every `delay` seconds, forever (until the client hangs up)
+    "redirect",  # 302 to another host (value: the Location)
+    "429",  # Too Many Requests with an empty body
 )
 
 _ALNUM = string.ascii_letters + string.digits

@@ -1,0 +1,100 @@
+"""Keyring calls: each one bounded in time, its failures classified, transient ones retried.
+
+The only place sfcred calls a keyring backend's methods (through ``KeyStore``). A call runs in
+a daemon thread and is waited for at most ``SFCRED_KEYRING_TIMEOUT`` seconds (default 10): a
+stopped gnome-keyring daemon, or an unlock prompt nobody will answer, is exit 5 in seconds
+instead of a hang. Failures become ``KeyringUnavailable`` (exit 5) with the ways out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sfcred.deadline import Expired, run_within, seconds
+from sfcred.errors import KeyringUnavailable
+
+TRIES = 3
+RETRY_PAUSE = 0.1  # seconds, growing per try: a locked keyring still fails within half a second
+# Every keyring call is bounded: a stopped gnome-keyring daemon (or a prompt nobody answers)
+# would otherwise hang `get` forever. Overridable for slow desktops: SFCRED_KEYRING_TIMEOUT.
+CALL_TIMEOUT = 10.0
+T = TypeVar("T")
+
+WAYS_OUT = (
+    "start or unlock a Secret Service (GNOME Keyring, KeePassXC), or choose a backend with "
+    "PYTHON_KEYRING_BACKEND (see `keyring --list-backends`)"
+)
+
+
+def call_timeout() -> float:
+    return seconds("SFCRED_KEYRING_TIMEOUT", CALL_TIMEOUT)
+
+
+class _Transient(Exception):  # internal signal, never leaves this module
+    """A failure worth one more try; carries the KeyringUnavailable to raise if it persists."""
+
+    def __init__(self, error: KeyringUnavailable) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def call(fn: Callable[[], T], timeout: float, sleep: Callable[[float], None]) -> T:
+    """One keyring operation, its failures as KeyringUnavailable (exit 5).
+
+    Transient failures are tried again (TRIES in all, a short pause between): under many
+    concurrent clients gnome-keyring has been seen to miss its default collection for a
+    moment, which keyring's Secret Service backend reports as a failed "create the
+    collection" prompt. Every operation here is idempotent, so a retry is safe; a locked
+    keyring, no backend, or a refused write are final at once.
+    """
+
+    for attempt in range(TRIES):
+        try:
+            return _classify(fn, timeout)
+        except _Transient as e:
+            if attempt == TRIES - 1:
+                raise e.error from e.__cause__
+            sleep(RETRY_PAUSE * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+def _classify(fn: Callable[[], T], timeout: float) -> T:
+    from keyring import errors as kerr
+
+    try:
+        return run_within(fn, timeout, "sfcred-keyring-call")
+    except Expired:
+        raise KeyringUnavailable(
+            f"the keyring did not answer within {timeout:g} s",
+            hint="its daemon may be stopped or waiting on an unlock prompt; unlock or "
+            "restart it (SFCRED_KEYRING_TIMEOUT sets the wait), or " + WAYS_OUT,
+        ) from None
+    except kerr.KeyringLocked as e:
+        raise KeyringUnavailable("the keyring is locked", hint=WAYS_OUT) from e
+    except kerr.NoKeyringError as e:
+        raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
+    except kerr.InitError as e:  # e.g. Secret Service: "Prompt dismissed" (locked, no UI)
+        raise _Transient(KeyringUnavailable(
+            f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT
+        )) from e
+    except kerr.PasswordSetError as e:
+        raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
+    except kerr.KeyringError as e:
+        raise _Transient(
+            KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT)
+        ) from e
+    except Exception as e:  # backends' own errors (D-Bus, secretstorage, OS) surface here
+        raise _Transient(
+            KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT)
+        ) from e
+
+def _reason(e: Exception) -> str:
+    """A keyring error's own words (they name states, never stored values), on one line."""
+    text = " ".join(str(e).split())[:200]
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def load_backend() -> Any:
+    import keyring
+
+    return keyring.get_keyring()

@@ -1,0 +1,320 @@
+"""Every fault ends in a bounded time with the documented answer, and nothing is lost.
+
+In process, against the stand-in and the test keyrings: one test per finding of the outside
+attack review (the README's "Security and reliability" names them). Times are bounded by hang
+guards only; what is asserted is the answer, the counters and the order of events.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trustme
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sfcred import keys
+from sfcred.cache import Entry, Sealer, State, TokenCache
+from sfcred.deadline import Deadline, Expired, run_within
+from sfcred.errors import (
+    ConfigError,
+    KeyringUnavailable,
+    SalesforceRefused,
+    SalesforceUnreachable,
+)
+from sfcred.index import IndexEntry, IndexFile, _parse_index
+from sfcred.keystore import KeyStore
+from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.oauth import TokenClient
+from sfcred.salesforce.refusals import Refusal
+from sfcred.secret import Secret
+from sfcred.testing.keyrings import MemoryKeyring, StoppedKeyring
+from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens import Tokens
+
+CID, USER = "3MVG9hardening", "hard@example.com"
+
+
+@pytest.fixture(scope="module")
+def material() -> keys.KeyMaterial:
+    key = keys.generate_key()
+    return keys.material(key, keys.self_signed_cert(key, "hardening"))
+
+
+@pytest.fixture
+def sf(material: keys.KeyMaterial) -> Iterator[FakeSalesforce]:
+    with FakeSalesforce() as server:
+        server.add_app(CID, material.cert_pem)
+        server.add_user(USER)
+        server.preauthorize(CID, USER)
+        yield server
+
+
+def profile(url: str) -> Profile:
+    return Profile("p", CID, USER, url, "https://login.salesforce.com", KeySlots("k"))
+
+
+def client(budget: float = 2.0) -> TokenClient:
+    return TokenClient(httpx.Client(timeout=5.0), sleep=lambda _s: None, jitter=lambda: 0.0,
+                       budget=budget)
+
+
+# ---------------------------------------------------------------- one deadline per mint
+
+
+@pytest.mark.parametrize("kind", ["drip", "continue"])
+def test_an_endpoint_that_drips_or_continues_forever_ends_at_the_deadline(
+    sf: FakeSalesforce, material: keys.KeyMaterial, kind: str
+) -> None:
+    """0.1 hung past 75 s: the read timeout restarted with every byte."""
+    sf.fail_next(kind, count=10, delay=0.2)
+    with pytest.raises(SalesforceUnreachable, match=r"no complete answer within 1\.5 s"):
+        client(budget=1.5).mint(profile(sf.url), material.key_pem)
+    assert sf.token_requests == 1  # abandoned, not retried past the deadline
+
+
+def test_retries_stop_when_the_deadline_is_spent(
+    sf: FakeSalesforce, material: keys.KeyMaterial
+) -> None:
+    sf.fail_next("503", count=10)
+    pauses: list[float] = []
+    now = [0.0]  # a fake monotonic clock that only the pauses move
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    c = TokenClient(httpx.Client(timeout=5.0), sleep=pause, jitter=lambda: 0.5, budget=1.0,
+                    monotonic=lambda: now[0])
+    with pytest.raises(SalesforceUnreachable, match="HTTP 503 after") as e:
+        c.mint(profile(sf.url), material.key_pem)
+    assert sum(pauses) < 1.0  # no pause was taken that the deadline could not afford
+    assert "deadline 1 s" in e.value.message
+
+
+def test_a_redirect_is_explained_and_never_followed(
+    sf: FakeSalesforce, material: keys.KeyMaterial
+) -> None:
+    sf.fail_next("redirect", value="https://acme.my.salesforce.com/services/oauth2/token?x=1")
+    with pytest.raises(SalesforceRefused) as e:
+        client().mint(profile(sf.url), material.key_pem)
+    assert e.value.exit_code == 3
+    assert "redirects to https://acme.my.salesforce.com" in e.value.cause
+    assert "--login-url https://acme.my.salesforce.com" in e.value.fix
+    assert sf.token_requests == 1
+
+
+def test_a_bare_429_is_the_login_rate_limit(
+    sf: FakeSalesforce, material: keys.KeyMaterial
+) -> None:
+    sf.fail_next("429")
+    with pytest.raises(SalesforceRefused) as e:
+        client().mint(profile(sf.url), material.key_pem)
+    assert e.value.refusal is Refusal.RATE_LIMIT
+    assert "3,600" in e.value.cause
+    assert sf.token_requests == 1  # a 4xx is never retried
+
+
+def test_an_untrusted_certificate_is_named_and_not_retried(
+    material: keys.KeyMaterial, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    pauses: list[float] = []
+    with FakeSalesforce(ssl_context=context) as tls:
+        c = TokenClient(httpx.Client(timeout=5.0), sleep=pauses.append, budget=5.0)
+        with pytest.raises(SalesforceUnreachable, match=r"TLS certificate of 127\.0\.0\.1") as e:
+            c.mint(profile(tls.url), material.key_pem)
+    assert "SSL_CERT_FILE" in (e.value.hint or "")
+    assert pauses == []  # not retried: a certificate does not fix itself in a second
+
+
+# ---------------------------------------------------------------- the lock and STALE tokens
+
+
+def tokens_for(tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial,
+               notes: list[str]) -> Tokens:
+    store = KeyStore(MemoryKeyring(), "hardening")
+    kid = store.put_key("p", material)
+    store.put_profile(Profile("p", CID, USER, sf.url, "https://login.salesforce.com",
+                              KeySlots(kid), token_ttl=900, refresh_margin=60))
+    index = IndexFile(str(tmp_path / "profiles.json"))
+    with index.edit() as idx:
+        idx.profiles["p"] = IndexEntry("127.0.0.1", USER)
+    return Tokens(index=index, store=lambda: store, client=lambda: client(budget=1.0),
+                  cache=lambda: TokenCache(tmp_path / "c"), note=notes.append)
+
+
+def stale_entry(now: float) -> Entry:
+    return Entry("p", USER, Secret("00Dstale!token"), "http://127.0.0.1:9", now - 880,
+                 now + 20, 60)
+
+
+def test_a_waiter_whose_holder_does_not_finish_gets_the_stale_token(
+    tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """0.1: the waiters exited 1 after 20 s with nothing printed, though a STALE token was
+    there to serve."""
+    monkeypatch.setenv("SFCRED_TIMEOUT", "0.5")  # the lock wait is 1 s
+    notes: list[str] = []
+    tokens = tokens_for(tmp_path, sf, material, notes)
+    tokens.cache.write(stale_entry(time.time()))
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with tokens.cache.lock("p"):
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        served = tokens.get("p")
+    finally:
+        release.set()
+        thread.join(10)
+    assert served.access_token.reveal() == "00Dstale!token"
+    assert served.state(time.time()) == State.STALE
+    assert any("serving the cached one" in n for n in notes)
+    assert sf.token_requests == 0
+
+
+def test_without_a_stale_token_the_waiter_says_so_with_exit_4(
+    tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFCRED_TIMEOUT", "0.3")
+    tokens = tokens_for(tmp_path, sf, material, [])
+    with tokens.cache.lock("p"), pytest.raises(SalesforceUnreachable) as e:
+        tokens.get("p")
+    assert e.value.exit_code == 4
+    assert "another sfcred process" in e.value.message
+
+
+@pytest.mark.parametrize("what", ["lock is a folder", "cache folder is a file"])
+def test_a_cache_that_cannot_be_used_degrades_to_no_cache(
+    tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial, what: str
+) -> None:
+    """0.1: an internal error after minting, the token thrown away (every retry mints)."""
+    notes: list[str] = []
+    tokens = tokens_for(tmp_path, sf, material, notes)
+    folder = tmp_path / "c"
+    if what == "lock is a folder":
+        folder.mkdir(mode=0o700)
+        (folder / "p.lock").mkdir()
+    else:
+        folder.write_text("not a folder")
+    entry = tokens.get("p")
+    assert sf.valid_token(entry.access_token.reveal())  # delivered all the same
+    assert notes  # and the reason said once
+    assert sf.token_requests == 1
+
+
+def test_a_damaged_sealing_key_is_a_miss_and_the_token_is_delivered(
+    tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial
+) -> None:
+    store = KeyStore(MemoryKeyring(), "hardening-seal")
+    store._set("cache-key", "not base64 at all!")
+    with pytest.raises(ConfigError, match="token-cache key in the keyring is damaged"):
+        store.cache_key()
+    sealed = TokenCache(tmp_path / "sealed", Sealer(store.cache_key))
+    (tmp_path / "sealed").mkdir(mode=0o700)
+    (tmp_path / "sealed" / "p.token").write_bytes(b"SFC1" + os.urandom(40))
+    (tmp_path / "sealed" / "p.token").chmod(0o600)
+    assert sealed.read("p") is None
+    notes: list[str] = []
+    tokens = tokens_for(tmp_path, sf, material, notes)
+    tokens._cache = lambda: sealed
+    assert sf.valid_token(tokens.get("p").access_token.reveal())
+    assert any("damaged" in n for n in notes)
+
+
+# ---------------------------------------------------------------- bounded keyring calls
+
+
+def test_a_keyring_that_never_answers_is_exit_5_within_its_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """0.1: a SIGSTOPped gnome-keyring hung `get` and `profile show` indefinitely."""
+    monkeypatch.setenv("SFCRED_STOPPED_SECONDS", "30")
+    store = KeyStore(StoppedKeyring(), "stopped", timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(KeyringUnavailable, match=r"did not answer within 0\.3 s") as e:
+        store.get_profile("p")
+    assert e.value.exit_code == 5
+    assert time.monotonic() - started < 10  # hang guard
+
+
+def test_run_within_returns_raises_and_expires() -> None:
+    assert run_within(lambda: 42, 1) == 42
+    with pytest.raises(ZeroDivisionError):
+        run_within(lambda: 1 // 0, 1)
+    gate = threading.Event()
+    with pytest.raises(Expired):
+        run_within(lambda: gate.wait(30), 0.05)
+    gate.set()
+    ticks = iter([0.0, 0.4, 2.0])
+    d = Deadline(1.0, clock=lambda: next(ticks))
+    assert d.left() == pytest.approx(0.6)
+    assert d.expired()
+
+
+# ---------------------------------------------------------------- readers of untrusted bytes
+
+
+@given(st.binary(max_size=600))
+def test_the_cache_reader_takes_any_bytes(raw: bytes) -> None:
+    entry = Entry.from_bytes(raw, "p")
+    assert entry is None or isinstance(entry.expires_at, float)
+
+
+@given(st.text(max_size=300))
+def test_the_cache_reader_takes_any_text_of_the_right_shape(text: str) -> None:
+    raw = ("v=sfcred-token-cache-1\nprofile=p\n" + text).encode("utf-8", "surrogatepass")
+    entry = Entry.from_bytes(raw, "p")
+    if entry is not None:
+        assert entry.instance_url.startswith(("https://", "http://"))
+        assert entry.access_token.reveal().isprintable()
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                  max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.one_of(st.binary(max_size=400), JSONISH.map(lambda v: repr(v).encode())))
+def test_the_index_reader_takes_any_bytes(raw: bytes) -> None:
+    try:
+        index = _parse_index(raw)
+    except (ValueError, TypeError, RecursionError, ConfigError):
+        return  # IndexFile.load turns these into "the profile index is damaged"
+    for name in index.profiles:
+        assert os.sep not in name
+
+
+@given(st.dictionaries(st.sampled_from(["default", "profiles", "x"]), JSONISH, max_size=3))
+def test_the_index_file_is_a_value_or_a_named_error(tmp_path_factory: pytest.TempPathFactory,
+                                                     data: dict[str, object]) -> None:
+    import json
+
+    path = tmp_path_factory.mktemp("idx") / "profiles.json"
+    path.write_text(json.dumps(data))
+    error: ConfigError | None = None
+    try:
+        IndexFile(str(path)).load()
+    except ConfigError as e:
+        error = e
+    assert error is None or "damaged" in error.message
