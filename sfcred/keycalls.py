@@ -90,8 +90,11 @@ def _classify(fn: Callable[[], T], timeout: float) -> T:
 
 def _reason(e: Exception) -> str:
     """A keyring error's own words (they name states, never stored values), on one line."""
+    name = type(e).__name__
     text = " ".join(str(e).split())[:200]
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+    if text.startswith(f"{name}:"):  # some backends put their type in the message already
+        text = text[len(name) + 1 :].strip()
+    return f"{name}: {text}" if text else name
 
 
 def load_backend() -> Any:

@@ -187,13 +187,18 @@ class KeyStore:
             if manifest is None:
                 return None
             manifests_seen.append(manifest)
-            tag, count = manifest["tag"], int(manifest["n"])
+            tag, count = manifest["tag"], manifest["n"]
+            if not (isinstance(tag, str) and isinstance(count, int) and 0 < count <= 64):
+                return None  # read back, so bounded: a damaged manifest is not obeyed
             parts = [self._get(f"{manifest_item}:{tag}:{i}") for i in range(count)]
             blob = "".join(p for p in parts if p is not None)
             if None in parts or hashlib.sha256(blob.encode()).hexdigest() != manifest["sha256"]:
                 return None
-            data = json.loads(blob)
-            return KeyMaterial(key_pem=Secret(data["key"]), cert_pem=data["cert"])
+            try:
+                data = json.loads(blob)
+                return KeyMaterial(key_pem=Secret(str(data["key"])), cert_pem=str(data["cert"]))
+            except (ValueError, TypeError, KeyError, RecursionError):
+                return None
 
         material = self._insist(read)
         if material is not None:
@@ -232,7 +237,7 @@ class KeyStore:
             data = json.loads(text)
             if isinstance(data, dict) and {"n", "tag", "sha256"} <= data.keys():
                 return data
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         return None
 

@@ -91,7 +91,7 @@ class Profile:
             data.pop("v", None)
             data["keys"] = KeySlots(**data["keys"])
             return cls(**data)
-        except (ValueError, TypeError, KeyError) as e:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
             raise ConfigError(
                 "the stored profile record is unreadable",
                 hint="remove it with `sfcred profile remove NAME` and add it again",

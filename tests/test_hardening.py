@@ -80,6 +80,36 @@ def test_an_endpoint_that_drips_or_continues_forever_ends_at_the_deadline(
     assert sf.token_requests == 1  # abandoned, not retried past the deadline
 
 
+def test_a_silent_endpoint_ends_at_the_deadline(
+    sf: FakeSalesforce, material: keys.KeyMaterial
+) -> None:
+    """0.1: exit 4 only after 43 s (the README said about 10 s)."""
+    sf.fail_next("timeout", count=10, delay=30)
+    started = time.monotonic()
+    with pytest.raises(SalesforceUnreachable, match=r"deadline 1\.5 s"):
+        client(budget=1.5).mint(profile(sf.url), material.key_pem)
+    assert time.monotonic() - started < 10  # hang guard; the deadline is the promise
+
+
+def test_a_damaged_key_is_a_named_error_not_an_internal_one() -> None:
+    from sfcred.salesforce.oauth import assertion
+
+    with pytest.raises(ConfigError, match="cannot sign: it is damaged") as e:
+        assertion(profile("https://x.example"), Secret("-----BEGIN PRIVATE KEY-----\nbad\n"),
+                  0)
+    assert "bad" not in e.value.message
+
+
+def test_a_keyring_error_names_its_type_once() -> None:
+    from sfcred.keycalls import _reason
+
+    class InitError(Exception):
+        pass
+
+    assert _reason(InitError("InitError: Failed to unlock")) == "InitError: Failed to unlock"
+    assert _reason(InitError("Failed to unlock")) == "InitError: Failed to unlock"
+
+
 def test_retries_stop_when_the_deadline_is_spent(
     sf: FakeSalesforce, material: keys.KeyMaterial
 ) -> None:
@@ -318,3 +348,30 @@ def test_the_index_file_is_a_value_or_a_named_error(tmp_path_factory: pytest.Tem
     except ConfigError as e:
         error = e
     assert error is None or "damaged" in error.message
+
+
+@given(st.one_of(st.text(max_size=300), JSONISH.map(repr),
+                 st.just("[" * 5000), st.just('{"keys": 1}')))
+def test_a_profile_record_from_the_keyring_is_a_value_or_a_named_error(text: str) -> None:
+    error: ConfigError | None = None
+    try:
+        Profile.from_json(text)
+    except ConfigError as e:
+        error = e
+    assert error is None or "unreadable" in error.message
+
+
+@given(manifest=st.fixed_dictionaries({
+    "n": st.one_of(st.integers(-5, 10**9), st.text(max_size=5), st.none()),
+    "tag": st.one_of(st.text(max_size=8), st.integers()),
+    "sha256": st.text(max_size=64),
+}))
+def test_a_damaged_key_manifest_is_a_named_error_in_bounded_time(
+    manifest: dict[str, object],
+) -> None:
+    import json
+
+    store = KeyStore(MemoryKeyring(), "hardening-manifest", sleep=lambda _s: None)
+    store._set("key:p:k1", json.dumps(manifest))
+    with pytest.raises(ConfigError, match="damaged"):
+        store.get_key("p", "k1")

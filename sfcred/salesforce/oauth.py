@@ -22,7 +22,7 @@ import httpx
 import jwt
 
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
-from sfcred.errors import SalesforceRefused, SalesforceUnreachable
+from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
 from sfcred.profiles import Profile, netloc
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.http import check_instance_url, json_object
@@ -52,7 +52,14 @@ def assertion(profile: Profile, key_pem: Secret, now: float) -> str:
         "aud": profile.audience,
         "exp": int(now) + ASSERTION_LIFETIME,
     }
-    return jwt.encode(claims, key_pem.reveal(), algorithm="RS256")
+    try:
+        return jwt.encode(claims, key_pem.reveal(), algorithm="RS256")
+    except (ValueError, TypeError, jwt.PyJWTError):  # never the error's text: it may quote key
+        raise ConfigError(
+            f"the private key of profile {profile.name} cannot sign: it is damaged",
+            hint=f"import the key again: `sfcred profile add {profile.name} --key-file KEY "
+            "--force` (or --generate-key and upload the new certificate)",
+        ) from None
 
 
 class TokenClient:
