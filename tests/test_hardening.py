@@ -231,7 +231,8 @@ def test_without_a_stale_token_the_waiter_says_so_with_exit_4(
     assert "another sfcred process" in e.value.message
 
 
-@pytest.mark.parametrize("what", ["lock is a folder", "cache folder is a file"])
+@pytest.mark.parametrize("what", ["lock is a folder", "cache folder is a file",
+                                  "token file is a folder"])
 def test_a_cache_that_cannot_be_used_degrades_to_no_cache(
     tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial, what: str
 ) -> None:
@@ -242,6 +243,9 @@ def test_a_cache_that_cannot_be_used_degrades_to_no_cache(
     if what == "lock is a folder":
         folder.mkdir(mode=0o700)
         (folder / "p.lock").mkdir()
+    elif what == "token file is a folder":
+        folder.mkdir(mode=0o700)
+        (folder / "p.token").mkdir()
     else:
         folder.write_text("not a folder")
     entry = tokens.get("p")
@@ -300,6 +304,14 @@ def test_run_within_returns_raises_and_expires() -> None:
 
 
 # ---------------------------------------------------------------- readers of untrusted bytes
+
+
+def test_a_deeply_nested_body_is_not_json_not_a_crash() -> None:
+    from sfcred.salesforce.http import json_object
+
+    assert json_object(b"[" * 200_000) is None
+    assert json_object(b'{"a":' * 100_000) is None
+    assert json_object(b'{"access_token": "x"}') == {"access_token": "x"}
 
 
 @given(st.binary(max_size=600))
