@@ -1,0 +1,170 @@
+"""The Python API against the stand-in, in process: get_token / erase_token / Token, and the
+auth classes for httpx (sync and async) and requests / simple-salesforce, which keep working
+across a token revoked mid-run with exactly one new mint."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import os
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import redirect_stderr
+
+import httpx
+import pytest
+import requests
+import trustme
+from simple_salesforce.api import Salesforce
+
+import sfcred
+from sfcred.cli import main
+from sfcred.testing.server import FakeSalesforce
+
+USER = "api@example.com"
+QUERY = "/services/data/v60.0/query?q=SELECT+Id,+Name+FROM+Account"  # a dead token: 401
+
+
+@pytest.fixture
+def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeSalesforce]:
+    yield from _org(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="module")
+def tls_ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_org(tmp_path_factory: pytest.TempPathFactory, tls_ca: trustme.CA,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSalesforce]:
+    """The same over TLS (simple-salesforce always speaks https), its CA trusted."""
+    ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1").configure_cert(context)
+    yield from _org(tmp_path_factory, context)
+
+
+def _org(tmp_path_factory: pytest.TempPathFactory,
+         context: ssl.SSLContext | None) -> Iterator[FakeSalesforce]:
+    """A profile `acme` made through the CLI in this process (the memory keyring)."""
+    cert = tmp_path_factory.mktemp("cert") / "acme.crt"
+    with FakeSalesforce(ssl_context=context) as sf:
+        with redirect_stderr(io.StringIO()):
+            assert main(["profile", "add", "acme", "--client-id", "3MVG9api", "--username",
+                         USER, "--login-url", sf.url, "--generate-key", "--cert-out",
+                         str(cert)]) == 0
+        sf.add_app("3MVG9api", cert.read_text())
+        sf.add_user(USER)
+        sf.preauthorize("3MVG9api", USER)
+        yield sf
+
+
+def revoke(sf: FakeSalesforce, token: str) -> None:
+    done = httpx.post(f"{sf.url}/services/oauth2/revoke", data={"token": token}, timeout=10)
+    assert done.status_code == 200
+    assert not sf.valid_token(token)
+
+
+def test_import_sfcred_is_cheap() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import sfcred"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "sfcred" in imported
+    assert not {"httpx", "keyring", "cryptography", "jwt", "sfcred.api"} & imported
+
+
+def test_get_token_and_its_redacted_repr(org: FakeSalesforce) -> None:
+    tok = sfcred.get_token("acme")
+    assert org.valid_token(tok.access_token)
+    assert (tok.profile, tok.username, tok.instance_url) == ("acme", USER, org.url)
+    assert tok.expires_at.tzinfo is not None
+    assert tok.expires_at.utcoffset() == dt.timedelta(0)
+    assert tok.access_token not in repr(tok)
+    assert tok.access_token not in str(tok)
+    assert sfcred.get_token() == tok  # the default, from the cache: no second mint
+    assert sfcred.get_token(host=org.url.split("://")[1]) == tok
+    assert org.token_requests == 1
+
+
+def test_erase_token_forgets_only_the_token_named(org: FakeSalesforce) -> None:
+    tok = sfcred.get_token("acme")
+    assert sfcred.erase_token("acme", token="not-that-one") is False
+    assert sfcred.get_token("acme") == tok
+    assert sfcred.erase_token("acme", token=tok.access_token) is True
+    assert sfcred.get_token("acme") != tok
+    assert org.token_requests == 2
+
+
+def test_errors_are_the_clis_tree(org: FakeSalesforce) -> None:
+    with pytest.raises(sfcred.NotServed):
+        sfcred.get_token(host="github.com")
+    with pytest.raises(sfcred.ConfigError) as e:
+        sfcred.get_token("nosuch")
+    assert isinstance(e.value, sfcred.SfcredError)
+    assert e.value.exit_code == 1
+
+
+def test_httpx_auth_survives_a_revoked_token_with_one_new_mint(org: FakeSalesforce) -> None:
+    with httpx.Client(auth=sfcred.SalesforceAuth("acme"), base_url=org.url, timeout=10) as c:
+        first = c.get(QUERY)
+        assert first.status_code == 200
+        revoke(org, sfcred.get_token("acme").access_token)
+        again = c.get(QUERY)
+        assert again.status_code == 200
+        assert again.json()["totalSize"] == 2
+        assert c.get(QUERY).status_code == 200
+    assert org.token_requests == 2  # the first mint, and one after the revoke
+
+
+def test_httpx_async_auth_survives_a_revoked_token_with_one_new_mint(
+    org: FakeSalesforce,
+) -> None:
+    async def run() -> list[int]:
+        async with httpx.AsyncClient(auth=sfcred.SalesforceAuth("acme"), base_url=org.url,
+                                     timeout=10) as c:
+            codes = [(await c.get(QUERY)).status_code]
+            revoke(org, sfcred.get_token("acme").access_token)
+            codes.append((await c.get(QUERY)).status_code)
+            return codes
+
+    assert asyncio.run(run()) == [200, 200]
+    assert org.token_requests == 2
+
+
+def test_requests_and_simple_salesforce_survive_a_revoked_token(
+    tls_org: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = tls_org
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)  # requests would prefer it
+    session = requests.Session()
+    session.verify = os.environ["SSL_CERT_FILE"]
+    session.auth = sfcred.RequestsAuth("acme")
+    tok = sfcred.get_token("acme")
+    sf = Salesforce(instance_url=tok.instance_url, session_id=tok.access_token, session=session)
+    assert sf.query("SELECT Id, Name FROM Account")["totalSize"] == 2
+    revoke(org, tok.access_token)
+    result = sf.query("SELECT Id, Name FROM Account")  # no user code for the expiry
+    assert result["done"] is True
+    assert org.token_requests == 2
+    plain = session.get(f"{org.url}{QUERY}", timeout=10)
+    assert plain.status_code == 200
+    assert plain.history == []  # no 401 on the way: the new token is used from then on
+
+
+def test_the_auth_never_sends_the_token_to_another_host(org: FakeSalesforce) -> None:
+    with FakeSalesforce() as other:
+        with httpx.Client(auth=sfcred.SalesforceAuth("acme"), timeout=10) as c, \
+                pytest.raises(sfcred.InputError, match="refusing to send the token"):
+            c.get(f"{other.url}/services/oauth2/userinfo")
+        session = requests.Session()
+        session.auth = sfcred.RequestsAuth("acme")
+        with pytest.raises(sfcred.InputError, match="refusing to send the token"):
+            session.get(f"{other.url}/services/oauth2/userinfo", timeout=10)
+        assert other.requests == []  # nothing at all reached the other server
