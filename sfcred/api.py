@@ -18,10 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sfcred.cache import Entry
 from sfcred.protocol import Request
 from sfcred.secret import Secret
+
+if TYPE_CHECKING:
+    from sfcred.tokens import Tokens
 
 log = logging.getLogger("sfcred")
 
@@ -47,31 +51,27 @@ class Token:
         )
 
 
-def _choose(profile: str | None, host: str | None) -> str:
+def _pick(profile: str | None, host: str | None) -> tuple[str, Tokens]:
     import os
 
     from sfcred import app
-    from sfcred.choice import choose
+    from sfcred.helper import pick
 
-    return choose(Request(host=host), profile, os.environ.get("SFCRED_PROFILE"),
-                  app.tokens(note=log.warning).index.load).name
+    choice, tokens = pick(Request(host=host), profile, os.environ, app.provider(log.warning))
+    return choice.name, tokens
 
 
 def get_token(profile: str | None = None, *, host: str | None = None) -> Token:
-    """A token for ``profile`` (or the profile owning ``host``; or as ``sfcred get`` chooses)."""
-    from sfcred import app
-
-    name = _choose(profile, host)
-    return Token.of(app.tokens(note=log.warning).get(name))
+    """A token for ``profile`` (or the profile owning ``host``; or as ``sfcred get`` chooses,
+    CI mode included)."""
+    name, tokens = _pick(profile, host)
+    return Token.of(tokens.get(name))
 
 
 def erase_token(profile: str | None = None, *, host: str | None = None,
                 token: str | None = None) -> bool:
     """Forget the cached token (all of it, or only when it is ``token``: the one that got a
     401). True when one was forgotten. Keys and profiles stay."""
-    from sfcred import app
-
-    name = _choose(profile, host)
-    tokens = app.tokens(note=log.warning)
+    name, tokens = _pick(profile, host)
     tokens.known(name)
     return tokens.erase(name, Secret(token) if token is not None else None)

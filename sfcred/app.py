@@ -11,6 +11,7 @@ from sfcred.index import index_file
 from sfcred.tokens import Tokens
 
 if TYPE_CHECKING:
+    from sfcred.envprofile import EnvProfile
     from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import TokenClient
 
@@ -47,3 +48,29 @@ def tokens(note: Callable[[str], None]) -> Tokens:
         clock=time.time,
         note=note,
     )
+
+
+def ci_tokens(env: EnvProfile, note: Callable[[str], None]) -> Tokens:
+    """Tokens for the CI-mode profile: no keyring; the plain runtime cache or none at all."""
+    from sfcred.cache import NoCache, runtime_dir
+    from sfcred.envprofile import EnvStore
+
+    folder = runtime_dir()
+    return Tokens(
+        index=index_file(),
+        store=lambda: EnvStore(env),  # type: ignore[arg-type,return-value]  # the part a mint uses
+        client=token_client,
+        cache=lambda: TokenCache(folder) if folder is not None else NoCache(),
+        clock=time.time,
+        note=note,
+        stateless=True,
+    )
+
+
+def provider(note: Callable[[str], None]) -> Callable[[EnvProfile | None], Tokens]:
+    """The Tokens factory ``helper.pick`` wants: the keyring's, or CI mode's."""
+
+    def make(ci: EnvProfile | None) -> Tokens:
+        return tokens(note) if ci is None else ci_tokens(ci, note)
+
+    return make

@@ -34,8 +34,8 @@ class _Source:
         return get_token(self.profile, host=self.host)
 
     def renewed(self, failed: Token) -> Token:
-        erase_token(failed.profile, token=failed.access_token)
-        return get_token(failed.profile)
+        erase_token(self.profile, host=self.host, token=failed.access_token)
+        return get_token(self.profile, host=self.host)
 
     @staticmethod
     def check(token: Token, scheme: str, netloc: str) -> None:

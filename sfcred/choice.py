@@ -34,7 +34,8 @@ class Choice:
 
 
 def choose(
-    req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index]
+    req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index],
+    ci: tuple[str, IndexEntry] | None = None,
 ) -> Choice:
     """SPEC.md, Profile choice, and the rule over it: a request that names a host (or a
     protocol) is answered only by a profile that owns that host and scheme, however the
@@ -62,6 +63,8 @@ def choose(
         if entry is None:
             raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
         return _owned(named, entry, req)
+    if ci is not None:  # CI mode: the profile made from the environment (envprofile.py)
+        return _owned(ci[0], ci[1], req)
     index = load_index()
     if req.host is not None:
         matches = index.match_host(req.host, req.username, req.protocol)

@@ -65,7 +65,7 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
     from sfcred.helper import Options, handle
 
     answer = handle(action, request, Options(profile, fmt, git), os.environ,
-                    lambda: app.tokens(note=_err))
+                    app.provider(note=_err))
     for note in answer.notes:
         _err(note)
     sys.stdout.write(answer.stdout)

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 from sfcred.errors import NotServed, SfcredError
 
 if TYPE_CHECKING:
+    from sfcred.choice import Choice
+    from sfcred.envprofile import EnvProfile
+    from sfcred.protocol import Request
     from sfcred.tokens import Tokens
 
 
@@ -39,34 +42,58 @@ class Answer:
     exit_code: int = 0
 
 
+def pick(
+    request: Request,
+    flag: str | None,
+    env: Mapping[str, str],
+    tokens: Callable[[EnvProfile | None], Tokens],
+) -> tuple[Choice, Tokens]:
+    """The profile that answers, and the Tokens to get its token from: a stored profile, or
+    in CI mode (nothing named, ``SFCRED_CLIENT_ID`` set) the profile made from the
+    environment, which owns its login host and the instance its cached token names."""
+    from sfcred import envprofile
+    from sfcred.choice import choose
+
+    env_profile = env.get("SFCRED_PROFILE")
+    if flag is None and request.profile is None and env_profile is None \
+            and envprofile.wanted(env):
+        ci = envprofile.from_env(env)
+        provider = tokens(ci)
+        cached = provider.cache.read(ci.name)
+        entry = ci.entry(cached.instance_url if cached is not None else None)
+        return choose(request, None, None, provider.index.load, ci=(ci.name, entry)), provider
+    provider = tokens(None)
+    return choose(request, flag, env_profile, provider.index.load), provider
+
+
 def handle(
     action: str,
     request_text: str | SfcredError,
     options: Options,
     env: Mapping[str, str],
-    tokens: Callable[[], Tokens],
+    tokens: Callable[[EnvProfile | None], Tokens],
 ) -> Answer:
     """Answer one helper call. ``request_text`` is what stdin held, or the error met reading
     it (``store`` ignores both). Errors other than ``NotServed`` propagate, to be reported
     with their exit code by the caller."""
     from sfcred import formats, protocol
-    from sfcred.choice import choose
 
     if action == "store":
         return Answer()  # tokens come from minting, never from a client
     if isinstance(request_text, SfcredError):
         raise request_text
     request = protocol.parse(request_text)
-    env_profile = env.get("SFCRED_PROFILE")
-    named = (options.profile, request.profile, env_profile, request.host)
-    if action == "erase" and all(value is None for value in named):
+    from sfcred import envprofile
+
+    named = (options.profile, request.profile, env.get("SFCRED_PROFILE"), request.host)
+    if action == "erase" and all(value is None for value in named) \
+            and not envprofile.wanted(env):
         # An empty erase erases nothing (as git's own helpers do), never the default's.
         notes = () if options.git else (
             "erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased",)
         return Answer(notes=notes)
-    provider = tokens()
     try:
-        choice = choose(request, options.profile, env_profile, provider.index.load)
+        choice, provider = pick(request, options.profile, env, tokens)
     except NotServed as e:
         if options.git:
             return Answer()  # git asks every helper about every host: not ours, say nothing

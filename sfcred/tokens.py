@@ -38,6 +38,7 @@ class Tokens:
         cache: Callable[[], cache_mod.TokenCache],
         clock: Callable[[], float] = time.time,
         note: Callable[[str], None] = lambda _msg: None,
+        stateless: bool = False,
     ) -> None:
         self.index = index
         self._store = store
@@ -45,6 +46,7 @@ class Tokens:
         self._cache = cache
         self.clock = clock
         self.note = note
+        self.stateless = stateless  # CI mode: no index to check or learn from
         self._store_obj: KeyStore | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
 
@@ -155,6 +157,8 @@ class Tokens:
         return entry
 
     def _remember_instance(self, profile: Profile, instance_url: str) -> None:
+        if self.stateless:
+            return  # CI mode writes nothing beyond the token cache
         # instance_url passed check_instance_url: a bare origin, "scheme://host[:port]".
         scheme, _, host = instance_url.partition("://")
         entry = self.index.load().profiles.get(profile.name)
@@ -185,5 +189,7 @@ class Tokens:
 
     def known(self, name: str) -> None:
         """Refuse early, without the keyring, a name the index does not list."""
+        if self.stateless:
+            return
         if name not in self.index.load().profiles:
             raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")

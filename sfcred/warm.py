@@ -66,6 +66,8 @@ def answer(
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring)."""
     if action != "get":
         return None
+    if environ.get("SFCRED_CLIENT_ID") and not (profile or environ.get("SFCRED_PROFILE")):
+        return None  # CI mode may answer: its profile comes from the environment (full path)
     from sfcred import cache, choice, formats, fsutil, protocol
     from sfcred.index import index_file
 

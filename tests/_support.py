@@ -158,3 +158,16 @@ def make_keypair(bits: int = 2048, common_name: str = "sfcred test") -> KeyPair:
         .sign(key, hashes.SHA256())
     )
     return KeyPair(bits=bits, key=key, cert=cert)
+
+
+def files_under(*roots: Path) -> list[Path]:
+    """Every regular file (links left out) under ``roots``, once each, sorted: for scans
+    proving a secret was written nowhere."""
+    found: set[Path] = set()
+    for root in roots:
+        for dirpath, _, names in os.walk(root):
+            for n in names:
+                p = Path(dirpath, n)
+                if p.is_file() and not p.is_symlink():
+                    found.add(p)
+    return sorted(found)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import setup_org
+from _support import files_under
 
 from sfcred import fsutil
 from sfcred.cache import Entry, State, TokenCache, open_cache
@@ -136,15 +137,6 @@ def test_a_corrupt_cache_file_is_a_miss_minted_once_and_replaced(
 # ---------------------------------------------------------------- no token outside the cache
 
 
-def files_under(*roots: Path) -> Iterator[Path]:
-    seen: set[Path] = set()
-    for root in roots:
-        for dirpath, _, names in os.walk(root):
-            for n in names:
-                p = Path(dirpath, n)
-                if p not in seen and p.is_file() and not p.is_symlink():
-                    seen.add(p)
-                    yield p
 
 
 def holding(tokens: list[str], roots: list[Path], skip: Path | None = None) -> list[str]:

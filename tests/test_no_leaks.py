@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import USERNAME, Org, add_profile, get_json, parse_git, setup_org
+from _support import files_under
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -41,10 +42,6 @@ def key_needles(key: rsa.RSAPrivateKey) -> list[bytes]:
     return needles
 
 
-def files_under(*roots: Path) -> list[Path]:
-    return sorted(
-        p for root in roots for p in root.rglob("*") if p.is_file() and not p.is_symlink()
-    )
 
 
 def _find(needles: list[bytes], data: bytes) -> bytes | None:

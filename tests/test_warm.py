@@ -48,7 +48,8 @@ def full_path(action: str, profile: str | None, fmt: str, text: str,
     """What the full path prints when it answers from the cache; None when it does not."""
     from sfcred import app
 
-    def tokens() -> Tokens:
+    def tokens(ci: object) -> Tokens:
+        assert ci is None  # no CI-mode variables here
         t = app.tokens(note=lambda _m: None)
         t.clock = lambda: NOW
 

@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Mapping
 
 from sfcred import app
-from sfcred.choice import choose
 from sfcred.commands import Console
 from sfcred.errors import UsageError
+from sfcred.helper import pick
 from sfcred.protocol import Request
 
 
@@ -21,10 +21,8 @@ def prepare(args: argparse.Namespace, con: Console,
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else list(args.cmd)
     if not cmd:
         raise UsageError("exec: give a command after --")
-    tokens = app.tokens(note=con.err)
-    name = choose(Request(), args.profile, environ.get("SFCRED_PROFILE"),
-                  tokens.index.load).name
-    entry = tokens.get(name)
+    choice, tokens = pick(Request(), args.profile, environ, app.provider(note=con.err))
+    entry = tokens.get(choice.name)
     env = dict(environ)
     token = entry.access_token.reveal()
     for prefix in ("SF", "SFDX"):

@@ -7,7 +7,7 @@ import argparse
 from sfcred import app, manage
 from sfcred.commands import Console
 from sfcred.errors import InputError, UsageError
-from sfcred.index import IndexFile, index_file
+from sfcred.index import IndexFile, check_name, index_file
 from sfcred.keystore import KeyStore
 
 SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
@@ -66,6 +66,7 @@ def _read_file(path: str) -> bytes:
 
 
 def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
+    check_name(args.name)  # the name first: its error says more than a --cert-out one
     if args.cert_out:
         manage.check_cert_out(args.cert_out)
     passphrase = None

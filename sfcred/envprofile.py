@@ -1,0 +1,126 @@
+"""Stateless CI mode: a profile made from the environment, with no keyring at all.
+
+When no profile is named (no ``-p``, ``profile=`` or ``SFCRED_PROFILE``) and
+``SFCRED_CLIENT_ID`` is set, ``get``, ``exec`` and the Python API use:
+
+    SFCRED_CLIENT_ID          the connected app's consumer key
+    SFCRED_USERNAME           the user to act as
+    SFCRED_LOGIN_URL          https URL or production / sandbox (default production)
+    SFCRED_AUDIENCE           the JWT aud (default: derived from the login URL, as for
+                              `profile add`)
+    SFCRED_PRIVATE_KEY        the key as PEM text (a masked CI variable), or
+    SFCRED_PRIVATE_KEY_FILE   the path of a key file (PEM or DER)
+
+The key is read into memory for each mint and never written anywhere: not to the keyring,
+not to a file. A token is cached only in the plain runtime-dir cache (0600 on a memory file
+system), never in the sealed disk cache, whose key would need a keyring. The profile's name
+is ``env-`` and a digest of its settings, so two jobs with different settings on one machine
+never share a token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sfcred.errors import ConfigError, InputError
+from sfcred.index import IndexEntry
+from sfcred.keys import KeyMaterial
+from sfcred.profiles import (
+    DEFAULT_MARGIN,
+    DEFAULT_TTL,
+    KeySlots,
+    Profile,
+    check_url,
+    default_audience,
+)
+
+VARIABLE = "SFCRED_CLIENT_ID"
+KEY_ID = "env"
+
+
+def wanted(environ: Mapping[str, str]) -> bool:
+    return bool(environ.get(VARIABLE))
+
+
+@dataclass(frozen=True)
+class EnvProfile:
+    profile: Profile
+    environ: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def entry(self, instance_url: str | None) -> IndexEntry:
+        """Its hosts, for host ownership: the login host, and the instance of its token."""
+        login_scheme, _, login_host = self.profile.login_url.partition("://")
+        entry = IndexEntry(login_host, self.profile.username, login_scheme=login_scheme)
+        if instance_url:
+            scheme, _, host = instance_url.partition("://")
+            entry.instance_host, entry.instance_scheme = host, scheme
+        return entry
+
+    def key(self) -> KeyMaterial:
+        """The key, read now from the environment or its file (checked: RSA, 2048 bits)."""
+        from sfcred import keys
+
+        text = self.environ.get("SFCRED_PRIVATE_KEY")
+        path = self.environ.get("SFCRED_PRIVATE_KEY_FILE")
+        if text:
+            data = text.replace("\\n", "\n").encode()  # CI systems often store one line
+        elif path:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(1 << 20)
+            except OSError as e:
+                raise ConfigError(f"SFCRED_PRIVATE_KEY_FILE {path}: {e.strerror}") from None
+        else:
+            raise ConfigError("CI mode needs SFCRED_PRIVATE_KEY (PEM text) or "
+                              "SFCRED_PRIVATE_KEY_FILE (a path)")
+        try:
+            key = keys.load_private_key(data)
+        except InputError as e:
+            raise ConfigError(f"the key in the environment: {e.message}") from None
+        return KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem="")
+
+
+def from_env(environ: Mapping[str, str]) -> EnvProfile:
+    client_id = environ.get(VARIABLE, "")
+    username = environ.get("SFCRED_USERNAME", "")
+    if not username:
+        raise ConfigError("CI mode (SFCRED_CLIENT_ID is set) needs SFCRED_USERNAME")
+    if not client_id.isprintable() or not username.isprintable():
+        raise ConfigError("SFCRED_CLIENT_ID and SFCRED_USERNAME must be printable")
+    login_url = check_url(environ.get("SFCRED_LOGIN_URL") or "production", "SFCRED_LOGIN_URL")
+    audience = environ.get("SFCRED_AUDIENCE")
+    audience = check_url(audience, "SFCRED_AUDIENCE") if audience else default_audience(login_url)
+    digest = hashlib.sha256("\n".join((client_id, username, login_url, audience)).encode())
+    profile = Profile(
+        name=f"env-{digest.hexdigest()[:12]}",
+        client_id=client_id, username=username, login_url=login_url, audience=audience,
+        keys=KeySlots(active=KEY_ID), token_ttl=DEFAULT_TTL, refresh_margin=DEFAULT_MARGIN,
+    )
+    return EnvProfile(profile, dict(environ))
+
+
+class EnvStore:
+    """The part of ``KeyStore`` a mint uses, answered from the environment: no keyring."""
+
+    def __init__(self, env: EnvProfile) -> None:
+        self.env = env
+
+    def require_profile(self, name: str) -> Profile:
+        if name != self.env.name:
+            raise ConfigError(f"no profile named {name!r} in CI mode")
+        return self.env.profile
+
+    def get_key(self, name: str, kid: str) -> KeyMaterial:
+        return self.env.key()
+
+    def put_profile(self, profile: Profile) -> None:
+        raise ConfigError("CI mode keeps nothing: there is no key to promote")
+
+    def backend_name(self) -> str:
+        return "none (CI mode: the profile and key come from the environment)"
