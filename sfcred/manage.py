@@ -268,3 +268,16 @@ def write_cert(path: str, pem: str) -> None:
         fsutil.atomic_write(Path(path), pem, private=False)
     except OSError as e:
         raise InputError(f"cannot write the certificate to {path}: {e.strerror}") from e
+
+
+def learn_instance(index: IndexFile, name: str, instance_url: str) -> None:
+    """Record a profile's instance host (as a first mint would), when it is a bare origin."""
+    from sfcred.untrusted import origin
+
+    found = origin(instance_url)
+    if found is None:
+        return
+    with index.edit() as idx:
+        entry = idx.profiles.get(name)
+        if entry is not None:
+            entry.instance_scheme, entry.instance_host = found

@@ -6,7 +6,7 @@ import argparse
 
 from sfcred import app, manage
 from sfcred.commands import Console
-from sfcred.errors import InputError, UsageError
+from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.index import IndexFile, check_name, index_file
 from sfcred.keystore import KeyStore
 
@@ -35,6 +35,8 @@ def run(args: argparse.Namespace, con: Console) -> int:
             con.out(f"{k['slot'] + ' key:':<16} {k['fingerprint']}  RSA {k['bits']}  "
                     f"certificate expires {k['certificate_expires']}\n")
         return 0
+    if args.action == "import-sf":
+        return _import_sf(args, con, store, index)
     if args.action == "remove":
         manage.remove(args.name, store, index, app.token_cache(lambda: store))
         con.info(f"removed profile {args.name}: keys, settings and cached tokens")
@@ -95,4 +97,39 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
     else:
         con.info(f"upload the certificate from `sfcred cert {added.profile.name}` to the "
                  "connected app (Edit, Use digital signatures)")
+    return 0
+
+
+def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
+    from sfcred import sfimport
+
+    directory = sfimport.sf_dir(args.sf_dir)
+    if args.all:
+        if args.name:
+            raise UsageError("profile import-sf: --name goes with one org, not --all")
+        found = list(sfimport.all_orgs(directory))
+        if not found:
+            raise ConfigError(f"the Salesforce CLI has no orgs in {directory}")
+    else:
+        found = [(args.org, sfimport.read_org(directory, args.org))]
+    imported = 0
+    for username, org in found:
+        if isinstance(org, ConfigError):
+            con.err(f"skipped {username}: {org.message}")
+            continue
+        name = sfimport.profile_name(org, args.name)
+        req = manage.NewProfile(
+            name=name, client_id=org.client_id, username=org.username,
+            login_url=org.login_url, key_data=_read_file(org.key_file), force=args.force,
+            make_default=args.default and imported == 0,
+        )
+        added = manage.add(req, store, index, app.token_cache(lambda: store))
+        if org.instance_url:
+            manage.learn_instance(index, name, org.instance_url)
+        con.info(f"imported {org.username} from the Salesforce CLI as profile {name} "
+                 f"({added.profile.login_url}, audience {added.profile.audience}); "
+                 f"key {added.fingerprint}")
+        imported += 1
+    if not imported:
+        raise ConfigError("no JWT org was imported (web-login orgs have no key to import)")
     return 0
