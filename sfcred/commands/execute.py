@@ -1,4 +1,6 @@
-"""``sfcred exec [-p NAME] -- COMMAND [ARGS...]``: the command and the environment it runs in.
+"""``sfcred exec [-p NAME] -- COMMAND [ARGS...]``: the command and the environment it runs in:
+``SF_ACCESS_TOKEN`` / ``SF_INSTANCE_URL`` (and the ``SFDX_`` names), and for the Salesforce CLI
+``SF_TARGET_ORG`` (the token) with ``SF_ORG_INSTANCE_URL``.
 
 ``prepare`` mints (or reads from the cache) and returns the argv and environment; ``cli``
 replaces the process with it, so the command's exit status is sfcred's.
@@ -28,4 +30,8 @@ def prepare(args: argparse.Namespace, con: Console,
     for prefix in ("SF", "SFDX"):
         env[f"{prefix}_ACCESS_TOKEN"] = token
         env[f"{prefix}_INSTANCE_URL"] = entry.instance_url
+    # The Salesforce CLI takes an access token as its target org when the instance URL is
+    # configured: `sf` commands then act on this org and store nothing (see README).
+    env["SF_TARGET_ORG"] = token
+    env["SF_ORG_INSTANCE_URL"] = entry.instance_url
     return cmd, env
