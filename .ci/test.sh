@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command for sfcred:  bash .ci/test.sh [PYTEST ARGS...]
 #
-#   1. system packages: installs what is missing (gnome-keyring, dbus, git, curl, python3-venv)
+#   1. system packages: installs what is missing (gnome-keyring, dbus, git, curl, zsh, fish,
+#      python3-venv)
 #      with apt-get, as root or through `sudo -n`; never prompts.
 #   2. a virtualenv at ${SFCRED_VENV:-.venv}; installs this checkout NON-editable with [test].
 #   3. ruff check ., mypy on the package and on the tests (skip with SFCRED_SKIP_LINT=1; CI
@@ -59,6 +60,8 @@ if ! command -v gnome-keyring-daemon >/dev/null; then
 fi
 command -v git >/dev/null || missing+=(git)
 command -v curl >/dev/null || missing+=(curl)
+command -v zsh >/dev/null || missing+=(zsh)  # completion tests drive bash, zsh and fish
+command -v fish >/dev/null || missing+=(fish)
 if ! command -v "$PY" >/dev/null; then
     missing+=(python3 python3-venv)
 elif [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
@@ -80,11 +83,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
         --no-install-recommends "${missing[@]}" </dev/null
-    for tool in gnome-keyring-daemon dbus-run-session git curl "$PY"; do
+    for tool in gnome-keyring-daemon dbus-run-session git curl zsh fish "$PY"; do
         command -v "$tool" >/dev/null || die "still missing after apt-get install: $tool"
     done
 else
-    echo "all present: gnome-keyring-daemon dbus-run-session git curl $PY" >&2
+    echo "all present: gnome-keyring-daemon dbus-run-session git curl zsh fish $PY" >&2
 fi
 phase_done apt
 

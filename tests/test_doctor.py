@@ -364,3 +364,25 @@ def test_diagnose_in_process_with_a_broken_keyring(fail_keyring: Any, tmp_path: 
     assert checks[0].exit_code == 5
     assert checks[0].fix
     assert {c.status for c in checks[1:]} == {"skip"}
+
+
+@pytest.mark.parametrize(
+    ("backend", "words"),
+    [("keyring.backends.SecretService.Keyring", "persists"),
+     ("keyring.backends.macOS.Keyring", "macOS Keychain"),
+     ("keyrings.alt.file.PlaintextKeyring", "PLAIN TEXT"),
+     ("sfcred.testing.keyrings.MemoryKeyring", "lost when the process ends"),
+     ("somebody.else.Keyring", "does not know")],
+)  # fmt: skip
+def test_doctor_says_where_the_backend_keeps_items(backend: str, words: str) -> None:
+    from sfcred.doctor.offline import persistence
+
+    assert words in persistence(backend)
+
+
+def test_doctor_names_the_backend_and_its_persistence(run_sfcred) -> None:
+    done = run_sfcred("doctor", "--offline", "--json")
+    keyring = next(c for c in json.loads(done.stdout) if c["name"] == "keyring")
+    assert keyring["status"] == "ok"
+    assert "sfcred.testing.keyrings.MemoryKeyring" in keyring["detail"]
+    assert "lost when the process ends" in keyring["detail"]

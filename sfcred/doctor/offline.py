@@ -21,6 +21,27 @@ from sfcred.keycalls import WAYS_OUT
 from sfcred.keystore import KeyStore
 from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
 
+PERSISTENCE = (  # (backend module prefix, what a user should know about where items live)
+    ("keyring.backends.SecretService", "kept by the Secret Service daemon (persists; unlocked "
+     "with the login session)"),
+    ("keyring.backends.libsecret", "kept by the Secret Service daemon (persists; unlocked with "
+     "the login session)"),
+    ("keyring.backends.macOS", "kept in the macOS Keychain (persists)"),
+    ("keyring.backends.Windows", "kept in Windows Credential Manager (persists)"),
+    ("keyring.backends.kwallet", "kept in KWallet (persists)"),
+    ("keyrings.alt.file.PlaintextKeyring", "kept in a PLAIN TEXT file (persists, not encrypted)"),
+    ("keyrings.alt.file", "kept in an encrypted file (persists)"),
+    ("keyrings.cryptfile", "kept in an encrypted file (persists)"),
+    ("sfcred.testing.keyrings", "kept in memory only: lost when the process ends (a test backend)"),
+    ("keyring.backends.chainer", "kept by the first of several backends that answers"),
+)
+
+
+def persistence(backend: str) -> str:
+    """Where a backend keeps items, and whether they outlive the process and a reboot."""
+    return next((words for prefix, words in PERSISTENCE if backend.startswith(prefix)),
+                "kept by a backend sfcred does not know: check whether it persists")
+
 
 def keyring_check(store: KeyStore) -> Check:
     try:
@@ -28,7 +49,8 @@ def keyring_check(store: KeyStore) -> Check:
         store.probe()
     except KeyringUnavailable as e:
         return make("keyring", "fail", e.message, e.hint or WAYS_OUT, KEYRING)
-    return make("keyring", "ok", f"{backend}: write, read and delete work")
+    return make("keyring", "ok", f"{backend}: write, read and delete work; items are "
+                f"{persistence(backend)}")
 
 
 def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Profile | None, Check]:
