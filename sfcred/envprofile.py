@@ -23,10 +23,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sfcred.errors import ConfigError, InputError
 from sfcred.index import IndexEntry
-from sfcred.keys import KeyMaterial
 from sfcred.profiles import (
     DEFAULT_MARGIN,
     DEFAULT_TTL,
@@ -35,6 +35,9 @@ from sfcred.profiles import (
     check_url,
     default_audience,
 )
+
+if TYPE_CHECKING:
+    from sfcred.keys import KeyMaterial
 
 VARIABLE = "SFCRED_CLIENT_ID"
 KEY_ID = "env"
@@ -65,6 +68,7 @@ class EnvProfile:
     def key(self) -> KeyMaterial:
         """The key, read now from the environment or its file (checked: RSA, 2048 bits)."""
         from sfcred import keys
+        from sfcred.keys import KeyMaterial
 
         text = self.environ.get("SFCRED_PRIVATE_KEY")
         path = self.environ.get("SFCRED_PRIVATE_KEY_FILE")
@@ -116,7 +120,7 @@ class EnvStore:
             raise ConfigError(f"no profile named {name!r} in CI mode")
         return self.env.profile
 
-    def get_key(self, name: str, kid: str) -> KeyMaterial:
+    def get_key(self, name: str, kid: str) -> KeyMaterial:  # KeyStore's shape
         return self.env.key()
 
     def put_profile(self, profile: Profile) -> None:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from sfcred.errors import NotServed, SfcredError
 
+CI_VARIABLE = "SFCRED_CLIENT_ID"  # set, with nothing named: CI mode (envprofile.py)
+
 if TYPE_CHECKING:
     from sfcred.choice import Choice
     from sfcred.envprofile import EnvProfile
@@ -51,12 +53,13 @@ def pick(
     """The profile that answers, and the Tokens to get its token from: a stored profile, or
     in CI mode (nothing named, ``SFCRED_CLIENT_ID`` set) the profile made from the
     environment, which owns its login host and the instance its cached token names."""
-    from sfcred import envprofile
     from sfcred.choice import choose
 
     env_profile = env.get("SFCRED_PROFILE")
     if flag is None and request.profile is None and env_profile is None \
-            and envprofile.wanted(env):
+            and env.get(CI_VARIABLE):
+        from sfcred import envprofile  # only then: it loads the key's crypto
+
         ci = envprofile.from_env(env)
         provider = tokens(ci)
         cached = provider.cache.read(ci.name)
@@ -83,11 +86,9 @@ def handle(
     if isinstance(request_text, SfcredError):
         raise request_text
     request = protocol.parse(request_text)
-    from sfcred import envprofile
-
     named = (options.profile, request.profile, env.get("SFCRED_PROFILE"), request.host)
     if action == "erase" and all(value is None for value in named) \
-            and not envprofile.wanted(env):
+            and not env.get(CI_VARIABLE):
         # An empty erase erases nothing (as git's own helpers do), never the default's.
         notes = () if options.git else (
             "erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased",)
