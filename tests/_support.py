@@ -9,16 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+if TYPE_CHECKING:
+    from sfcred.testing.server import FakeSalesforce
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
 MEMORY_BACKEND = "sfcred.testing.keyrings.MemoryKeyring"
@@ -171,3 +174,15 @@ def files_under(*roots: Path) -> list[Path]:
                 if p.is_file() and not p.is_symlink():
                     found.add(p)
     return sorted(found)
+
+
+def app_standin(material: Any, client_id: str, username: str) -> Iterator[FakeSalesforce]:
+    """A running stand-in whose app holds ``material``'s certificate, the user
+    pre-authorized: ``yield from`` it in a fixture."""
+    from sfcred.testing.server import FakeSalesforce
+
+    with FakeSalesforce() as server:
+        server.add_app(client_id, material.cert_pem)
+        server.add_user(username)
+        server.preauthorize(client_id, username)
+        yield server

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
+from _support import app_standin
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,11 +51,7 @@ def material() -> keys.KeyMaterial:
 
 @pytest.fixture
 def sf(material: keys.KeyMaterial) -> Iterator[FakeSalesforce]:
-    with FakeSalesforce() as server:
-        server.add_app(CID, material.cert_pem)
-        server.add_user(USER)
-        server.preauthorize(CID, USER)
-        yield server
+    yield from app_standin(material, CID, USER)
 
 
 def profile(url: str) -> Profile:

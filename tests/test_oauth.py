@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import jwt
 import pytest
+from _support import app_standin
 
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
@@ -27,11 +28,7 @@ def material() -> keys.KeyMaterial:
 
 @pytest.fixture
 def sf(material: keys.KeyMaterial) -> Iterator[FakeSalesforce]:
-    with FakeSalesforce() as server:
-        server.add_app(CID, material.cert_pem)
-        server.add_user(USER)
-        server.preauthorize(CID, USER)
-        yield server
+    yield from app_standin(material, CID, USER)
 
 
 def profile(url: str, aud: str = "https://login.salesforce.com") -> Profile:

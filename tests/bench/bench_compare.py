@@ -18,8 +18,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_get import once  # this folder is on sys.path when the script runs
 
 PREPARE = """
 import io, sys
@@ -56,15 +57,6 @@ def setup(venv: Path, root: Path) -> tuple[dict[str, str], str]:
     done = subprocess.run([str(venv / "bin" / "python"), "-c", PREPARE], env=env, cwd=root,
                           capture_output=True, text=True, check=True)
     return env, done.stdout.strip()
-
-
-def once(cmd: list[str], env: dict[str, str], stdin: bytes) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(cmd, input=stdin, env=env, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{cmd} failed: {done.stderr.decode(errors='replace')}")
-    return elapsed * 1000
 
 
 def main() -> int:

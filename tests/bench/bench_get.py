@@ -24,18 +24,20 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 
-def median_ms(cmd: list[str], env: dict[str, str], runs: int, stdin: bytes = b"") -> float:
-    def once() -> float:
-        start = time.perf_counter()
-        done = subprocess.run(cmd, input=stdin, env=env, capture_output=True, check=False)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise SystemExit(f"{cmd} failed: {done.stderr.decode(errors='replace')}")
-        return elapsed * 1000
+def once(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> float:
+    """One whole-process run of ``cmd``, in milliseconds; a failed run stops the benchmark."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, input=stdin, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed * 1000
 
+
+def median_ms(cmd: list[str], env: dict[str, str], runs: int, stdin: bytes = b"") -> float:
     for _ in range(3):
-        once()
-    return statistics.median(once() for _ in range(runs))
+        once(cmd, env, stdin)
+    return statistics.median(once(cmd, env, stdin) for _ in range(runs))
 
 
 def main() -> int:
