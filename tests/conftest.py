@@ -60,7 +60,7 @@ PASS_THROUGH = (
     "COVERAGE_PROCESS_START",
 )
 # Variables that would make a test depend on the runner's setup; removed for every test.
-SCRUBBED_PREFIXES = ("SFCRED_", "GIT_", "SF_", "SFDX_", "KEYRING_PROPERTY_")
+SCRUBBED_PREFIXES = ("SFCRED_", "GIT_", "SF_", "SFDX_", "KEYRING_PROPERTY_", "VAULT_", "BAO_")
 SCRUBBED = {
     "PYTHON_KEYRING_BACKEND",
     "HTTP_PROXY",
@@ -77,7 +77,8 @@ SCRUBBED = {
     "SSL_CERT_DIR",
 }
 # Read by the secret_service fixture, and by the test that stops the daemon (SIGSTOP).
-KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID", "SFCRED_TEST_SF_PATH"}
+KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID", "SFCRED_TEST_SF_PATH",
+        "SFCRED_TEST_VAULT_ADDR", "SFCRED_TEST_VAULT_TOKEN"}
 
 
 # ---------------------------------------------------------------- isolation

@@ -1,0 +1,183 @@
+"""OpenBao / HashiCorp Vault KV version 2: the fleet store's primitives, through ``hvac``.
+
+``SFCRED_STORE=vault://MOUNT/PREFIX`` (say ``vault://secret/sfcred``) names the KV v2 mount
+and the prefix under it; the address, token and TLS come from Vault's own variables
+(``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``, ``VAULT_CACERT``; ``BAO_ADDR`` and
+``BAO_TOKEN`` too). ``hvac`` is the ``vault`` extra (``pip install 'sfcred[vault]'``), imported
+only here and only when the store is used.
+
+Every call is bounded (``SFCRED_STORE_TIMEOUT``, 5 s per request) and its failures are named:
+unreachable, a token that is not valid, a policy that refuses the path (403) are
+``StoreUnavailable`` (exit 5); a check-and-set write that lost the race is ``CasConflict``,
+which callers handle (the fleet's single flight is built on it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sfcred.deadline import seconds
+from sfcred.errors import InputError, KeyringUnavailable
+from sfcred.untrusted import server_words
+
+REQUEST_SECONDS = 5.0
+
+
+class StoreUnavailable(KeyringUnavailable):
+    """The fleet store cannot be used now (exit 5, as a keyring that is not there)."""
+
+
+class CasConflict(Exception):
+    """A check-and-set write found another version than the one it was based on."""
+
+
+@dataclass(frozen=True)
+class Location:
+    mount: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, value: str) -> Location:
+        """``vault://MOUNT/PREFIX`` (the prefix may have several segments)."""
+        parts = urlsplit(value)
+        path = parts.path.strip("/")
+        if parts.scheme != "vault" or not parts.netloc or not path or parts.query:
+            raise InputError(f"SFCRED_STORE {value!r}: use vault://MOUNT/PREFIX, e.g. "
+                             "vault://secret/sfcred")
+        if any(seg in ("", ".", "..") for seg in path.split("/")):
+            raise InputError(f"SFCRED_STORE {value!r}: the prefix has an empty or dot segment")
+        return cls(parts.netloc, path)
+
+
+@dataclass(frozen=True)
+class Entry:
+    data: dict[str, Any]
+    version: int
+
+
+class VaultKV:
+    """Read, write (with check-and-set), list and delete under one prefix of a KV v2 mount."""
+
+    def __init__(self, location: Location, environ: Mapping[str, str] | None = None,
+                 client: Any = None) -> None:
+        self.location = location
+        env = os.environ if environ is None else environ
+        self.address = env.get("VAULT_ADDR") or env.get("BAO_ADDR") or ""
+        self._token = env.get("VAULT_TOKEN") or env.get("BAO_TOKEN") or ""
+        self._namespace = env.get("VAULT_NAMESPACE") or None
+        self._cacert = env.get("VAULT_CACERT") or None
+        self.timeout = seconds("SFCRED_STORE_TIMEOUT", REQUEST_SECONDS)
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            if not self.address:
+                raise StoreUnavailable("fleet mode: VAULT_ADDR (or BAO_ADDR) is not set",
+                                       hint="set the store's address and token")
+            try:
+                import hvac
+            except ImportError:
+                raise StoreUnavailable(
+                    "fleet mode needs the Vault client: pip install 'sfcred[vault]'"
+                ) from None
+            self._client = hvac.Client(url=self.address, token=self._token or None,
+                                       namespace=self._namespace, timeout=self.timeout,
+                                       verify=self._cacert or True)
+        return self._client
+
+    def _path(self, name: str) -> str:
+        if not name or name.startswith("/") or ".." in name.split("/"):
+            raise InputError(f"not a store path: {name!r}")
+        return f"{self.location.prefix}/{name}"
+
+    def _call(self, what: str, fn: Any) -> Any:
+        import requests
+
+        try:
+            import hvac.exceptions as hx
+        except ImportError:
+            raise StoreUnavailable(
+                "fleet mode needs the Vault client: pip install 'sfcred[vault]'"
+            ) from None
+        try:
+            return fn()
+        except hx.Forbidden as e:
+            raise StoreUnavailable(
+                f"the store refused to {what} under {self.location.mount}/"
+                f"{self.location.prefix}: permission denied",
+                hint="check VAULT_TOKEN, and that its policy allows read, create, update, "
+                "delete and list on that path (README, Fleet mode)",
+            ) from e
+        except hx.Unauthorized as e:
+            raise StoreUnavailable("the store says the token is not valid (or expired)",
+                                   hint="log in again: bao login / vault login") from e
+        except hx.InvalidRequest as e:
+            if "check-and-set" in str(e):
+                raise CasConflict(what) from e
+            raise StoreUnavailable(f"the store refused to {what}: "
+                                   f"{server_words(str(e), 120)}") from e
+        except hx.VaultError as e:
+            raise StoreUnavailable(f"the store failed to {what} ({type(e).__name__}): "
+                                   f"{server_words(str(e), 120)}") from e
+        except requests.RequestException as e:
+            raise StoreUnavailable(f"cannot reach the store at {self.address} to {what} "
+                                   f"({type(e).__name__})",
+                                   hint="check VAULT_ADDR and the network") from e
+
+    def read(self, name: str) -> Entry | None:
+        def read() -> Entry | None:
+            import hvac.exceptions as hx  # _call has checked that hvac is there
+
+            try:
+                answer = self.client.secrets.kv.v2.read_secret_version(
+                    path=self._path(name), mount_point=self.location.mount,
+                    raise_on_deleted_version=True)
+            except hx.InvalidPath:
+                return None  # never written, or deleted
+            data = answer.get("data") or {}
+            payload, meta = data.get("data"), data.get("metadata") or {}
+            if not isinstance(payload, dict) or not isinstance(meta.get("version"), int):
+                raise StoreUnavailable(f"the store's answer for {name} is not KV v2")
+            return Entry(payload, meta["version"])
+
+        result: Entry | None = self._call(f"read {name}", read)
+        return result
+
+    def write(self, name: str, data: Mapping[str, Any], cas: int | None = None) -> int:
+        """Write ``data``; with ``cas`` only if the current version is ``cas`` (0: only if
+        absent). Returns the new version; ``CasConflict`` when another write came first."""
+        def write() -> int:
+            answer = self.client.secrets.kv.v2.create_or_update_secret(
+                path=self._path(name), secret=dict(data), cas=cas,
+                mount_point=self.location.mount)
+            return int(answer["data"]["version"])
+
+        version: int = self._call(f"write {name}", write)
+        return version
+
+    def delete(self, name: str) -> None:
+        """Every version and the metadata: gone for good (a key, a profile)."""
+        self._call(f"delete {name}", lambda: self.client.secrets.kv.v2
+                   .delete_metadata_and_all_versions(path=self._path(name),
+                                                     mount_point=self.location.mount))
+
+    def list(self, folder: str = "") -> list[str]:
+        def listing() -> list[str]:
+            import hvac.exceptions as hx  # _call has checked that hvac is there
+
+            path = self._path(folder) if folder else self.location.prefix
+            try:
+                answer = self.client.secrets.kv.v2.list_secrets(
+                    path=path, mount_point=self.location.mount)
+            except hx.InvalidPath:
+                return []
+            keys = (answer.get("data") or {}).get("keys") or []
+            return sorted(k for k in keys if isinstance(k, str))
+
+        result: list[str] = self._call(f"list {folder or 'the prefix'}", listing)
+        return result
