@@ -114,6 +114,8 @@ phase_done install
 # The real `sf` (npm @salesforce/cli, pinned) on Node 22 from npm's node-linux-* package,
 # whatever Node the machine has: tests/test_sf_cli.py drives it through `sfcred exec`.
 say "the Salesforce CLI (npm)"
+# sf would otherwise start a background `sf update --autoupdate` that outlives this script.
+export SF_AUTOUPDATE_DISABLE=true SF_DISABLE_AUTOUPDATE=true SF_DISABLE_TELEMETRY=true
 TOOLS=${SFCRED_TOOLS:-$ROOT/.ci/tools}
 SF_VERSION=2.150.6
 case $(uname -m) in
@@ -161,7 +163,11 @@ phase_done lint
 say "OpenBao dev server on loopback"
 BAO_PID=
 # shellcheck disable=SC2317  # called from the EXIT trap
-stop_bao() { if [ -n "$BAO_PID" ]; then kill "$BAO_PID" 2>/dev/null || true; fi; }
+stop_bao() {
+    if [ -n "$BAO_PID" ]; then kill "$BAO_PID" 2>/dev/null || true; fi
+    # sf can leave a background `sf update` behind; nothing of the tools may outlive the run.
+    pkill -f "$TOOLS/node_modules/" 2>/dev/null || true
+}
 trap 'stop_bao; print_timings' EXIT
 if [ -x "$VENV/bin/bao" ]; then
     BAO_PORT=$("$VPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def keystore() -> KeyStore:
+    """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``)."""
     from sfcred.keystore import KeyStore
+    from sfcred.store.vault import from_environment
 
-    return KeyStore()
+    return KeyStore(backend=from_environment())
 
 
 def token_client() -> TokenClient:

@@ -58,11 +58,14 @@ def call(fn: Callable[[], T], timeout: float, sleep: Callable[[float], None]) ->
             sleep(RETRY_PAUSE * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
 
+
 def _classify(fn: Callable[[], T], timeout: float) -> T:
     from keyring import errors as kerr
 
     try:
         return run_within(fn, timeout, "sfcred-keyring-call")
+    except KeyringUnavailable:
+        raise  # already named (the fleet store's own errors)
     except Expired:
         raise KeyringUnavailable(
             f"the keyring did not answer within {timeout:g} s",

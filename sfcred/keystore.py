@@ -38,6 +38,7 @@ CHUNK = 1000
 # mint (each is a D-Bus connection on Linux). Any other backend, known or not, gets 1,000.
 BIG_CHUNK = 16000
 LONG_SECRET_BACKENDS = frozenset({
+    "sfcred.store.vault",
     "keyring.backends.SecretService",
     "keyring.backends.libsecret",
     "keyring.backends.macOS",
@@ -115,6 +116,15 @@ class KeyStore:
             self._delete(item)
 
     # --- profiles ------------------------------------------------------------------------
+    def profile_names(self) -> list[str] | None:
+        """The names of every stored profile, when the backend can list (the fleet store);
+        None for a keyring, which cannot."""
+        usernames = getattr(self.backend, "usernames", None)
+        if usernames is None:
+            return None
+        names: list[str] = self._call(lambda: usernames(self.service))
+        return sorted(n.removeprefix("profile:") for n in names if n.startswith("profile:"))
+
     def get_profile(self, name: str) -> Profile | None:
         text = self._get(f"profile:{name}")
         return Profile.from_json(text) if text is not None else None

@@ -281,3 +281,4 @@ def learn_instance(index: IndexFile, name: str, instance_url: str) -> None:
         entry = idx.profiles.get(name)
         if entry is not None:
             entry.instance_scheme, entry.instance_host = found
+

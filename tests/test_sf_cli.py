@@ -21,7 +21,8 @@ from sfcred.testing.server import FakeSalesforce
 pytestmark = pytest.mark.secret_service
 
 QUIET = {  # no update check, telemetry or keychain: sf may touch nothing but this org
-    "SF_AUTOUPDATE_DISABLE": "true", "SF_DISABLE_TELEMETRY": "true",
+    "SF_AUTOUPDATE_DISABLE": "true", "SF_DISABLE_AUTOUPDATE": "true",
+    "SF_DISABLE_TELEMETRY": "true",
     "SF_SKIP_NEW_VERSION_CHECK": "true", "SF_USE_GENERIC_UNIX_KEYCHAIN": "true",
     "SF_LOG_LEVEL": "warn", "SF_DISABLE_LOG_FILE": "true",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, manage
+from sfcred import app, fleetindex, manage
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.index import IndexFile, check_name, index_file
@@ -16,6 +16,8 @@ SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
 
 def run(args: argparse.Namespace, con: Console) -> int:
     index = index_file()
+    if fleetindex.fleet_mode() and args.action in ("list", "show"):
+        fleetindex.sync_index(app.keystore(), index)
     if args.action == "list":
         return _list(args, con, index)
     if args.action == "default":

@@ -32,6 +32,7 @@ PERSISTENCE = (  # (backend module prefix, what a user should know about where i
     ("keyrings.alt.file.PlaintextKeyring", "kept in a PLAIN TEXT file (persists, not encrypted)"),
     ("keyrings.alt.file", "kept in an encrypted file (persists)"),
     ("keyrings.cryptfile", "kept in an encrypted file (persists)"),
+    ("sfcred.store.vault", "kept in the fleet store, OpenBao / Vault KV v2 (persists, shared)"),
     ("sfcred.testing.keyrings", "kept in memory only: lost when the process ends (a test backend)"),
     ("keyring.backends.chainer", "kept by the first of several backends that answers"),
 )

@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from sfcred.deadline import seconds
 from sfcred.errors import InputError, KeyringUnavailable
@@ -181,3 +181,51 @@ class VaultKV:
 
         result: list[str] = self._call(f"list {folder or 'the prefix'}", listing)
         return result
+
+
+class VaultBackend:
+    """The store as a keyring backend (``get_password`` / ``set_password`` /
+    ``delete_password``), so ``KeyStore`` keeps profiles and keys in Vault exactly as in a
+    keyring: the same records, manifests and write order. Item ``ITEM`` of service ``SVC``
+    is the secret ``PREFIX/items/SVC/ITEM`` holding ``{"value": ...}``."""
+
+    def __init__(self, kv: VaultKV) -> None:
+        self.kv = kv
+
+    def _name(self, service: str, username: str) -> str:
+        return f"items/{quote(service, safe='')}/{quote(username, safe='')}"
+
+    def get_password(self, service: str, username: str) -> str | None:
+        entry = self.kv.read(self._name(service, username))
+        if entry is None:
+            return None
+        value = entry.data.get("value")
+        if not isinstance(value, str):
+            raise StoreUnavailable(f"the store's item {username} is not sfcred's")
+        return value
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.kv.write(self._name(service, username), {"value": password})
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        name = self._name(service, username)
+        if self.kv.read(name) is None:
+            raise PasswordDeleteError(f"no item {username}")  # as keyring backends do
+        self.kv.delete(name)
+
+    def usernames(self, service: str) -> list[str]:
+        """Every item name of ``service`` (for listing the fleet's profiles)."""
+        return [unquote(n) for n in self.kv.list(f"items/{quote(service, safe='')}")
+                if not n.endswith("/")]
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> VaultBackend | None:
+    """The fleet store named by ``SFCRED_STORE``, or None for the OS keyring (unset or
+    ``keyring``)."""
+    env = os.environ if environ is None else environ
+    value = env.get("SFCRED_STORE") or "keyring"
+    if value == "keyring":
+        return None
+    return VaultBackend(VaultKV(Location.parse(value), env))

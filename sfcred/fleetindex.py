@@ -1,0 +1,36 @@
+"""Fleet mode's local index: filled from the store, so a machine that never added a profile
+lists, completes and routes the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``)."""
+
+from __future__ import annotations
+
+from sfcred.index import IndexEntry, IndexFile
+from sfcred.keystore import KeyStore
+from sfcred.profiles import netloc
+
+
+def fleet_mode() -> bool:
+    """``SFCRED_STORE`` names a fleet store (not the default keyring)."""
+    import os
+
+    return (os.environ.get("SFCRED_STORE") or "keyring") != "keyring"
+
+
+def sync_index(store: KeyStore, index: IndexFile) -> None:
+    """Fleet mode: add to the local index every profile the store holds that it lacks, so a
+    machine that was never configured lists, completes and routes the fleet's profiles."""
+    names = store.profile_names()
+    if not names:
+        return
+    known = index.load().profiles
+    missing = [n for n in names if n not in known]
+    records = [p for p in (store.get_profile(n) for n in missing) if p is not None]
+    if not records:
+        return
+    with index.edit() as idx:
+        for profile in records:
+            scheme = profile.login_url.partition("://")[0]
+            idx.profiles.setdefault(profile.name, IndexEntry(
+                login_host=netloc(profile.login_url), username=profile.username,
+                login_scheme=scheme))
+        if idx.default is None:
+            idx.default = records[0].name

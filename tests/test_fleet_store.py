@@ -1,0 +1,77 @@
+"""Fleet mode, first part: profiles and keys live in a real OpenBao (KV v2), not in an OS
+keyring. Two simulated machines (separate HOME / XDG folders, a keyring that fails every
+call): a profile added on one is listed and used on the other, which was never configured."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from _e2e import new_client_id, parse_git
+
+from sfcred.testing.server import FakeSalesforce
+
+USER = "fleet@example.com"
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> dict[str, str]:
+    addr = os.environ.get("SFCRED_TEST_VAULT_ADDR")
+    token = os.environ.get("SFCRED_TEST_VAULT_TOKEN")
+    if not (addr and token):
+        if os.environ.get("CI") == "true":
+            pytest.fail("no OpenBao dev server: .ci/test.sh starts one")
+        pytest.skip("no OpenBao dev server (run through .ci/test.sh)")
+    return {"SFCRED_STORE": f"vault://secret/sfcred-fleet-{secrets.token_hex(4)}",
+            "VAULT_ADDR": addr, "VAULT_TOKEN": token,
+            "PYTHON_KEYRING_BACKEND": "sfcred.testing.keyrings.FailKeyring"}
+
+
+def machine(tmp_path: Path, name: str, fleet: dict[str, str]) -> dict[str, str | None]:
+    """The environment of one machine of the fleet: its own folders, the shared store."""
+    root = tmp_path / name
+    env: dict[str, str | None] = dict(fleet)
+    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime"),
+                     ("XDG_DATA_HOME", "data")):
+        (root / sub).mkdir(parents=True, mode=0o700)
+        env[var] = str(root / sub)
+    return env
+
+
+def test_a_profile_added_on_one_machine_serves_another(
+    run_sfcred, standin: FakeSalesforce, tmp_path: Path, fleet: dict[str, str]
+) -> None:
+    one, two = machine(tmp_path, "one", fleet), machine(tmp_path, "two", fleet)
+    client_id, cert = new_client_id(), tmp_path / "fleet.crt"
+    added = run_sfcred("profile", "add", "acme", "--client-id", client_id, "--username", USER,
+                       "--login-url", standin.url, "--generate-key", "--cert-out", str(cert),
+                       env=one)
+    assert added.returncode == 0, added.stderr
+    standin.add_app(client_id, cert.read_text())
+    standin.add_user(USER)
+    standin.preauthorize(client_id, USER)
+
+    listed = run_sfcred("profile", "list", "--names", env=two)  # never configured
+    assert (listed.returncode, listed.stdout) == (0, "acme\n"), listed.stderr
+    got = run_sfcred("get", "-p", "acme", "--format", "token", env=two)
+    assert got.returncode == 0, got.stderr
+    assert standin.valid_token(got.stdout.strip())
+    routed = run_sfcred("get", input=f"protocol=http\nhost={standin.url.split('://')[1]}\n\n",
+                        env=machine(tmp_path, "three", fleet))
+    assert routed.returncode == 0, routed.stderr
+    assert standin.valid_token(parse_git(routed.stdout)["password"])
+    shown = run_sfcred("profile", "show", "acme", env=two)
+    assert "fleet store" not in shown.stderr
+    doctor = run_sfcred("doctor", "acme", "--offline", env=two)
+    assert "sfcred.store.vault" in doctor.stdout
+    # Nothing of the key on either machine's disk: it lives in the store only.
+    pem_lines = [line for line in cert.read_text().splitlines() if len(line) > 40]
+    assert pem_lines  # (the certificate is public; the check below is about the key)
+    for env in (one, two):
+        for folder in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+            for path in Path(str(env[folder])).rglob("*"):
+                if path.is_file():
+                    assert b"PRIVATE KEY" not in path.read_bytes(), path
