@@ -10,6 +10,9 @@ from __future__ import annotations
 from sfcred.errors import ConfigError, InputError, NotServed
 from sfcred.index import check_name
 
+# Set, with no profile named: CI mode, a profile made from the environment (envprofile.py).
+CI_VARIABLE = "SFCRED_CLIENT_ID"
+
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,7 +72,7 @@ def choose(
     if req.host is not None:
         matches = index.match_host(req.host, req.username, req.protocol)
         if len(matches) == 1:
-            return Choice(check_name(matches[0]), _scheme(index, matches[0], req), req.host)
+            return _owned(check_name(matches[0]), index.profiles[matches[0]], req)
         if matches:
             raise InputError(
                 f"host {req.host} matches several profiles ({', '.join(matches)}); "
@@ -98,10 +101,6 @@ def _owned(name: str, entry: IndexEntry, req: Request) -> Choice:
     if scheme is None:
         raise NotServed(f"profile {name} does not serve {_what(req)}; not answering")
     return Choice(name, scheme, req.host)
-
-
-def _scheme(index: Index, name: str, req: Request) -> str | None:
-    return index.profiles[name].serves(req.host or "", req.protocol, req.username)
 
 
 def _what(req: Request) -> str:

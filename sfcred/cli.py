@@ -10,6 +10,7 @@ import os
 import sys
 
 from sfcred.errors import InputError, SalesforceRefused, SfcredError
+from sfcred.warm import ACTIONS as HELPER_ACTIONS
 
 TYPE_CHECKING = False  # typing and argparse stay out of the warm path of `get`
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from sfcred.commands import Console
 
 PROG = "sfcred"
-HELPER_ACTIONS = ("get", "store", "erase")
 
 
 def _read_request(stream: TextIO | None) -> str:

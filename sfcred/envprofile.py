@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sfcred.choice import CI_VARIABLE
 from sfcred.errors import ConfigError, InputError
 from sfcred.index import IndexEntry
 from sfcred.profiles import (
@@ -39,12 +40,7 @@ from sfcred.profiles import (
 if TYPE_CHECKING:
     from sfcred.keys import KeyMaterial
 
-VARIABLE = "SFCRED_CLIENT_ID"
 KEY_ID = "env"
-
-
-def wanted(environ: Mapping[str, str]) -> bool:
-    return bool(environ.get(VARIABLE))
 
 
 @dataclass(frozen=True)
@@ -58,11 +54,9 @@ class EnvProfile:
 
     def entry(self, instance_url: str | None) -> IndexEntry:
         """Its hosts, for host ownership: the login host, and the instance of its token."""
-        login_scheme, _, login_host = self.profile.login_url.partition("://")
-        entry = IndexEntry(login_host, self.profile.username, login_scheme=login_scheme)
+        entry = IndexEntry.for_login(self.profile.login_url, self.profile.username)
         if instance_url:
-            scheme, _, host = instance_url.partition("://")
-            entry.instance_host, entry.instance_scheme = host, scheme
+            entry.learn_instance(instance_url)
         return entry
 
     def key(self) -> KeyMaterial:
@@ -91,7 +85,7 @@ class EnvProfile:
 
 
 def from_env(environ: Mapping[str, str]) -> EnvProfile:
-    client_id = environ.get(VARIABLE, "")
+    client_id = environ.get(CI_VARIABLE, "")
     username = environ.get("SFCRED_USERNAME", "")
     if not username:
         raise ConfigError("CI mode (SFCRED_CLIENT_ID is set) needs SFCRED_USERNAME")

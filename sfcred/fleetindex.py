@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sfcred.index import IndexEntry, IndexFile
 from sfcred.keystore import KeyStore
-from sfcred.profiles import netloc
 
 
 def fleet_mode() -> bool:
@@ -28,9 +27,7 @@ def sync_index(store: KeyStore, index: IndexFile) -> None:
         return
     with index.edit() as idx:
         for profile in records:
-            scheme = profile.login_url.partition("://")[0]
-            idx.profiles.setdefault(profile.name, IndexEntry(
-                login_host=netloc(profile.login_url), username=profile.username,
-                login_scheme=scheme))
+            idx.profiles.setdefault(profile.name,
+                                    IndexEntry.for_login(profile.login_url, profile.username))
         if idx.default is None:
             idx.default = records[0].name

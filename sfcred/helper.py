@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sfcred.choice import CI_VARIABLE
 from sfcred.errors import NotServed, SfcredError
-
-CI_VARIABLE = "SFCRED_CLIENT_ID"  # set, with nothing named: CI mode (envprofile.py)
 
 if TYPE_CHECKING:
     from sfcred.choice import Choice

@@ -12,7 +12,7 @@ from contextlib import contextmanager  # cheap, and fsutil loads it anyway
 
 from sfcred import fsutil
 from sfcred.errors import ConfigError
-from sfcred.untrusted import is_host, is_loopback, same_host, split_hostport
+from sfcred.untrusted import is_host, is_loopback, origin, same_host, split_hostport
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,6 +50,21 @@ class IndexEntry:
         self.instance_host = instance_host
         self.login_scheme = login_scheme
         self.instance_scheme = instance_scheme
+
+    @classmethod
+    def for_login(cls, login_url: str, username: str) -> IndexEntry:
+        """The entry of a profile logging in at ``login_url`` (a checked origin)."""
+        scheme, _, host = login_url.partition("://")
+        return cls(host.lower(), username, login_scheme=scheme)
+
+    def learn_instance(self, instance_url: str) -> bool:
+        """Record the instance of a token (a bare origin; anything else is ignored).
+        True when that changed the entry."""
+        found = origin(instance_url)
+        if found is None or (self.instance_scheme, self.instance_host) == found:
+            return False
+        self.instance_scheme, self.instance_host = found
+        return True
 
     def to_dict(self) -> dict[str, str | None]:
         return {"login_host": self.login_host, "login_scheme": self.login_scheme,
@@ -179,6 +194,18 @@ class IndexFile:
                 f"the profile index {self.path} is damaged",
                 hint="fix or delete it; profiles in the keyring are unaffected",
             ) from e
+
+    def learn_instance(self, name: str, instance_url: str) -> None:
+        """Record profile ``name``'s instance, a bare origin (read first: a known one, or
+        anything else, writes nothing)."""
+        found = origin(instance_url)
+        entry = self.load().profiles.get(name)
+        if found is None or entry is None or (entry.instance_scheme, entry.instance_host) == found:
+            return
+        with self.edit() as index:
+            current = index.profiles.get(name)
+            if current is not None:
+                current.learn_instance(instance_url)
 
     @contextmanager
     def edit(self) -> Iterator[Index]:

@@ -21,7 +21,6 @@ from sfcred.profiles import (
     Profile,
     check_url,
     default_audience,
-    netloc,
 )
 
 if TYPE_CHECKING:
@@ -136,8 +135,7 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
         cache.drop(name)
     with index.edit() as idx:
         before = idx.profiles.get(name)
-        entry = IndexEntry(login_host=netloc(login_url), username=username,
-                           login_scheme=login_url.partition("://")[0])
+        entry = IndexEntry.for_login(login_url, username)
         if before is not None and before.login_host == entry.login_host:
             # Same org: keep the learned instance host.
             entry.instance_host = before.instance_host
@@ -268,17 +266,4 @@ def write_cert(path: str, pem: str) -> None:
         fsutil.atomic_write(Path(path), pem, private=False)
     except OSError as e:
         raise InputError(f"cannot write the certificate to {path}: {e.strerror}") from e
-
-
-def learn_instance(index: IndexFile, name: str, instance_url: str) -> None:
-    """Record a profile's instance host (as a first mint would), when it is a bare origin."""
-    from sfcred.untrusted import origin
-
-    found = origin(instance_url)
-    if found is None:
-        return
-    with index.edit() as idx:
-        entry = idx.profiles.get(name)
-        if entry is not None:
-            entry.instance_scheme, entry.instance_host = found
 

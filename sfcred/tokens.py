@@ -159,15 +159,7 @@ class Tokens:
     def _remember_instance(self, profile: Profile, instance_url: str) -> None:
         if self.stateless:
             return  # CI mode writes nothing beyond the token cache
-        # instance_url passed check_instance_url: a bare origin, "scheme://host[:port]".
-        scheme, _, host = instance_url.partition("://")
-        entry = self.index.load().profiles.get(profile.name)
-        if entry is not None and (entry.instance_host, entry.instance_scheme) == (host, scheme):
-            return
-        with self.index.edit() as index:
-            current = index.profiles.get(profile.name)
-            if current is not None:
-                current.instance_host, current.instance_scheme = host, scheme
+        self.index.learn_instance(profile.name, instance_url)
 
     @contextmanager
     def changing(self, name: str) -> Iterator[Profile]:

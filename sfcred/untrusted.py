@@ -96,7 +96,8 @@ def origin(url: object) -> tuple[str, str] | None:
     netloc = rest.lower()
     if not is_host(netloc):
         return None  # userinfo (@), path (/), query (?), fragment, spaces, \, controls, unicode
-    if scheme == "http" and not is_loopback(split_hostport(netloc)[0]):  # type: ignore[index]
+    parts = split_hostport(netloc)  # is_host has checked it splits
+    if parts is None or (scheme == "http" and not is_loopback(parts[0])):
         return None
     return scheme, netloc
 

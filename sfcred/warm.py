@@ -17,9 +17,9 @@ Python's own start (see README, Speed).
 
 from __future__ import annotations
 
-import os
 import time
 
+from sfcred.choice import CI_VARIABLE
 from sfcred.errors import SfcredError
 
 TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
@@ -66,7 +66,7 @@ def answer(
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring)."""
     if action != "get":
         return None
-    if environ.get("SFCRED_CLIENT_ID") and not (profile or environ.get("SFCRED_PROFILE")):
+    if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
         return None  # CI mode may answer: its profile comes from the environment (full path)
     from sfcred import cache, choice, formats, fsutil, protocol
     from sfcred.index import index_file
@@ -80,8 +80,7 @@ def answer(
     folder = cache.runtime_dir()
     if folder is None or fsutil.folder_problem(folder) is not None:
         return None  # sealed on disk (needs the keyring), or a folder to warn about
-    raw = fsutil.read_private(os.path.join(folder, f"{chosen.name}.token"), 65536)
-    entry = cache.Entry.from_bytes(raw, chosen.name) if raw is not None else None
+    entry = cache.TokenCache(folder).read(chosen.name)  # the full path's own reader
     if entry is None or entry.state(clock()) != cache.State.FRESH:
         return None
     try:

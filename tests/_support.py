@@ -33,6 +33,18 @@ Verdict = Literal["run", "skip", "fail"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
+def require(available: object, missing: str, how: str = "run through .ci/test.sh") -> None:
+    """A test that needs a real part (a shell, a server, root): skipped for a developer who
+    lacks it, but a failure in CI (``CI`` true), where nothing may be silently skipped."""
+    if available:
+        return
+    import pytest
+
+    if os.environ.get("CI", "").strip().lower() in _TRUE:
+        pytest.fail(f"{missing}, but CI must run this test ({how})")
+    pytest.skip(f"{missing} ({how})")
+
+
 def secret_service_verdict(environ: Mapping[str, str]) -> tuple[Verdict, str]:
     """Decide whether a test needing the real Secret Service runs, is skipped, or fails.
 

@@ -36,6 +36,7 @@ from _support import (
     installed_script,
     make_keypair,
     purge_secret_service,
+    require,
     secret_service_verdict,
 )
 from keyring.backend import KeyringBackend
@@ -350,6 +351,15 @@ def rsa_keypair() -> KeyPairFactory:
 def sentinel_secret() -> str:
     """A unique, recognisable secret-shaped value; assert it never shows up in any output."""
     return f"SENTINEL{secrets.token_hex(16)}"
+
+
+@pytest.fixture
+def openbao() -> dict[str, str]:
+    """``VAULT_ADDR`` / ``VAULT_TOKEN`` of the OpenBao dev server .ci/test.sh starts (root)."""
+    addr = os.environ.get("SFCRED_TEST_VAULT_ADDR", "")
+    token = os.environ.get("SFCRED_TEST_VAULT_TOKEN", "")
+    require(addr and token, "no OpenBao dev server", ".ci/test.sh starts one")
+    return {"VAULT_ADDR": addr, "VAULT_TOKEN": token}
 
 
 @pytest.fixture

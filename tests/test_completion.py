@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from _support import require
 
 from sfcred.completion import script
 
@@ -43,11 +43,8 @@ echo "--"; complete_words sfcred profile s
 
 
 def _shell(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is missing: .ci/test.sh installs it")
-        pytest.skip(f"{name} is not installed")
+    found = shutil.which(name) or ""
+    require(found, f"{name} is not installed", ".ci/test.sh installs it")
     return found
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import Org, setup_org
+from _support import require
 
 from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
@@ -37,10 +38,8 @@ def test_a_keyring_backend_that_never_answers_is_exit_5(run_sfcred) -> None:
 def test_a_stopped_gnome_keyring_daemon_is_exit_5_within_seconds(run_sfcred, org: Org) -> None:
     """The real thing: SIGSTOP the Secret Service daemon (then SIGCONT, whatever happens)."""
     pid = int(os.environ.get("SFCRED_TEST_KEYRING_PID") or 0)
-    if not pid:
-        if os.environ.get("CI") == "true":
-            pytest.fail("SFCRED_TEST_KEYRING_PID is not set (run through .ci/test.sh)")
-        pytest.skip("needs the daemon's pid from .ci/keyring-session.sh")
+    require(pid, "SFCRED_TEST_KEYRING_PID (the daemon's pid) is not set",
+            ".ci/keyring-session.sh sets it")
     os.kill(pid, signal.SIGSTOP)
     try:
         done = run_sfcred("profile", "show", "acme", timeout=60,

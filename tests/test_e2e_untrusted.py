@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import Org, setup_org
+from _support import require
 
 from sfcred.cache import Entry
 from sfcred.secret import Secret
@@ -81,10 +82,10 @@ def test_a_token_planted_in_a_folder_open_to_all_is_never_served(run_sfcred, org
     assert org.sf.token_requests == 1
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
 def test_a_token_planted_in_a_folder_of_another_user_is_never_served(
     run_sfcred, org: Org
 ) -> None:
+    require(os.geteuid() == 0, "giving a folder to another user needs root", "CI runs as root")
     nobody = pwd.getpwnam("nobody")
     folder = cache_dir()
     folder.mkdir(mode=0o700, exist_ok=True)
@@ -111,8 +112,7 @@ def test_a_token_planted_in_a_folder_of_another_user_is_never_served(
 
 
 def test_a_planted_file_owned_by_another_user_is_a_miss(run_sfcred, org: Org) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("making a file of another user needs root")
+    require(os.geteuid() == 0, "making a file of another user needs root", "CI runs as root")
     token = token_of(run_sfcred("get", "-p", "acme", "--format", "token"))
     path = cache_dir() / "acme.token"
     path.unlink()

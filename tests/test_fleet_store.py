@@ -4,7 +4,6 @@ call): a profile added on one is listed and used on the other, which was never c
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -17,15 +16,8 @@ USER = "fleet@example.com"
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> dict[str, str]:
-    addr = os.environ.get("SFCRED_TEST_VAULT_ADDR")
-    token = os.environ.get("SFCRED_TEST_VAULT_TOKEN")
-    if not (addr and token):
-        if os.environ.get("CI") == "true":
-            pytest.fail("no OpenBao dev server: .ci/test.sh starts one")
-        pytest.skip("no OpenBao dev server (run through .ci/test.sh)")
-    return {"SFCRED_STORE": f"vault://secret/sfcred-fleet-{secrets.token_hex(4)}",
-            "VAULT_ADDR": addr, "VAULT_TOKEN": token,
+def fleet(openbao: dict[str, str]) -> dict[str, str]:
+    return {**openbao, "SFCRED_STORE": f"vault://secret/sfcred-fleet-{secrets.token_hex(4)}",
             "PYTHON_KEYRING_BACKEND": "sfcred.testing.keyrings.FailKeyring"}
 
 

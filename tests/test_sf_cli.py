@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import Org, setup_org
-from _support import files_under
+from _support import files_under, require
 
 from sfcred.testing.server import FakeSalesforce
 
@@ -30,11 +30,8 @@ QUIET = {  # no update check, telemetry or keychain: sf may touch nothing but th
 
 @pytest.fixture
 def sf_path() -> str:
-    path = os.environ.get("SFCRED_TEST_SF_PATH")
-    if not path:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the Salesforce CLI is missing: .ci/test.sh installs it (npm)")
-        pytest.skip("the Salesforce CLI is not installed (run through .ci/test.sh)")
+    path = os.environ.get("SFCRED_TEST_SF_PATH", "")
+    require(path, "the Salesforce CLI is not installed", ".ci/test.sh installs it from npm")
     return path
 
 

@@ -4,7 +4,6 @@ failure named: unreachable, a bad token, a policy that refuses the path."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import time
@@ -17,14 +16,8 @@ from sfcred.store.vault import CasConflict, Location, StoreUnavailable, VaultKV
 
 
 @pytest.fixture
-def bao() -> dict[str, str]:
-    addr = os.environ.get("SFCRED_TEST_VAULT_ADDR")
-    token = os.environ.get("SFCRED_TEST_VAULT_TOKEN")
-    if not (addr and token):
-        if os.environ.get("CI") == "true":
-            pytest.fail("no OpenBao dev server: .ci/test.sh starts one")
-        pytest.skip("no OpenBao dev server (run through .ci/test.sh)")
-    return {"VAULT_ADDR": addr, "VAULT_TOKEN": token}
+def bao(openbao: dict[str, str]) -> dict[str, str]:
+    return openbao
 
 
 @pytest.fixture

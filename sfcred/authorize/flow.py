@@ -151,8 +151,8 @@ def _answer(
             f"`sfcred authorize {profile.name}` again and use the new URL",
         )  # fmt: skip
     if "error" in params:
-        error = _printable(params["error"])
-        desc = _printable(params.get("error_description", ""))
+        error = server_words(params["error"])
+        desc = server_words(params.get("error_description", ""))
         page = Page(400, "Not approved", f"Salesforce said: {error} {desc}. You can close this "
                     "window; the terminal says what to do next.")
         return page, _denied(profile, error, desc)
@@ -182,5 +182,3 @@ def _denied(profile: Profile, error: str, desc: str) -> SalesforceRefused:
     return explain(error, desc, ctx, flow="browser")
 
 
-def _printable(text: str) -> str:
-    return server_words(text)

@@ -127,7 +127,7 @@ def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: I
         )
         added = manage.add(req, store, index, app.token_cache(lambda: store))
         if org.instance_url:
-            manage.learn_instance(index, name, org.instance_url)
+            index.learn_instance(name, org.instance_url)
         con.info(f"imported {org.username} from the Salesforce CLI as profile {name} "
                  f"({added.profile.login_url}, audience {added.profile.audience}); "
                  f"key {added.fingerprint}")
