@@ -14,14 +14,28 @@ if TYPE_CHECKING:
     from sfcred.envprofile import EnvProfile
     from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import TokenClient
+    from sfcred.store.shared import SharedTokens
+    from sfcred.store.vault import VaultBackend
 
 
-def keystore() -> KeyStore:
+def keystore(backend: VaultBackend | None = None) -> KeyStore:
     """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``)."""
     from sfcred.keystore import KeyStore
     from sfcred.store.vault import from_environment
 
-    return KeyStore(backend=from_environment())
+    return KeyStore(backend=backend or from_environment())
+
+
+def fleet_backend() -> VaultBackend | None:
+    """The fleet store named by ``SFCRED_STORE`` (None: the OS keyring). Cheap: no import of
+    hvac and no request until it is used."""
+    from sfcred.fleetindex import fleet_mode
+
+    if not fleet_mode():
+        return None
+    from sfcred.store.vault import from_environment
+
+    return from_environment()
 
 
 def token_client() -> TokenClient:
@@ -36,11 +50,17 @@ def token_cache(store: Callable[[], KeyStore]) -> TokenCache:
 
 def tokens(note: Callable[[str], None]) -> Tokens:
     stores: list[KeyStore] = []
+    fleet = fleet_backend()  # one client for the profiles, keys and shared tokens
 
     def store() -> KeyStore:
         if not stores:
-            stores.append(keystore())
+            stores.append(keystore(fleet))
         return stores[0]
+
+    def shared() -> SharedTokens | None:
+        from sfcred.store.shared import SharedTokens
+
+        return None if fleet is None else SharedTokens(fleet.kv)
 
     return Tokens(
         index=index_file(),
@@ -49,6 +69,7 @@ def tokens(note: Callable[[str], None]) -> Tokens:
         cache=lambda: token_cache(store),
         clock=time.time,
         note=note,
+        shared=shared,
     )
 
 

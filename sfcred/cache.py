@@ -83,21 +83,25 @@ class Entry:
     def __repr__(self) -> str:  # the token is a Secret: its repr is redacted
         return f"Entry{self._fields()!r}"
 
+    def to_fields(self) -> dict[str, str]:
+        """The entry as text fields: the cache file's lines, and the fleet's shared record."""
+        return {
+            "v": _VERSION,
+            "profile": self.profile,
+            "username": self.username,
+            "access_token": self.access_token.reveal(),
+            "instance_url": self.instance_url,
+            "minted_at": repr(self.minted_at),
+            "expires_at": repr(self.expires_at),
+            "margin": repr(self.margin),
+        }
+
     def to_bytes(self) -> bytes:
-        lines = [
-            ("v", _VERSION),
-            ("profile", self.profile),
-            ("username", self.username),
-            ("access_token", self.access_token.reveal()),
-            ("instance_url", self.instance_url),
-            ("minted_at", repr(self.minted_at)),
-            ("expires_at", repr(self.expires_at)),
-            ("margin", repr(self.margin)),
-        ]
-        for _, value in lines:
+        fields = self.to_fields()
+        for value in fields.values():
             if "\n" in value or "\r" in value or "\x00" in value:
                 raise ValueError("a cache value holds CR, LF or NUL")
-        return "".join(f"{k}={v}\n" for k, v in lines).encode()
+        return "".join(f"{k}={v}\n" for k, v in fields.items()).encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes, profile: str) -> Entry | None:
@@ -106,21 +110,35 @@ class Entry:
             data = dict(
                 line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line
             )
-            if data.get("v") != _VERSION or data.get("profile") != profile:
-                return None
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return cls.from_fields(data, profile)
+
+    @classmethod
+    def from_fields(cls, data: object, profile: str) -> Entry | None:
+        """``to_fields`` read back from anywhere (a file, the fleet store): None for anything
+        damaged, foreign or insane, never an exception."""
+        if not isinstance(data, dict) or data.get("v") != _VERSION \
+                or data.get("profile") != profile:
+            return None
+        try:
             times = [_finite(data[k]) for k in ("minted_at", "expires_at", "margin")]
             token, url, user = data["access_token"], data["instance_url"], data["username"]
-        except (ValueError, KeyError, UnicodeDecodeError):
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not all(isinstance(v, str) for v in (token, url, user)):
             return None
         if not (token.isprintable() and token and " " not in token and user.isprintable()):
             return None
-        if origin(url) is None or times[2] < 0:
+        if "\n" in url or origin(url) is None or times[2] < 0:
             return None
         return cls(profile=profile, username=user, access_token=Secret(token),
                    instance_url=url, minted_at=times[0], expires_at=times[1], margin=times[2])
 
 
-def _finite(text: str) -> float:
+def _finite(text: object) -> float:
+    if not isinstance(text, str):
+        raise TypeError("not a time")
     value = float(text)
     if not -1e11 < value < 1e11:  # also false for nan; inf is refused, not "never expires"
         raise ValueError("not a sane time")

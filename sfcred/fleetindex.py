@@ -3,8 +3,12 @@ lists, completes and routes the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sfcred.index import IndexEntry, IndexFile
-from sfcred.keystore import KeyStore
+
+if TYPE_CHECKING:
+    from sfcred.keystore import KeyStore
 
 
 def fleet_mode() -> bool:

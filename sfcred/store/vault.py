@@ -72,6 +72,10 @@ class VaultKV:
         self._cacert = env.get("VAULT_CACERT") or None
         self.timeout = seconds("SFCRED_STORE_TIMEOUT", REQUEST_SECONDS)
         self._client = client
+        # The first "cannot reach the store" is remembered for the rest of the process: each
+        # later call fails at once, so a Vault that is down or silent costs one timeout, not
+        # one per call (SPEC.md: exit 5 within 10 s).
+        self._down: StoreUnavailable | None = None
 
     @property
     def client(self) -> Any:
@@ -96,6 +100,8 @@ class VaultKV:
         return f"{self.location.prefix}/{name}"
 
     def _call(self, what: str, fn: Any) -> Any:
+        if self._down is not None:
+            raise StoreUnavailable(self._down.message, hint=self._down.hint)
         import requests
 
         try:
@@ -125,9 +131,10 @@ class VaultKV:
             raise StoreUnavailable(f"the store failed to {what} ({type(e).__name__}): "
                                    f"{server_words(str(e), 120)}") from e
         except requests.RequestException as e:
-            raise StoreUnavailable(f"cannot reach the store at {self.address} to {what} "
-                                   f"({type(e).__name__})",
-                                   hint="check VAULT_ADDR and the network") from e
+            self._down = StoreUnavailable(f"cannot reach the store at {self.address} "
+                                          f"({type(e).__name__})",
+                                          hint="check VAULT_ADDR and the network")
+            raise StoreUnavailable(self._down.message, hint=self._down.hint) from e
 
     def read(self, name: str) -> Entry | None:
         def read() -> Entry | None:
