@@ -15,7 +15,7 @@ _sfcred() {
         --login-url) COMPREPLY=($(compgen -W "production sandbox https://" -- "$cur")); return;;
         --key-size) COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur")); return;;
         --key-file|--cert-out|--cert-file) COMPREPLY=($(compgen -f -- "$cur")); return;;
-        profile) COMPREPLY=($(compgen -W "add list show remove default import-sf" -- "$cur")); return;;
+        profile) COMPREPLY=($(compgen -W "add list show remove default import-sf import-keyring" -- "$cur")); return;;
         completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return;;
     esac
     case "${COMP_WORDS[1]}" in

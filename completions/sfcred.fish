@@ -4,7 +4,7 @@ function __sfcred_profiles
 end
 complete -c sfcred -f
 complete -c sfcred -n __fish_use_subcommand -a "profile cert get store erase exec rotate doctor authorize completion demo"
-complete -c sfcred -n "__fish_seen_subcommand_from profile" -a "add list show remove default import-sf"
+complete -c sfcred -n "__fish_seen_subcommand_from profile" -a "add list show remove default import-sf import-keyring"
 complete -c sfcred -n "__fish_seen_subcommand_from cert rotate doctor authorize show remove default" \
     -a "(__sfcred_profiles)"
 complete -c sfcred -s p -l profile -x -a "(__sfcred_profiles)"

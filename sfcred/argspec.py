@@ -70,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--force", action="store_true", help="replace an existing profile")
     imp.add_argument("--default", action="store_true", help="make it the default profile")
 
+    push = psub.add_parser("import-keyring",
+                           help="fleet mode: copy a profile and its keys from the OS keyring "
+                                "into the fleet store")
+    push.add_argument("name")
+    push.add_argument("--force", action="store_true", help="replace the store's profile")
+
     cert = sub.add_parser("cert", help="print the certificate to upload to the connected app")
     cert.add_argument("name")
     cert.add_argument("--pending", action="store_true", help="the pending key's certificate")

@@ -4,7 +4,7 @@ reads only the non-secret index (no keyring prompt while you press Tab)."""
 from __future__ import annotations
 
 COMMANDS = "profile cert get store erase exec rotate doctor authorize completion demo"
-PROFILE_ACTIONS = "add list show remove default import-sf"
+PROFILE_ACTIONS = "add list show remove default import-sf import-keyring"
 NEEDS_NAME = "cert rotate doctor authorize"
 
 BASH = f"""# bash completion for sfcred; source it, or put it in

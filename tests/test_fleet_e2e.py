@@ -41,7 +41,8 @@ def machines(tmp_path: Path, fleet: dict[str, str], count: int = MACHINES,
 def add_fleet_profile(run_sfcred, standin: FakeSalesforce, tmp_path: Path,
                       env: dict[str, str]) -> Org:
     def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-        return run_sfcred(*args, env=env, **kw)
+        done: subprocess.CompletedProcess[str] = run_sfcred(*args, env=env, **kw)
+        return done
 
     return setup_org(run, standin, tmp_path, "acme", username=USER)
 

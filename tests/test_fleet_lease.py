@@ -146,7 +146,9 @@ def test_a_lease_from_a_clock_far_ahead_is_taken_over_after_one_lease_unchanged(
     {"holder": 3, "until": "x"}, {"nothing": "of ours"}, {"holder": "h", "until": "soon"},
     {"holder": "", "until": "0"},  # released
 ])
-def test_a_damaged_foreign_or_released_lease_is_free(kv: VaultKV, record: dict[str, object]) -> None:
+def test_a_damaged_foreign_or_released_lease_is_free(
+    kv: VaultKV, record: dict[str, object]
+) -> None:
     kv.write("leases/acme", record)
     assert SharedTokens(kv).acquire("acme") is not None
 

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from dataclasses import asdict
 
-from sfcred import app
+from sfcred import app, fleetindex
 from sfcred.commands import Console
 from sfcred.doctor.checklist import diagnose
+from sfcred.errors import SfcredError
 from sfcred.index import index_file
 
 MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
-    checks = diagnose(args.name, offline=args.offline, store=app.keystore(),
-                             index=index_file(), client=app.token_client)
+    store, index = app.keystore(), index_file()
+    if fleetindex.fleet_mode():  # the fleet's profiles; a store that fails is its own check
+        with contextlib.suppress(SfcredError):
+            fleetindex.sync_index(store, index)
+    checks = diagnose(args.name, offline=args.offline, store=store, index=index,
+                      client=app.token_client)
     if args.json:
         con.json([asdict(c) for c in checks])
     else:

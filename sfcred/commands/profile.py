@@ -39,6 +39,8 @@ def run(args: argparse.Namespace, con: Console) -> int:
         return 0
     if args.action == "import-sf":
         return _import_sf(args, con, store, index)
+    if args.action == "import-keyring":
+        return _import_keyring(args, con, store, index)
     if args.action == "remove":
         manage.remove(args.name, store, index, app.token_cache(lambda: store))
         con.info(f"removed profile {args.name}: keys, settings and cached tokens")
@@ -99,6 +101,19 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
     else:
         con.info(f"upload the certificate from `sfcred cert {added.profile.name}` to the "
                  "connected app (Edit, Use digital signatures)")
+    return 0
+
+
+def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
+                    index: IndexFile) -> int:
+    if not fleetindex.fleet_mode():
+        raise ConfigError("profile import-keyring copies into the fleet store: set "
+                          "SFCRED_STORE=vault://MOUNT/PREFIX (and VAULT_ADDR, VAULT_TOKEN)")
+    profile = manage.copy_profile(args.name, KeyStore(), store, force=args.force)
+    fleetindex.sync_index(store, index)
+    con.info(f"copied profile {profile.name} ({profile.username}) and its keys into the fleet "
+             f"store; the OS keyring still has it: remove it there with "
+             f"`SFCRED_STORE=keyring sfcred profile remove {profile.name}` once the fleet works")
     return 0
 
 

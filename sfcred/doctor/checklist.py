@@ -3,7 +3,8 @@
 Checks, always all eight, in this order (later ones are skipped when an earlier one leaves them
 nothing to work with; ``--offline`` skips the last three)::
 
-    keyring      the backend in use, and a write/read/delete round trip
+    keyring      the backend in use, and a write/read/delete round trip; in fleet mode the
+                 store instead (doctor.store): reachable, token, policy, clock
     profile      the record exists and its fields are complete and valid
     key          the active key parses and is RSA of at least 2,048 bits
     certificate  the stored certificate belongs to the key; not expired (warn 30 days ahead)
@@ -61,7 +62,13 @@ def diagnose(
         done = {c.name for c in checks}
         return checks + [make(n, "skip", why) for n in ORDER if n not in done]
 
-    checks.append(keyring_check(store))
+    kv = getattr(store.backend, "kv", None)  # fleet mode: the store, not a keyring
+    if kv is not None:
+        from sfcred.doctor.store import store_check
+
+        checks.append(store_check(kv, clock))
+    else:
+        checks.append(keyring_check(store))
     if checks[-1].status == "fail":
         return rest("needs a working keyring")
     try:

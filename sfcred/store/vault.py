@@ -190,6 +190,36 @@ class VaultKV:
         return result
 
 
+    # -- for doctor --------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """``sys/health``: the server's version and clock (``server_time_utc``), no token."""
+        answer = self._call("report its health",
+                            lambda: self.client.sys.read_health_status(method="GET"))
+        if not isinstance(answer, dict):  # sealed, standby: hvac hands back the response
+            raise StoreUnavailable("the store is not ready (sealed or on standby)",
+                                   hint="unseal it, or point VAULT_ADDR at the active node")
+        return answer
+
+    def token_info(self) -> dict[str, Any]:
+        """``auth/token/lookup-self``: the token's policies and time left (never its id)."""
+        answer = self._call("look up its token", lambda: self.client.auth.token.lookup_self())
+        data = dict(answer.get("data") or {})
+        data.pop("id", None)  # the token itself: never kept, never shown
+        return data
+
+    def capabilities(self, names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """What the token may do on each KV v2 path (``data/...`` and ``metadata/...``
+        under the prefix), by ``sys/capabilities-self``."""
+        paths = [f"{self.location.mount}/{n}" for n in names]
+        answer = self._call("report the token's capabilities", lambda: self.client.adapter.post(
+            "/v1/sys/capabilities-self", json={"paths": paths}))
+        data = answer.get("data") if isinstance(answer, dict) else None
+        data = data if isinstance(data, dict) else {}
+        return {n: tuple(c for c in data.get(p) or () if isinstance(c, str))
+                for n, p in zip(names, paths, strict=True)}
+
+
 class VaultBackend:
     """The store as a keyring backend (``get_password`` / ``set_password`` /
     ``delete_password``), so ``KeyStore`` keeps profiles and keys in Vault exactly as in a
