@@ -81,7 +81,7 @@ print -- "--"; complete_words sfcred get --format j
     _, commands, names, actions, formats = out.split("--\n")
     assert commands.split() == ["rotate"]
     assert names.split() == ["alpha", "beta"]
-    assert actions.split() == ["import-sf"]
+    assert actions.split() == ["import-sf", "import-keyring"]
     assert formats.split() == ["json"]
 
 
@@ -99,5 +99,5 @@ def test_fish_completes_commands_and_profile_names(two_profiles, sfcred_env, tmp
 
     assert complete("sfcred ro") == ["rotate"]
     assert complete("sfcred get -p ") == ["alpha", "beta"]
-    assert complete("sfcred profile imp") == ["import-sf"]
+    assert sorted(complete("sfcred profile imp")) == ["import-keyring", "import-sf"]
     assert complete("sfcred doctor ") == ["alpha", "beta"]

@@ -98,8 +98,17 @@ def test_the_readme_policy_is_enough_for_the_whole_life_of_a_profile(
     again = run_sfcred("get", "-p", "acme", "--format", "token", env=one)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() != token
+    kv = VaultKV(Location.parse(fleet["SFCRED_STORE"]), fleet)
+    assert kv.read("tokens/acme") is not None
+    readded = run_sfcred("profile", "add", "acme", "--client-id", org.client_id, "--username",
+                         USER, "--login-url", standin.url, "--token-ttl", "600", "--force",
+                         env=two)
+    assert readded.returncode == 0, readded.stderr
+    assert kv.read("tokens/acme") is None  # the old settings' token is not the fleet's now
+    assert run_sfcred("get", "-p", "acme", env=one).returncode == 0
     removed = run_sfcred("profile", "remove", "acme", env=two)
     assert removed.returncode == 0, removed.stderr
+    assert (kv.read("tokens/acme"), kv.read("leases/acme")) == (None, None)
     listed = run_sfcred("profile", "list", "--names", env=machine(tmp_path, "three", worker))
     assert (listed.returncode, listed.stdout) == (0, "")
 

@@ -111,6 +111,12 @@ class SharedTokens:
             return False  # replaced meanwhile: the new token is not the one refused
         return True
 
+    def forget(self, name: str) -> None:
+        """Both records gone (the profile was removed or redefined): its token may belong to
+        the old settings, and its lease to nobody."""
+        self.kv.delete(self._token_path(name))
+        self.kv.delete(self._lease_path(name))
+
     # -- the lease -------------------------------------------------------------------------
 
     def acquire(self, name: str) -> Lease | None:
