@@ -97,6 +97,17 @@ def parser() -> argparse.ArgumentParser:
     step.add_argument("--activate", action="store_true", help="promote the pending key now")
     step.add_argument("--abort", action="store_true", help="discard the pending key")
     step.add_argument("--rollback", action="store_true", help="swap the previous key back")
+    step.add_argument("--deploy", action="store_true",
+                      help="the whole rotation: upload the certificate through the Metadata "
+                           "API, wait for Salesforce, activate")
+    rot.add_argument("--app", metavar="NAME", help="--deploy: the app's API name")
+    rot.add_argument("--eca", action="store_true", help="--deploy: an External Client App")
+    rot.add_argument("--wait", type=float, default=900.0, metavar="SECONDS",
+                     help="--deploy: how long to wait for Salesforce (default 900)")
+    rot.add_argument("--deploy-profile", metavar="OTHER",
+                     help="--deploy: take the Metadata API session from this profile")
+    rot.add_argument("--if-older-than", metavar="DAYSd",
+                     help="--deploy: do nothing while the active key is younger (e.g. 90d)")
     rot.add_argument("--key-size", type=int, choices=(2048, 3072, 4096))
     rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
     rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")

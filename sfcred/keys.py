@@ -159,5 +159,18 @@ def cert_matches(cert_pem: str, pub: rsa.RSAPublicKey) -> bool:
     return _spki(load_cert(cert_pem).public_key()) == _spki(pub)  # type: ignore[arg-type]
 
 
+def cert_start(cert_pem: str) -> dt.datetime:
+    return load_cert(cert_pem).not_valid_before_utc
+
+
+def cert_der_b64(cert_pem: str) -> str:
+    """The certificate as bare base64 DER: what the Metadata API's certificate fields hold."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    return base64.b64encode(load_cert(cert_pem).public_bytes(serialization.Encoding.DER)).decode()
+
+
 def cert_expiry(cert_pem: str) -> dt.datetime:
     return load_cert(cert_pem).not_valid_after_utc

@@ -6,7 +6,7 @@ The record lives in the keyring (``keystore``); the non-secret index is ``index.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -80,6 +80,11 @@ class Profile:
     # Bumped on every change: a mint that finds a key gone compares it to tell a record
     # changed by another process (re-read and retry) from a damaged one (tokens.Tokens._mint).
     revision: int = 1
+    # rotate --deploy: the app it writes to (remembered after a successful run), and the key
+    # a run is deploying (set at its start, cleared at its end: a rerun resumes that key).
+    deploy_app: str | None = None
+    deploy_eca: bool = False
+    deploying: str | None = None
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)
@@ -90,7 +95,8 @@ class Profile:
             data = json.loads(text)
             data.pop("v", None)
             data["keys"] = KeySlots(**data["keys"])
-            return cls(**data)
+            known = {f.name for f in fields(cls)}  # a later version's fields are left out
+            return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
             raise ConfigError(
                 "the stored profile record is unreadable",

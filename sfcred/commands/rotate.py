@@ -6,12 +6,33 @@ import argparse
 
 from sfcred import app, manage, rotate
 from sfcred.commands import Console
+from sfcred.errors import UsageError
+from sfcred.tokens import Tokens
+
+
+def _deploy(args: argparse.Namespace, con: Console, tokens: Tokens) -> int:
+    from sfcred import deploy
+
+    if args.wait < 0:
+        raise UsageError("--wait: give seconds, 0 or more")
+    opts = deploy.Deploy(
+        app=args.app, eca=args.eca, wait=args.wait, deploy_profile=args.deploy_profile,
+        if_older_than=deploy.parse_age(args.if_older_than) if args.if_older_than else None,
+        key_size=args.key_size, cert_days=args.cert_days)
+    tokens.known(args.name)
+    deploy.Runner(tokens, app.token_client, note=con.err).run(args.name, opts)
+    return 0
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
+    deploy_only = (args.app, args.eca, args.deploy_profile, args.if_older_than)
+    if not args.deploy and any(deploy_only):
+        raise UsageError("--app, --eca, --deploy-profile and --if-older-than go with --deploy")
     if args.cert_out and not (args.activate or args.abort or args.rollback):
         manage.check_cert_out(args.cert_out)
     tokens = app.tokens(note=con.err)
+    if args.deploy:
+        return _deploy(args, con, tokens)
     with tokens.changing(args.name) as profile:
         if args.activate:
             client = app.token_client()

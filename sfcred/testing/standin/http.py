@@ -1,8 +1,8 @@
 """HTTP plumbing of the stand-in: listeners, TLS, routing, body limits, injected faults.
 
 ``Listener`` is one loopback HTTP(S) server playing one host; its handler routes each request
-to ``oauth`` or ``rest`` with the listener's ``Org``, and plays the faults tests queue with
-``FakeSalesforce.fail_next`` in place of a token answer.
+to ``oauth``, ``rest`` or ``metadata`` with the listener's ``Org``, and plays the faults tests
+queue with ``FakeSalesforce.fail_next`` in place of a token answer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from sfcred.testing.standin import errors as err
-from sfcred.testing.standin import oauth, rest
+from sfcred.testing.standin import metadata, oauth, rest
 from sfcred.testing.standin.jwt import JWT_GRANT
 from sfcred.testing.standin.model import Org
 from sfcred.testing.standin.records import Fault, new_access_token
@@ -101,14 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
+    do_PUT = do_PATCH = do_DELETE = do_POST
 
     def _read_body(self) -> bytes | None:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -150,6 +143,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/services/oauth2/revoke" and method in ("GET", "POST"):
             wants_json = "json" in self.headers.get("Accept", "")
             self._send(oauth.revoke(org, form if method == "POST" else query, wants_json))
+        elif metadata.handles(path) and method == "POST":
+            self._send(metadata.soap(org, path, body, self.headers.get("SOAPAction")))
         elif rest.handles(path) and method == "GET":
             self._send(rest.data(org, path, query, auth))
         else:

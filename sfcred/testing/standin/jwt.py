@@ -48,9 +48,9 @@ def parse_assertion(assertion: str) -> tuple[dict[str, Any], bytes, bytes] | Non
     return claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
 
 
-def _signature_ok(app: App, signing_input: bytes, signature: bytes) -> bool:
+def _signature_ok(org: Org, app: App, signing_input: bytes, signature: bytes) -> bool:
     try:
-        app.public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        org.key_now(app).verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
         return False
     return True
@@ -82,7 +82,7 @@ def jwt_bearer(org: Org, listener: str, form: dict[str, str]) -> Reply:
             return oauth_error(err.UNKNOWN_CLIENT)
         if app.kind == "external" and listener in ("login", "test"):
             return oauth_error(err.EXTERNAL_APP_ON_GENERIC_HOST)
-        if not _signature_ok(app, signing_input, signature):
+        if not _signature_ok(org, app, signing_input, signature):
             return oauth_error(err.INVALID_ASSERTION)
         if claims.get("aud") not in _allowed_audiences(org, app):
             return oauth_error(err.BAD_AUDIENCE)

@@ -65,6 +65,14 @@ class Org:
         self._logins: dict[str, list[float]] = {}
         self._faults: list[Fault] = []
         self._signing_key = secrets.token_bytes(32)
+        # The Metadata API (metadata.py): who may use it, how long a deployed certificate
+        # takes to reach every server, what was called, and how long each call is held.
+        self._metadata_perms: dict[str, set[str]] = {}
+        self.eca_secrets_via_metadata = True  # the org setting ECAs need
+        self.propagation_delay = 0.0
+        self.metadata_calls: list[tuple[str, str, str]] = []  # (operation, type, full name)
+        self.metadata_hold: dict[str, float] = {}  # operation -> seconds held before answering
+        self._propagation_tick = 0
 
     def now(self) -> float:
         """The server clock, in epoch seconds: ``clock() + clock_offset``."""
@@ -84,9 +92,54 @@ class Org:
         with self.lock:
             return dict(self._apps)
 
-    def replace_certificate(self, client_id: str, key: rsa.RSAPublicKey) -> None:
+    def replace_certificate(self, client_id: str, key: rsa.RSAPublicKey, der: bytes) -> None:
         with self.lock:
-            self._apps[client_id].public_key = key
+            app = self._apps[client_id]
+            app.public_key, app.certificate_der, app.next_key = key, der, None
+
+    def deploy_certificate(self, app: App, key: rsa.RSAPublicKey, der: bytes) -> None:
+        """A certificate saved through the Metadata API: it reaches Salesforce's servers over
+        ``propagation_delay`` seconds (during which a request meets the old or the new one)."""
+        with self.lock:
+            self._settle(app)
+            if self.propagation_delay <= 0:
+                app.public_key, app.certificate_der = key, der
+                return
+            app.next_key, app.next_der = key, der
+            app.switch_at = self.now() + self.propagation_delay
+
+    def _settle(self, app: App) -> None:
+        if app.next_key is not None and self.now() >= app.switch_at:
+            app.public_key, app.certificate_der = app.next_key, app.next_der
+            app.next_key, app.next_der = None, b""
+
+    def key_now(self, app: App) -> rsa.RSAPublicKey:
+        """The certificate the server a request reaches holds: while a deployed one is on its
+        way, servers take turns (old, new, old, ...), as requests land on different ones."""
+        with self.lock:
+            self._settle(app)
+            if app.next_key is None:
+                return app.public_key
+            self._propagation_tick += 1
+            return app.next_key if self._propagation_tick % 2 == 0 else app.public_key
+
+    def record_certificate(self, app: App) -> bytes:
+        """The certificate the app's metadata shows: the last one saved."""
+        with self.lock:
+            return app.next_der if app.next_key is not None else app.certificate_der
+
+    def grant_metadata(self, username: str, permissions: Iterable[str]) -> None:
+        with self.lock:
+            self._metadata_perms[username] = set(permissions)
+
+    def metadata_permissions(self, username: str) -> frozenset[str]:
+        return frozenset(self._metadata_perms.get(username, ()))  # a set replaced whole
+
+    def app_by_name(self, kind: str, full_name: str) -> App | None:
+        with self.lock:
+            suffix = "_glbloauth" if kind == "external" else ""
+            return next((a for a in self._apps.values()
+                         if a.kind == kind and a.full_name + suffix == full_name), None)
 
     def add_user(self, username: str, *, active: bool, ip_restricted: bool) -> None:
         """Create a user, or change an existing one (its id stays)."""

@@ -75,6 +75,13 @@ def load_rsa_certificate(certificate_pem: str) -> rsa.RSAPublicKey:
     return key
 
 
+def pem_to_der(certificate_pem: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(certificate_pem.encode("ascii"))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
 @dataclass
 class App:
     client_id: str
@@ -86,6 +93,16 @@ class App:
     callback_urls: tuple[str, ...]
     preauthorized: set[str] = field(default_factory=set)
     approvals: dict[str, set[str]] = field(default_factory=dict)
+    # The Metadata API's view (metadata.py): the developer name, and the record's other
+    # fields as (name, value or nested fields) in WSDL order, certificate and consumer key
+    # apart. ``next_key`` is a certificate an update deployed that has not reached every
+    # server yet: until ``switch_at`` requests meet either one, then only it.
+    full_name: str = ""
+    certificate_der: bytes = b""
+    fields: list[tuple[str, object]] = field(default_factory=list)
+    next_key: rsa.RSAPublicKey | None = None
+    next_der: bytes = b""
+    switch_at: float = 0.0
 
 
 @dataclass

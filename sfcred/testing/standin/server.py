@@ -34,6 +34,8 @@ the endpoints share. Its settings and counters (``clock_offset``, ``consent``,
 
 from __future__ import annotations
 
+import base64
+import copy
 import secrets
 import ssl
 import threading
@@ -42,9 +44,11 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Generic, TypeVar, cast, overload
 
+from sfcred.testing.standin import metadata
 from sfcred.testing.standin.http import Listener
+from sfcred.testing.standin.metadata import default_fields
 from sfcred.testing.standin.model import Org
-from sfcred.testing.standin.records import App, load_rsa_certificate
+from sfcred.testing.standin.records import App, load_rsa_certificate, pem_to_der
 
 __all__ = ["FakeSalesforce"]
 
@@ -89,6 +93,10 @@ class FakeSalesforce:
     token_requests = _OnOrg[int]()  # JWT bearer requests since the last reset_counts()
     requests = _OnOrg[list[tuple[str, str, str]]]()  # (listener, method, path), in order
     last_assertion_claims = _OnOrg[dict[str, object] | None]()  # of the last JWT request
+    propagation_delay = _OnOrg[float]()  # seconds a certificate saved by metadata takes
+    eca_secrets_via_metadata = _OnOrg[bool]()  # the org setting External Client Apps need
+    metadata_calls = _OnOrg[list[tuple[str, str, str]]]()  # (operation, type, full name)
+    metadata_hold = _OnOrg[dict[str, float]]()  # operation -> seconds held before answering
 
     def __init__(
         self,
@@ -187,21 +195,52 @@ class FakeSalesforce:
         client_secret: str | None = None,
         require_secret: bool = True,
         callback_urls: Iterable[str] = ("http://localhost:1717/OauthRedirect",),
+        full_name: str | None = None,
     ) -> str:
-        """Create (or replace) an app and return its client secret (made up if not given)."""
+        """Create (or replace) an app and return its client secret (made up if not given).
+
+        ``full_name`` is its developer name for the Metadata API (default ``App_`` and part of
+        the client id); its record there has the fields a real one has (``app_record``)."""
         if kind not in ("connected", "external"):
             raise ValueError("kind must be 'connected' or 'external'")
         secret = client_secret if client_secret is not None else secrets.token_hex(32).upper()
         key = load_rsa_certificate(certificate_pem)
+        callbacks = tuple(callback_urls)
         app = App(
-            client_id, key, kind, preauthorized_only, secret, require_secret, tuple(callback_urls)
+            client_id, key, kind, preauthorized_only, secret, require_secret, callbacks
         )
+        app.full_name = full_name or f"App_{client_id[-8:]}"
+        app.certificate_der = pem_to_der(certificate_pem)
+        app.fields = default_fields(app)
         self.state.add_app(app)
         return secret
 
+    def grant_metadata(self, username: str, *permissions: str) -> None:
+        """Give the user the Metadata API permissions ``rotate --deploy`` needs (none: take
+        them away): ``modify_metadata`` (or ``modify_all_data``), ``customize_application``,
+        and for External Client Apps ``view_eca_secrets``. With no names: all of those."""
+        chosen = permissions or ("modify_metadata", "customize_application", "view_eca_secrets")
+        unknown = set(chosen) - set(metadata.PERMISSIONS) - {"none"}
+        if unknown:
+            raise ValueError(f"unknown permissions: {sorted(unknown)}")
+        self.state.grant_metadata(username, [p for p in chosen if p != "none"])
+
+    def app_record(self, client_id: str) -> dict[str, object]:
+        """The app as the Metadata API holds it: ``fields`` (every field but the certificate
+        and the consumer key), ``certificate`` (bare base64 DER, the last one saved), and
+        ``trusted`` (the DER the servers check, several while one is on its way)."""
+        with self.state.lock:
+            app = self.state.apps()[client_id]
+            saved = self.state.record_certificate(app)
+            trusted = [app.certificate_der] + ([app.next_der] if app.next_key else [])
+            return {"fields": copy.deepcopy(app.fields), "full_name": metadata.metadata_name(app),
+                    "certificate": base64.b64encode(saved).decode(),
+                    "trusted": [base64.b64encode(d).decode() for d in trusted]}
+
     def upload_certificate(self, client_id: str, certificate_pem: str) -> None:
         """Replace the app's one certificate; assertions signed by the old key fail at once."""
-        self.state.replace_certificate(client_id, load_rsa_certificate(certificate_pem))
+        self.state.replace_certificate(client_id, load_rsa_certificate(certificate_pem),
+                                       pem_to_der(certificate_pem))
 
     def add_user(self, username: str, *, active: bool = True, ip_restricted: bool = False) -> None:
         """Create a user, or change an existing one (its id stays)."""
