@@ -276,3 +276,26 @@ def test_if_older_than_skips_a_young_key_and_rotates_an_old_one(
                          "--wait", "60", timeout=120)
     assert rotated.returncode == 0, rotated.stderr
     assert standin.app_record(young.client_id)["certificate"] == active_cert_b64(run_sfcred)
+
+
+def test_doctor_tells_which_key_the_app_trusts(
+    run_sfcred, standin: FakeSalesforce, org: Org, rsa_keypair
+) -> None:
+    """The app check reads the app with the token the token check minted."""
+    import json
+
+    def app_check() -> dict[str, str]:
+        done = run_sfcred("doctor", "acme", "--json")
+        return next(c for c in json.loads(done.stdout) if c["name"] == "app")
+
+    assert app_check()["status"] == "skip"  # no app recorded yet
+    assert run_sfcred("rotate", "acme", "--deploy", "--app", APP, "--wait", "60",
+                      timeout=120).returncode == 0
+    ok = app_check()
+    assert ok["status"] == "ok", ok
+    assert "holds the active key's certificate; it expires 20" in ok["detail"]
+    standin.grant_metadata(USERNAME, "none")
+    assert app_check()["status"] == "skip"
+    standin.grant_metadata(USERNAME)
+    standin.upload_certificate(org.client_id, rsa_keypair(name="stranger").cert_pem)
+    assert app_check()["detail"] == "needs a token"  # no key of ours mints: nothing to read

@@ -25,7 +25,8 @@ from sfcred.errors import ConfigError
 from sfcred.profiles import PRODUCTION, SANDBOX, KeySlots, Profile
 from sfcred.testing.server import FakeSalesforce
 
-ORDER = ["keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo"]
+ORDER = ["keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo",
+         "app"]
 
 
 def hosts(sf: FakeSalesforce) -> dict[str, str]:
@@ -66,8 +67,9 @@ def test_all_green_exits_0_and_names_the_user(run_sfcred: Any, org: Org) -> None
     done = run_sfcred("doctor", "acme", env=hosts(org.sf))
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
-    assert len(lines) == 8
-    assert all(x.startswith("✓ ") for x in lines), done.stdout
+    assert len(lines) == 9
+    assert all(x.startswith("✓ ") for x in lines[:8]), done.stdout
+    assert lines[8].startswith("- app certificate: no app recorded yet")
     userinfo = line(done.stdout, "token works")[0]
     assert org.username in userinfo
     assert org.sf.org_id in userinfo

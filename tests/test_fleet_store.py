@@ -139,7 +139,7 @@ def test_doctor_names_what_the_policy_lacks_and_a_store_that_is_down(
     assert checks[0]["title"] == "fleet store"
     assert "cannot reach the store" in checks[0]["detail"]
     assert [c["name"] for c in checks] == ["keyring", "profile", "key", "certificate",
-                                          "audience", "clock", "token", "userinfo"]
+                                          "audience", "clock", "token", "userinfo", "app"]
 
 
 class StubKV:

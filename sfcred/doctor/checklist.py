@@ -1,7 +1,7 @@
 """``sfcred doctor [NAME]``: a checklist of a profile's set-up, each failure with its fix.
 
-Checks, always all eight, in this order (later ones are skipped when an earlier one leaves them
-nothing to work with; ``--offline`` skips the last three)::
+Checks, always all nine, in this order (later ones are skipped when an earlier one leaves them
+nothing to work with; ``--offline`` skips the last four)::
 
     keyring      the backend in use, and a write/read/delete round trip; in fleet mode the
                  store instead (doctor.store): reachable, token, policy, clock
@@ -14,6 +14,8 @@ nothing to work with; ``--offline`` skips the last three)::
                  wrong host/audience, an unapproved user or an External Client App, the other
                  sensible host/audience pairs are tried (``online``) and the working one named
     userinfo     the new token works at {instance_url}/services/oauth2/userinfo, and whose it is
+    app          the app's certificate at Salesforce (Metadata API, when rotate --deploy has
+                 recorded the app and the user may read it) against the profile's keys
 
 Environment, for tests and for proxies or mirrors of Salesforce's generic login hosts:
 ``SFCRED_PRODUCTION_URL`` replaces https://login.salesforce.com and ``SFCRED_SANDBOX_URL``
@@ -95,5 +97,6 @@ def diagnose(
     if material is None:
         return rest("needs a readable key")
     instance_host = entry.instance_host if entry is not None else None
-    checks.extend(online.token_checks(profile, material, client, my_domain(profile, instance_host)))
-    return checks
+    checks.extend(online.token_checks(profile, material, client,
+                                      my_domain(profile, instance_host), store))
+    return rest("needs a token")

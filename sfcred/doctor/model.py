@@ -24,7 +24,8 @@ SKEW_WARN = 60.0  # seconds; the assertion lives 170 s (salesforce.oauth.ASSERTI
 SKEW_FAIL = 150.0
 # The last label of usernames that sandboxes append (user@corp.com.uat); a hint, not a rule.
 SANDBOX_SUFFIXES = ("uat", "dev", "qa", "sandbox", "full", "partial", "staging", "sit", "test")
-ORDER = ("keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo")
+ORDER = ("keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo",
+         "app")
 TITLES = {
     "keyring": "keyring",
     "profile": "profile",
@@ -34,6 +35,7 @@ TITLES = {
     "clock": "clock",
     "token": "token request",
     "userinfo": "token works",
+    "app": "app certificate",
 }
 # Exit codes of failed checks, from the one exception tree.
 CONFIG = ConfigError.exit_code

@@ -42,6 +42,7 @@ from sfcred.salesforce.refusals import (
 
 if TYPE_CHECKING:
     from sfcred.keys import KeyMaterial
+    from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import Token, TokenClient
 
 MAX_PROBES = 6
@@ -88,7 +89,7 @@ def clock_check(login_url: str, clock: Callable[[], float]) -> Check:
 
 def token_checks(
     profile: Profile, material: KeyMaterial, client: Callable[[], TokenClient],
-    my_domain: str | None,
+    my_domain: str | None, store: KeyStore | None = None,
 ) -> list[Check]:
     skip = make("userinfo", "skip", "needs a token")
     c = client()
@@ -103,7 +104,12 @@ def token_checks(
         c.close()
     scope = f", scope {token.scope}" if token.scope else ""
     ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
-    return [ok, userinfo_check(profile, token)]
+    checks = [ok, userinfo_check(profile, token)]
+    if store is not None:
+        from sfcred.doctor.app import app_check
+
+        checks.append(app_check(store, profile, token))
+    return checks
 
 
 def _refused(
