@@ -57,7 +57,8 @@ def run() -> Iterator[str]:
         finally:
             with contextlib.suppress(Exception):
                 manage.remove(name, store, index, cache)
-            yield f"9. Removed profile {name}, its key and its cached token; stopped the stand-in."
+            yield (f"10. Removed profile {name}, its keys and its cached token; stopped the "
+                   "stand-in.")
 
 
 def _steps(sf: object, name: str, store: KeyStore, index: IndexFile,
@@ -71,7 +72,7 @@ def _steps(sf: object, name: str, store: KeyStore, index: IndexFile,
     added = manage.add(req, store, index, cache)
     yield (f"2. sfcred profile add {name} --generate-key: RSA key {added.fingerprint} stored "
            "in the keyring, with a self-signed certificate.")
-    sf.add_app(CLIENT_ID, added.material.cert_pem)
+    sf.add_app(CLIENT_ID, added.material.cert_pem, full_name="Demo_Integration")
     sf.add_user(USER)
     yield "3. Uploaded the certificate (sfcred cert) to the connected app at the stand-in."
     notes: list[str] = []
@@ -108,3 +109,32 @@ def _steps(sf: object, name: str, store: KeyStore, index: IndexFile,
     yield (f"8. sfcred erase forgot it; the next get minted a "
            f"{'new' if changed else 'SAME (unexpected)'} token "
            f"({sf.token_requests} token requests in all).")
+    yield from _deploy(sf, name, store, helper, notes)
+
+
+def _deploy(sf: object, name: str, store: KeyStore, helper: Tokens,
+            notes: list[str]) -> Iterator[str]:
+    """A rotation with no manual step: the certificate goes up through the Metadata API."""
+    from sfcred import deploy, keys
+    from sfcred.testing.server import FakeSalesforce
+
+    assert isinstance(sf, FakeSalesforce)
+    app = next(iter(sf.state.apps().values()))
+    sf.grant_metadata(USER)
+    sf.propagation_delay = 1.0
+    old = store.require_profile(name).keys.active
+    narration: list[str] = []
+    runner = deploy.Runner(helper, TokenClient, note=narration.append)
+    runner.run(name, deploy.Deploy(app=app.full_name, wait=60))
+    profile = store.require_profile(name)
+    record = sf.app_record(CLIENT_ID)
+    held = keys.cert_der_b64(store.get_key(name, profile.keys.active).cert_pem)
+    yield (f"9. sfcred rotate {name} --deploy --app {app.full_name}: a new key, its certificate "
+           "saved in the app through the Metadata API, activated once Salesforce took it:")
+    for line in narration:
+        yield f"   {line}"
+    works = helper.get(name).access_token is not None
+    yield (f"   the app now holds the new key's certificate: "
+           f"{'yes' if record['certificate'] == held else 'NO (unexpected)'}; the old key "
+           f"{'is kept as previous' if profile.keys.previous == old else 'is GONE'}; "
+           f"get {'works' if works else 'FAILS'}.")

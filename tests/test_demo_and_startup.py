@@ -13,7 +13,7 @@ import pytest
 from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
 
-STEPS = [f"{n}. " for n in range(1, 10)]
+STEPS = [f"{n}. " for n in range(1, 11)]
 
 
 def _files_under(*roots: str) -> set[Path]:
@@ -31,6 +31,8 @@ def _check_demo(done: subprocess.CompletedProcess[str]) -> None:
         assert f"--format {fmt}:" in out
     assert "same token, no new request" in out
     assert "minted a new token" in out
+    assert "the app now holds the new key's certificate: yes; the old key is kept as " \
+        "previous; get works." in out
     assert "PRIVATE KEY" not in out + done.stderr
     # Tokens are shown shortened only: nothing token-shaped follows "password=" whole.
     for value in re.findall(r"password=(\S+)", out):
