@@ -117,15 +117,21 @@ def test_a_deploy_rotation_under_8_get_loops_with_propagation(
     assert got.returncode == 0, got.stderr
 
 
-def test_an_external_client_app(run_sfcred, standin: FakeSalesforce, tmp_path: Path) -> None:
+def test_an_external_client_app_under_8_get_loops(
+    run_sfcred, sfcred_bin, sfcred_env, standin: FakeSalesforce, tmp_path: Path
+) -> None:
     eca = setup_org(run_sfcred, standin, tmp_path, "acme",
                     app={"full_name": "Acme_Eca", "kind": "external"})
     standin.grant_metadata(USERNAME)
     before = standin.app_record(eca.client_id)
     assert before["full_name"] == "Acme_Eca_glbloauth"
-    done = run_sfcred("rotate", "acme", "--deploy", "--app", "Acme_Eca", "--eca", "--wait",
-                      "60", timeout=120)
+    standin.propagation_delay = 4.0
+    with GetLoops(sfcred_bin, sfcred_env) as loops:
+        done = run_sfcred("rotate", "acme", "--deploy", "--app", "Acme_Eca", "--eca",
+                          "--wait", "60", timeout=120)
     assert done.returncode == 0, done.stderr
+    assert len(loops.results) > 8
+    assert [r for r in loops.results if r[0] != 0] == []
     after = standin.app_record(eca.client_id)
     assert after["certificate"] == active_cert_b64(run_sfcred)
     assert after["fields"] == before["fields"]

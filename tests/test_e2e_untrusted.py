@@ -232,9 +232,11 @@ def test_doctor_tames_a_hostile_error_body(run_sfcred, org: Org, json_out: bool)
     assert_tame(done.stdout)
     assert_tame(done.stderr)
     if json_out:
-        details = " ".join(c["detail"] + " " + (c["fix"] or "") for c in json.loads(done.stdout))
-        assert_tame(details)
-        assert "audience is invalid" in details
+        checks = json.loads(done.stdout)
+        for c in checks:  # each field is a line a user may see on its own
+            assert_tame(c["detail"])
+            assert_tame(c["fix"] or "")
+        assert any("audience is invalid" in c["detail"] + (c["fix"] or "") for c in checks)
 
 
 # ---------------------------------------------------------------- crafted index, empty names
