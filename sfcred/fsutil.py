@@ -7,7 +7,6 @@ On the warm path of ``get``: nothing heavy is imported at module level.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -81,8 +80,10 @@ def atomic_write(path: str | Path, data: str | bytes, *, private: bool = True) -
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105  # contextlib stays off the warm path
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
 
 
@@ -134,8 +135,10 @@ def read_private(path: str, limit: int) -> bytes | None:
 
 
 def remove(path: str | Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    try:  # noqa: SIM105  # contextlib stays off the warm path
         os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class LockTimeout(ConfigError):
@@ -143,36 +146,83 @@ class LockTimeout(ConfigError):
 
 
 class Lock:
-    """A cross-process lock (flock via filelock) with a timeout. The OS drops it when its
-    holder dies, even by SIGKILL, so a crashed holder never blocks the others."""
+    """A cross-process lock with a timeout: ``flock`` on POSIX, ``msvcrt.locking`` on Windows,
+    on a 0600 file that is opened without following links. The OS drops it when its holder
+    dies, even by SIGKILL, so a crashed holder never blocks the others.
+
+    Hand-written on purpose: ``filelock`` 4.3 took 50-60 ms to import here
+    (``python -X importtime -c "import filelock"``: it pulls in inspect, ast, logging and
+    pathlib), paid by every process of a stampede; ``fcntl`` takes 0.4 ms. Waiters poll, from
+    5 ms growing to 50 ms, as filelock did (50 ms)."""
 
     def __init__(self, path: str | Path, timeout: float) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
-        self._lock: object = None
+        self._fd: int | None = None
 
     def __enter__(self) -> Lock:
-        from filelock import FileLock, Timeout
+        import time
 
         private_dir(os.path.dirname(self.path))
-        lock = FileLock(self.path, timeout=self.timeout, mode=0o600)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.path, flags, 0o600)
+        give_up, pause = time.monotonic() + self.timeout, 0.005
         try:
-            lock.acquire()
-        except Timeout:
-            raise LockTimeout(
-                f"timed out after {self.timeout:g}s waiting for the lock {self.path}",
-                hint="another sfcred process holds it; if none is running, try again",
-            ) from None
-        self._lock = lock
+            while not _try_lock(fd):
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    raise LockTimeout(
+                        f"timed out after {self.timeout:g}s waiting for the lock {self.path}",
+                        hint="another sfcred process holds it; if none is running, try again")
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
-        from filelock import FileLock
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            _unlock(fd)
+            os.close(fd)
 
-        if isinstance(self._lock, FileLock):
-            self._lock.release()
-        self._lock = None
+
+def _try_lock(fd: int) -> bool:
+    """Take the lock on ``fd`` if it is free now (never blocks)."""
+    import errno
+
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES, errno.EDEADLK):
+            return False
+        raise
+    return True
+
+
+def _unlock(fd: int) -> None:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    except OSError:
+        pass  # closing the file releases it anyway
 
 
 class NoLock(Lock):

@@ -128,7 +128,8 @@ def test_every_warm_path_module_stays_light() -> None:
     warm_modules = ["cli", "warm", "protocol", "choice", "index", "cache", "fsutil", "formats",
                     "errors", "secret", "untrusted", "__init__", "__main__"]
     heavy = {"typing", "dataclasses", "json", "argparse", "httpx", "keyring", "jwt",
-             "cryptography", "filelock", "platformdirs", "shlex", "re", "enum", "urllib"}
+             "cryptography", "filelock", "platformdirs", "shlex", "re", "enum", "urllib",
+             "contextlib", "functools", "collections"}
     found = {}
     for name in warm_modules:
         tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
