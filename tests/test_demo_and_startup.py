@@ -69,17 +69,25 @@ def test_demo_uses_the_os_keyring_and_removes_what_it_made(run_sfcred) -> None:
     assert demo_items() == []
 
 
-def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env) -> None:
-    """The cached path must not load keyring, httpx, jwt, cryptography or argparse."""
+@pytest.mark.parametrize("routed", [False, True], ids=["-p", "host="])
+def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env, routed: bool) -> None:
+    """The cached path must not load keyring, httpx, jwt, cryptography, argparse, nor json
+    and re (a routed get reads the index: ``sfcred.minijson``)."""
+    from sfcred.index import IndexEntry, IndexFile
+
     runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred")
     now = time.time()
     TokenCache(runtime).write(Entry("warm", "u@x.com", Secret("00Dwarm!token"),
                                     "https://warm.my.salesforce.com", now, now + 900, 60))
+    index = IndexFile(str(Path(sfcred_env["XDG_CONFIG_HOME"], "sfcred", "profiles.json")))
+    with index.edit() as idx:
+        idx.profiles["warm"] = IndexEntry.for_login("https://warm.my.salesforce.com", "u@x.com")
+    args = ["get", "--format", "token"] if routed else ["get", "-p", "warm", "--format", "token"]
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"), "get",
-         "-p", "warm", "--format", "token"],  # the installed script, as users run it
+        [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
+         *args],  # the installed script, as users run it
         env=sfcred_env, capture_output=True, text=True, timeout=60, check=False,
-        stdin=subprocess.DEVNULL, cwd=tmp_path,
+        input="protocol=https\nhost=warm.my.salesforce.com\n\n" if routed else "", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == "00Dwarm!token\n"
@@ -92,6 +100,7 @@ def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env) -> None:
              "sfcred.tokens", "sfcred.app", "sfcred.helper", "sfcred.commands"}
     assert not heavy & imported
     assert "sfcred.warm" in imported
+    assert ("sfcred.minijson" in imported) == routed
 
 
 def test_git_helper_ignores_actions_it_does_not_know(sfcred_env) -> None:
