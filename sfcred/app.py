@@ -21,9 +21,8 @@ if TYPE_CHECKING:
 def keystore(backend: VaultBackend | None = None) -> KeyStore:
     """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``)."""
     from sfcred.keystore import KeyStore
-    from sfcred.store.vault import from_environment
 
-    return KeyStore(backend=backend or from_environment())
+    return KeyStore(backend=backend or fleet_backend())
 
 
 def fleet_backend() -> VaultBackend | None:
@@ -58,9 +57,11 @@ def tokens(note: Callable[[str], None]) -> Tokens:
         return stores[0]
 
     def shared() -> SharedTokens | None:
+        if fleet is None:
+            return None  # plain mode never imports the fleet's modules
         from sfcred.store.shared import SharedTokens
 
-        return None if fleet is None else SharedTokens(fleet.kv)
+        return SharedTokens(fleet.kv)
 
     return Tokens(
         index=index_file(),

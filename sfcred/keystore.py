@@ -60,6 +60,7 @@ class KeyStore:
         timeout: float | None = None,
     ) -> None:
         self._backend = backend
+        self._reads = keycalls.Reads()
         self.service = service or service_name()
         self.sleep = sleep
         self.timeout = call_timeout() if timeout is None else timeout
@@ -82,7 +83,7 @@ class KeyStore:
     def _get(self, item: str) -> str | None:
         def read() -> str | None:
             try:
-                value: str | None = self.backend.get_password(self.service, item)
+                value: str | None = self._reads.get(self.backend, self.service, item)
             except Exception as e:
                 # Secret Service: the item was deleted between the search and the read (a
                 # rotation in another process). That is "not there", not a broken keyring.

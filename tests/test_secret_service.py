@@ -74,3 +74,34 @@ def test_fixture_fails_rather_than_skips_in_ci(
     monkeypatch.delenv("SFCRED_TEST_SECRET_SERVICE", raising=False)
     with pytest.raises(pytest.fail.Exception, match="SFCRED_TEST_SECRET_SERVICE"):
         request.getfixturevalue("secret_service")
+
+
+@pytest.mark.secret_service
+def test_reads_share_one_connection_and_answer_as_get_password(
+    secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mint reads three items; keyring's backend opens a D-Bus connection for each. sfcred's
+    reads (keycalls.Reads) open one, and answer exactly what get_password answers."""
+    import secretstorage
+
+    from sfcred.keystore import KeyStore
+
+    for name, value in (("profile:a", "{}"), ("key:a:1", "x" * LONG), ("odd", "é\n\t")):
+        keyring.set_password(keyring_service, name, value)
+    opened: list[object] = []
+    real = secretstorage.dbus_init
+
+    def counting() -> object:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(secretstorage, "dbus_init", counting)
+    store = KeyStore(service=keyring_service)
+    got = [store._get(n) for n in ("profile:a", "key:a:1", "odd", "missing")]
+    assert len(opened) == 1
+    monkeypatch.setattr(secretstorage, "dbus_init", real)
+    assert got == [keyring.get_password(keyring_service, n)
+                   for n in ("profile:a", "key:a:1", "odd", "missing")]
+    assert got[3] is None
+    keyring.delete_password(keyring_service, "odd")  # deleted meanwhile: a miss, not an error
+    assert store._get("odd") is None
