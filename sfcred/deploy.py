@@ -158,11 +158,13 @@ class Runner:
     def _poll(self, name: str, kid: str, wait: float) -> None:
         give_up = self.monotonic() + wait
         delay, streak = FIRST_POLL, 0
+        # Read once: the key material of ``kid`` never changes, and neither do the settings a
+        # mint uses; only the record's slots do (a get may promote), which _finish re-reads.
+        profile = self.store.require_profile(name)
+        key = self.store.get_key(name, kid).key_pem
         client = self._client()
         try:
             while True:
-                profile = self.store.require_profile(name)
-                key = self.store.get_key(name, kid).key_pem
                 try:
                     client.mint(profile, key)
                     streak += 1

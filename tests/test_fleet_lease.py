@@ -49,6 +49,25 @@ class Clock:
         return self.mono
 
 
+def race_for_the_lease(machines: list[SharedTokens]) -> list[str]:
+    """Every machine tries to take the lease at the same moment; the holders that won."""
+    won: list[str] = []
+    start = threading.Barrier(len(machines))
+
+    def race(m: SharedTokens) -> None:
+        start.wait()
+        lease = m.acquire("acme")
+        if lease is not None:
+            won.append(lease.holder)
+
+    threads = [threading.Thread(target=race, args=(m,)) for m in machines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return won
+
+
 def test_the_lease_is_30_seconds_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lease_seconds() == LEASE_SECONDS == 30.0
     monkeypatch.setenv("SFCRED_LEASE_SECONDS", "2")
@@ -67,20 +86,7 @@ def test_holders_are_unique_and_not_host_names(kv: VaultKV) -> None:
 
 def test_of_many_machines_racing_for_a_free_lease_exactly_one_wins(kv: VaultKV) -> None:
     machines = [SharedTokens(kv) for _ in range(16)]
-    won: list[str] = []
-    start = threading.Barrier(len(machines))
-
-    def race(m: SharedTokens) -> None:
-        start.wait()
-        lease = m.acquire("acme")
-        if lease is not None:
-            won.append(lease.holder)
-
-    threads = [threading.Thread(target=race, args=(m,)) for m in machines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    won = race_for_the_lease(machines)
     assert len(won) == 1
     found = kv.read("leases/acme")
     assert found is not None
@@ -111,20 +117,7 @@ def test_two_machines_racing_the_takeover_of_a_dead_lease(kv: VaultKV) -> None:
     clock.now += 6
     machines = [SharedTokens(kv, clock=clock.time, monotonic=clock.monotonic, seconds=5)
                 for _ in range(8)]
-    won: list[str] = []
-    start = threading.Barrier(len(machines))
-
-    def race(m: SharedTokens) -> None:
-        start.wait()
-        if m.acquire("acme") is not None:
-            won.append(m.holder)
-
-    threads = [threading.Thread(target=race, args=(m,)) for m in machines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert len(won) == 1
+    assert len(race_for_the_lease(machines)) == 1
 
 
 def test_a_lease_from_a_clock_far_ahead_is_taken_over_after_one_lease_unchanged(

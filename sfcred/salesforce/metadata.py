@@ -70,9 +70,6 @@ class AppRecord:
         text = holder.findtext(q("certificate")) if holder is not None else None
         return "".join(text.split()) if text else None
 
-    def field_names(self) -> list[str]:
-        return [child.tag.split("}")[-1] for child in self.element.iter()][1:]
-
     def with_certificate(self, certificate_b64: str) -> ET.Element:
         """The ``<metadata>`` element for ``updateMetadata``: the record as read, with this
         certificate, without the consumer key."""
