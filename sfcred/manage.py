@@ -133,6 +133,8 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
     store.put_profile(profile)
     if cache is not None:
         cache.drop(name)
+    if old is not None:
+        _forget_shared(store, name)  # the old settings' token is no longer the fleet's
     with index.edit() as idx:
         before = idx.profiles.get(name)
         entry = IndexEntry.for_login(login_url, username)
@@ -165,6 +167,7 @@ def _remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | No
         raise ConfigError(f"no profile named {name!r}")
     if cache is not None:
         cache.drop(name)
+    _forget_shared(store, name)
     if profile is not None:
         for kid in (profile.keys.pending, profile.keys.previous, profile.keys.active):
             if kid:
@@ -177,26 +180,14 @@ def _remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | No
     return True
 
 
-def copy_profile(name: str, source: KeyStore, target: KeyStore, *, force: bool = False) -> Profile:
-    """Copy profile ``name`` and every key it names (active, pending, previous) from
-    ``source`` (the OS keyring) into ``target`` (the fleet store), checked by reading back.
-    Keys first, the record last: an interrupted copy leaves no record naming a missing key.
-    The source is left as it was (the user removes it once the fleet works)."""
-    check_name(name)
-    profile = source.require_profile(name)
-    if not force and target.get_profile(name) is not None:
-        raise ConfigError(f"the fleet store already has a profile {name!r}",
-                          hint="pass --force to replace it with this machine's")
-    kids = [k for k in (profile.keys.active, profile.keys.pending, profile.keys.previous) if k]
-    for kid in dict.fromkeys(kids):
-        material = source.get_key(name, kid)
-        target.put_key(name, material)
-        if target.get_key(name, kid).key_id != material.key_id:
-            raise ConfigError(f"the fleet store did not keep key {kid} of {name}")
-    target.put_profile(profile)
-    if target.require_profile(name) != profile:
-        raise ConfigError(f"the fleet store did not keep the profile {name}")
-    return profile
+def _forget_shared(store: KeyStore, name: str) -> None:
+    """Fleet mode (the store is the fleet's): its shared token and lease of ``name`` go where
+    the local cached token goes."""
+    kv = getattr(store.backend, "kv", None)
+    if kv is not None:
+        from sfcred.store.shared import SharedTokens
+
+        SharedTokens(kv).forget(name)
 
 
 def set_default(name: str, index: IndexFile) -> None:

@@ -180,7 +180,7 @@ def test_doctor_compares_the_clock_with_the_stores(skew: float, status: str) -> 
 def test_import_keyring_copies_every_key_and_writes_the_record_last(
     rsa_keypair, fleet: dict[str, str], tmp_path: Path
 ) -> None:
-    from sfcred import manage, rotate
+    from sfcred import fleetcopy, manage, rotate
     from sfcred.keystore import KeyStore
     from sfcred.store.vault import VaultBackend
     from sfcred.testing.keyrings import MemoryKeyring
@@ -201,17 +201,17 @@ def test_import_keyring_copies_every_key_and_writes_the_record_last(
         real_set(service, item, value)
 
     target.backend.set_password = spy
-    copied = manage.copy_profile("acme", source, target)
+    copied = fleetcopy.copy_profile("acme", source, target)
     assert copied.keys.pending is not None
     assert writes[-1] == "profile:acme"  # the record after every key
     assert target.require_profile("acme") == source.require_profile("acme")
     for kid in (copied.keys.active, copied.keys.pending):
         assert target.get_key("acme", kid).key_id == source.get_key("acme", kid).key_id
     with pytest.raises(ConfigError, match="already has a profile"):
-        manage.copy_profile("acme", source, target)
-    manage.copy_profile("acme", source, target, force=True)
+        fleetcopy.copy_profile("acme", source, target)
+    fleetcopy.copy_profile("acme", source, target, force=True)
     with pytest.raises(ConfigError, match="no profile named"):
-        manage.copy_profile("other", source, target)
+        fleetcopy.copy_profile("other", source, target)
 
 
 @pytest.mark.secret_service

@@ -43,7 +43,6 @@ def run(args: argparse.Namespace, con: Console) -> int:
         return _import_keyring(args, con, store, index)
     if args.action == "remove":
         manage.remove(args.name, store, index, app.token_cache(lambda: store))
-        _forget_shared(store, args.name)
         con.info(f"removed profile {args.name}: keys, settings and cached tokens")
         return 0
     raise UsageError("profile: give an action: add, list, show, remove, default")
@@ -62,15 +61,6 @@ def _list(args: argparse.Namespace, con: Console, index: IndexFile) -> int:
             mark = "*" if row["default"] else " "
             con.out(f"{mark} {row['name']:<20} {row['username']:<32} {row['login_host']}\n")
     return 0
-
-
-def _forget_shared(store: KeyStore, name: str) -> None:
-    """Fleet mode: the fleet's token and lease of a removed or redefined profile go too."""
-    kv = getattr(store.backend, "kv", None) if fleetindex.fleet_mode() else None
-    if kv is not None:
-        from sfcred.store.shared import SharedTokens
-
-        SharedTokens(kv).forget(name)
 
 
 def _read_file(path: str) -> bytes:
@@ -101,8 +91,6 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
         cert_days=args.cert_days, force=args.force, make_default=args.default,
     )
     added = manage.add(req, store, index, app.token_cache(lambda: store))
-    if args.force:
-        _forget_shared(store, added.profile.name)
     con.info(f"added profile {added.profile.name} ({added.profile.username} at "
              f"{added.profile.login_url}, audience {added.profile.audience})")
     con.info(f"key: {added.fingerprint}")
@@ -121,7 +109,9 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
     if not fleetindex.fleet_mode():
         raise ConfigError("profile import-keyring copies into the fleet store: set "
                           "SFCRED_STORE=vault://MOUNT/PREFIX (and VAULT_ADDR, VAULT_TOKEN)")
-    profile = manage.copy_profile(args.name, KeyStore(), store, force=args.force)
+    from sfcred.fleetcopy import copy_profile
+
+    profile = copy_profile(args.name, KeyStore(), store, force=args.force)
     fleetindex.sync_index(store, index)
     con.info(f"copied profile {profile.name} ({profile.username}) and its keys into the fleet "
              f"store; the OS keyring still has it: remove it there with "
@@ -153,8 +143,6 @@ def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: I
             make_default=args.default and imported == 0,
         )
         added = manage.add(req, store, index, app.token_cache(lambda: store))
-        if args.force:
-            _forget_shared(store, name)
         if org.instance_url:
             index.learn_instance(name, org.instance_url)
         con.info(f"imported {org.username} from the Salesforce CLI as profile {name} "
