@@ -161,7 +161,7 @@ class Runner:
         # Read once: the key material of ``kid`` never changes, and neither do the settings a
         # mint uses; only the record's slots do (a get may promote), which _finish re-reads.
         profile = self.store.require_profile(name)
-        key = self.store.get_key(name, kid).key_pem
+        key = self.store.get_key(name, kid)
         client = self._client()
         try:
             while True:

@@ -81,7 +81,7 @@ class EnvProfile:
             key = keys.load_private_key(data)
         except InputError as e:
             raise ConfigError(f"the key in the environment: {e.message}") from None
-        return KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem="")
+        return KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem="", checked=True)
 
 
 def from_env(environ: Mapping[str, str]) -> EnvProfile:

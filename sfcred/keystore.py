@@ -173,6 +173,10 @@ class KeyStore:
 
     # --- key material --------------------------------------------------------------------
     def put_key(self, name: str, material: KeyMaterial) -> str:
+        if not material.checked:  # get_key vouches for what it reads back: keep it true
+            from sfcred.keys import private_of
+
+            private_of(material.key_pem)
         kid = material.key_id
         blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
         manifest_item = f"key:{name}:{kid}"
@@ -207,7 +211,9 @@ class KeyStore:
                 return None
             try:
                 data = json.loads(blob)
-                return KeyMaterial(key_pem=Secret(str(data["key"])), cert_pem=str(data["cert"]))
+                # checked: put_key stores only checked keys, and the digest matched above
+                return KeyMaterial(key_pem=Secret(str(data["key"])), cert_pem=str(data["cert"]),
+                                   checked=True)
             except (ValueError, TypeError, KeyError, RecursionError):
                 return None
 

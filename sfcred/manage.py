@@ -80,7 +80,8 @@ def build_material(req: NewProfile) -> tuple[keys.KeyMaterial, bool]:
     else:
         cert = keys.self_signed_cert(key, f"sfcred {req.name}", req.cert_days)
         cert_pem = keys.cert_to_pem(cert)
-    return keys.KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem=cert_pem), generated
+    material = keys.KeyMaterial(key_pem=keys.key_to_pem(key), cert_pem=cert_pem, checked=True)
+    return material, generated
 
 
 def _locked(cache: TokenCache | None, name: str) -> AbstractContextManager[object]:

@@ -40,7 +40,7 @@ def mint_with_rotation(
     When neither works the active key's refusal is raised: it is the one that explains."""
     active = store.get_key(profile.name, profile.keys.active)
     try:
-        return client.mint(profile, active.key_pem), profile
+        return client.mint(profile, active), profile
     except SalesforceRefused as e:
         if not _is_key_mismatch(e):
             raise
@@ -50,7 +50,7 @@ def mint_with_rotation(
             continue
         material = store.get_key(profile.name, kid)
         try:
-            token = client.mint(profile, material.key_pem)
+            token = client.mint(profile, material)
         except SalesforceRefused:
             continue
         if slot == "pending":
@@ -144,7 +144,7 @@ def activate(store: KeyStore, client: TokenClient, profile: Profile) -> tuple[To
         raise ConfigError(f"profile {profile.name!r} has no pending key to activate")
     pending = store.get_key(profile.name, profile.keys.pending)
     try:
-        token = client.mint(profile, pending.key_pem)
+        token = client.mint(profile, pending)
     except SalesforceRefused as e:
         if not _is_key_mismatch(e):
             raise

@@ -31,6 +31,7 @@ from sfcred.errors import (
     SalesforceUnreachable,
 )
 from sfcred.index import IndexEntry, IndexFile, _parse_index
+from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
 from sfcred.profiles import KeySlots, Profile
 from sfcred.salesforce.oauth import TokenClient
@@ -73,7 +74,7 @@ def test_an_endpoint_that_drips_or_continues_forever_ends_at_the_deadline(
     """0.1 hung past 75 s: the read timeout restarted with every byte."""
     sf.fail_next(kind, count=10, delay=0.2)
     with pytest.raises(SalesforceUnreachable, match=r"no complete answer within 1\.5 s"):
-        client(budget=1.5).mint(profile(sf.url), material.key_pem)
+        client(budget=1.5).mint(profile(sf.url), material)
     assert sf.token_requests == 1  # abandoned, not retried past the deadline
 
 
@@ -84,7 +85,7 @@ def test_a_silent_endpoint_ends_at_the_deadline(
     sf.fail_next("timeout", count=10, delay=30)
     started = time.monotonic()
     with pytest.raises(SalesforceUnreachable, match=r"deadline 1\.5 s"):
-        client(budget=1.5).mint(profile(sf.url), material.key_pem)
+        client(budget=1.5).mint(profile(sf.url), material)
     assert time.monotonic() - started < 10  # hang guard; the deadline is the promise
 
 
@@ -92,9 +93,40 @@ def test_a_damaged_key_is_a_named_error_not_an_internal_one() -> None:
     from sfcred.salesforce.oauth import assertion
 
     with pytest.raises(ConfigError, match="cannot sign: it is damaged") as e:
-        assertion(profile("https://x.example"), Secret("-----BEGIN PRIVATE KEY-----\nbad\n"),
-                  0)
+        assertion(profile("https://x.example"),
+                  KeyMaterial(Secret("-----BEGIN PRIVATE KEY-----\nbad\n"), "", checked=True), 0)
     assert "bad" not in e.value.message
+
+
+def _der_int(n: int) -> bytes:
+    body = n.to_bytes(n.bit_length() // 8 + 1, "big")
+    return b"\x02" + _der_len(len(body)) + body
+
+
+def _der_len(n: int) -> bytes:
+    size = (n.bit_length() + 7) // 8
+    return bytes([n]) if n < 128 else bytes([0x80 | size]) + n.to_bytes(size, "big")
+
+
+def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
+    """Only ``checked`` material skips OpenSSL's RSA check: a key whose numbers do not fit
+    (d off by one, a PKCS#1 key built by hand) is refused when unchecked."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from sfcred.keys import signing_key
+    from sfcred.salesforce.oauth import assertion
+
+    n = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+    ints = [0, n.public_numbers.n, n.public_numbers.e, n.d + 2, n.p, n.q, n.dmp1, n.dmq1, n.iqmp]
+    body = b"".join(_der_int(i) for i in ints)
+    der = b"\x30" + _der_len(len(body)) + body
+    pem = f"-----BEGIN RSA PRIVATE KEY-----\n{base64.encodebytes(der).decode()}" \
+        "-----END RSA PRIVATE KEY-----\n"
+    with pytest.raises(ConfigError, match="damaged"):
+        assertion(profile("https://x.example"), KeyMaterial(Secret(pem), ""), 0)
+    assert signing_key(KeyMaterial(Secret(pem), "", checked=True)).key_size == 2048
 
 
 def test_a_keyring_error_names_its_type_once() -> None:
@@ -121,7 +153,7 @@ def test_retries_stop_when_the_deadline_is_spent(
     c = TokenClient(httpx.Client(timeout=5.0), sleep=pause, jitter=lambda: 0.5, budget=1.0,
                     monotonic=lambda: now[0])
     with pytest.raises(SalesforceUnreachable, match="HTTP 503 after") as e:
-        c.mint(profile(sf.url), material.key_pem)
+        c.mint(profile(sf.url), material)
     assert sum(pauses) < 1.0  # no pause was taken that the deadline could not afford
     assert "deadline 1 s" in e.value.message
 
@@ -131,7 +163,7 @@ def test_a_redirect_is_explained_and_never_followed(
 ) -> None:
     sf.fail_next("redirect", value="https://acme.my.salesforce.com/services/oauth2/token?x=1")
     with pytest.raises(SalesforceRefused) as e:
-        client().mint(profile(sf.url), material.key_pem)
+        client().mint(profile(sf.url), material)
     assert e.value.exit_code == 3
     assert "redirects to https://acme.my.salesforce.com" in e.value.cause
     assert "--login-url https://acme.my.salesforce.com" in e.value.fix
@@ -143,7 +175,7 @@ def test_a_bare_429_is_the_login_rate_limit(
 ) -> None:
     sf.fail_next("429")
     with pytest.raises(SalesforceRefused) as e:
-        client().mint(profile(sf.url), material.key_pem)
+        client().mint(profile(sf.url), material)
     assert e.value.refusal is Refusal.RATE_LIMIT
     assert "3,600" in e.value.cause
     assert sf.token_requests == 1  # a 4xx is never retried
@@ -159,7 +191,7 @@ def test_an_untrusted_certificate_is_named_and_not_retried(
     with FakeSalesforce(ssl_context=context) as tls:
         c = TokenClient(httpx.Client(timeout=5.0), sleep=pauses.append, budget=5.0)
         with pytest.raises(SalesforceUnreachable, match=r"TLS certificate of 127\.0\.0\.1") as e:
-            c.mint(profile(tls.url), material.key_pem)
+            c.mint(profile(tls.url), material)
     assert "SSL_CERT_FILE" in (e.value.hint or "")
     assert pauses == []  # not retried: a certificate does not fix itself in a second
 

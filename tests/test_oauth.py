@@ -49,7 +49,7 @@ def client(sleeps: Sleeps | None = None) -> TokenClient:
 
 def test_assertion_claims(material: keys.KeyMaterial) -> None:
     p = profile("https://login.salesforce.com")
-    token = assertion(p, material.key_pem, 1_000_000.0)
+    token = assertion(p, material, 1_000_000.0)
     pub = keys.public_of(material.key_pem)
     claims = jwt.decode(token, pub, algorithms=["RS256"], audience=p.audience,
                         options={"verify_exp": False})
@@ -61,7 +61,7 @@ def test_assertion_claims(material: keys.KeyMaterial) -> None:
 
 def test_mint_returns_a_token_the_stand_in_accepts(sf: FakeSalesforce,
                                                    material: keys.KeyMaterial) -> None:
-    token = client().mint(profile(sf.url), material.key_pem)
+    token = client().mint(profile(sf.url), material)
     assert sf.valid_token(token.access_token.reveal())
     assert token.instance_url == sf.url
     assert sf.token_requests == 1
@@ -71,7 +71,7 @@ def test_5xx_is_retried_with_backoff_then_succeeds(sf: FakeSalesforce,
                                                    material: keys.KeyMaterial) -> None:
     sf.fail_next("503", count=2)
     sleeps = Sleeps()
-    token = client(sleeps).mint(profile(sf.url), material.key_pem)
+    token = client(sleeps).mint(profile(sf.url), material)
     assert sf.valid_token(token.access_token.reveal())
     assert sf.token_requests == 3
     assert len(sleeps.calls) == 2
@@ -84,7 +84,7 @@ def test_persistent_5xx_is_exit_4_after_a_bounded_number_of_tries(
     sf.fail_next("500", count=10)
     sleeps = Sleeps()
     with pytest.raises(SalesforceUnreachable, match="HTTP 500 after 4 attempts") as info:
-        client(sleeps).mint(profile(sf.url), material.key_pem)
+        client(sleeps).mint(profile(sf.url), material)
     assert info.value.exit_code == 4
     assert sf.token_requests == 4
     assert sum(sleeps.calls) < 10  # the whole retry budget stays near ten seconds
@@ -93,14 +93,14 @@ def test_persistent_5xx_is_exit_4_after_a_bounded_number_of_tries(
 def test_4xx_is_final_and_never_retried(sf: FakeSalesforce,
                                         material: keys.KeyMaterial) -> None:
     with pytest.raises(SalesforceRefused) as info:
-        client().mint(profile(sf.url, aud="https://test.salesforce.com"), material.key_pem)
+        client().mint(profile(sf.url, aud="https://test.salesforce.com"), material)
     assert info.value.description == "audience is invalid"
     assert "test.salesforce.com" in info.value.fix
     assert sf.token_requests == 1
 
 
 def test_unreachable_is_exit_4() -> None:
-    key = keys.key_to_pem(keys.generate_key())
+    key = keys.KeyMaterial(keys.key_to_pem(keys.generate_key()), "")
     with pytest.raises(SalesforceUnreachable, match="ConnectError"):
         client().mint(profile("http://127.0.0.1:9"), key)
 
@@ -111,7 +111,7 @@ def test_bad_answers_are_refused_and_never_passed_on(sf: FakeSalesforce,
                                                      kind: str) -> None:
     sf.fail_next(kind)
     with pytest.raises(SalesforceUnreachable) as info:
-        client().mint(profile(sf.url), material.key_pem)
+        client().mint(profile(sf.url), material)
     assert "refus" in info.value.message
 
 
@@ -119,6 +119,6 @@ def test_a_read_timeout_is_retried(sf: FakeSalesforce, material: keys.KeyMateria
     sf.fail_next("timeout", delay=3)
     start = time.monotonic()
     c = TokenClient(httpx.Client(timeout=httpx.Timeout(0.5)), sleep=Sleeps(), jitter=lambda: 0)
-    token = c.mint(profile(sf.url), material.key_pem)
+    token = c.mint(profile(sf.url), material)
     assert sf.valid_token(token.access_token.reveal())
     assert time.monotonic() - start < 3

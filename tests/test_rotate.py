@@ -106,7 +106,7 @@ def mint(client: TokenClient, notes: list[str] | None = None) -> tuple[Token, Pr
 
 def mints_with(client: TokenClient, profile: Profile, material: KeyMaterial) -> bool:
     try:
-        client.mint(profile, material.key_pem)
+        client.mint(profile, material)
     except SalesforceRefused as e:
         if "invalid assertion" in e.description:
             return False

@@ -315,8 +315,8 @@ def test_rotation_under_load_has_no_failed_get(
     assert cert_of(record().keys.active) == pending_cert
     with closing(TokenClient(attempts=1)) as client:
         with pytest.raises(SalesforceRefused, match="invalid assertion"):
-            client.mint(record(), KeyStore().get_key("acme", before_kids.active).key_pem)
-        token = client.mint(record(), KeyStore().get_key("acme", before_kids.pending).key_pem)
+            client.mint(record(), KeyStore().get_key("acme", before_kids.active))
+        token = client.mint(record(), KeyStore().get_key("acme", before_kids.pending))
         assert standin.valid_token(token.access_token.reveal())
     print(
         f"{len(gets)} gets, {standin.token_requests} token requests, "

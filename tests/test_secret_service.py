@@ -80,9 +80,11 @@ def test_fixture_fails_rather_than_skips_in_ci(
 def test_reads_share_one_connection_and_answer_as_get_password(
     secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mint reads three items; keyring's backend opens a D-Bus connection for each. sfcred's
-    reads (keycalls.Reads) open one, and answer exactly what get_password answers."""
+    """A mint reads three items; keyring's backend opens a D-Bus connection and an encrypted
+    session for each. sfcred's reads (keycalls.Reads) open one of each, and answer exactly
+    what get_password answers."""
     import secretstorage
+    import secretstorage.item
 
     from sfcred.keystore import KeyStore
 
@@ -95,10 +97,19 @@ def test_reads_share_one_connection_and_answer_as_get_password(
         opened.append(1)
         return real()
 
+    sessions: list[object] = []
+    real_session = secretstorage.item.open_session  # type: ignore[attr-defined]
+
+    def counting_session(connection: object) -> object:
+        sessions.append(1)
+        return real_session(connection)
+
     monkeypatch.setattr(secretstorage, "dbus_init", counting)
+    monkeypatch.setattr(secretstorage.item, "open_session", counting_session)
     store = KeyStore(service=keyring_service)
     got = [store._get(n) for n in ("profile:a", "key:a:1", "odd", "missing")]
     assert len(opened) == 1
+    assert len(sessions) == 1
     monkeypatch.setattr(secretstorage, "dbus_init", real)
     assert got == [keyring.get_password(keyring_service, n)
                    for n in ("profile:a", "key:a:1", "odd", "missing")]

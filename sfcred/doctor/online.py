@@ -95,7 +95,7 @@ def token_checks(
     c = client()
     try:
         try:
-            token = c.mint(profile, material.key_pem)
+            token = c.mint(profile, material)
         except SalesforceRefused as e:
             return [_refused(profile, material, c, e, my_domain), skip]
         except SfcredError as e:
@@ -177,7 +177,7 @@ def search(
     best: tuple[int, tuple[str, str, SalesforceRefused | None]] | None = None
     for host, audience in pairs:
         try:
-            client.mint(replace(profile, login_url=host, audience=audience), material.key_pem)
+            client.mint(replace(profile, login_url=host, audience=audience), material)
         except SalesforceRefused as e:
             rank = progress(e)
             if rank > baseline and (best is None or rank > best[0]):

@@ -20,9 +20,12 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
 
+from sfcred import keys
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
+from sfcred.keys import KeyMaterial
 from sfcred.profiles import Profile, netloc
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.http import check_instance_url, json_object
@@ -45,7 +48,7 @@ class Token:
     scope: str | None
 
 
-def assertion(profile: Profile, key_pem: Secret, now: float) -> str:
+def assertion(profile: Profile, key: KeyMaterial, now: float) -> str:
     claims = {
         "iss": profile.client_id,
         "sub": profile.username,
@@ -53,8 +56,8 @@ def assertion(profile: Profile, key_pem: Secret, now: float) -> str:
         "exp": int(now) + ASSERTION_LIFETIME,
     }
     try:
-        return jwt.encode(claims, key_pem.reveal(), algorithm="RS256")
-    except (ValueError, TypeError, jwt.PyJWTError):  # never the error's text: it may quote key
+        return jwt.encode(claims, keys.signing_key(key), algorithm="RS256")
+    except (ValueError, TypeError, UnsupportedAlgorithm, jwt.PyJWTError):  # never its text
         raise ConfigError(
             f"the private key of profile {profile.name} cannot sign: it is damaged",
             hint=f"import the key again: `sfcred profile add {profile.name} --key-file KEY "
@@ -92,9 +95,9 @@ class TokenClient:
         if self._http is not None:
             self._http.close()
 
-    def mint(self, profile: Profile, key_pem: Secret) -> Token:
+    def mint(self, profile: Profile, key: KeyMaterial) -> Token:
         now = self.clock()
-        form = {"grant_type": GRANT, "assertion": assertion(profile, key_pem, now)}
+        form = {"grant_type": GRANT, "assertion": assertion(profile, key, now)}
         answer = self._post(f"{profile.login_url}/services/oauth2/token", form)
         status, data = answer.status, json_object(answer.body)
         if status == 200:
