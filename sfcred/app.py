@@ -47,7 +47,7 @@ def token_cache(store: Callable[[], KeyStore]) -> TokenCache:
     return open_cache(lambda: store().cache_key())
 
 
-def tokens(note: Callable[[str], None]) -> Tokens:
+def tokens(note: Callable[[str], None], waited: float = 0.0) -> Tokens:
     stores: list[KeyStore] = []
     fleet = fleet_backend()  # one client for the profiles, keys and shared tokens
 
@@ -71,6 +71,7 @@ def tokens(note: Callable[[str], None]) -> Tokens:
         clock=time.time,
         note=note,
         shared=shared,
+        waited=waited,
     )
 
 
@@ -91,10 +92,12 @@ def ci_tokens(env: EnvProfile, note: Callable[[str], None]) -> Tokens:
     )
 
 
-def provider(note: Callable[[str], None]) -> Callable[[EnvProfile | None], Tokens]:
-    """The Tokens factory ``helper.pick`` wants: the keyring's, or CI mode's."""
+def provider(note: Callable[[str], None], waited: float = 0.0,
+             ) -> Callable[[EnvProfile | None], Tokens]:
+    """The Tokens factory ``helper.pick`` wants: the keyring's, or CI mode's. ``waited``: the
+    seconds the warm path already waited on the profile's lock."""
 
     def make(ci: EnvProfile | None) -> Tokens:
-        return tokens(note) if ci is None else ci_tokens(ci, note)
+        return tokens(note, waited) if ci is None else ci_tokens(ci, note)
 
     return make

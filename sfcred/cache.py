@@ -284,9 +284,7 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
     directory = runtime_dir()
     if directory is not None:
         return TokenCache(directory)
-    import platformdirs
-
-    disk = os.path.join(platformdirs.user_cache_dir("sfcred", appauthor=False), "tokens")
+    disk = os.path.join(fsutil.cache_dir(), "tokens")
 
     def load_key_locked() -> bytes:
         # The keyring's read-or-create is not atomic: two first uses at once (two profiles

@@ -56,8 +56,9 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
         request: str | SfcredError = _read_request(stdin)
     except SfcredError as e:  # store ignores a bad request; get and erase report it
         request = e
+    waited = 0.0
     if isinstance(request, str):
-        text = warm.answer(action, profile, fmt, request, os.environ)
+        text, waited = warm.answer(action, profile, fmt, request, os.environ)
         if text is not None:
             sys.stdout.write(text)
             return 0
@@ -65,7 +66,7 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
     from sfcred.helper import Options, handle
 
     answer = handle(action, request, Options(profile, fmt, git), os.environ,
-                    app.provider(note=_err))
+                    app.provider(note=_err, waited=waited))
     for note in answer.notes:
         _err(note)
     sys.stdout.write(answer.stdout)

@@ -35,6 +35,17 @@ def config_dir() -> str:
     return platformdirs.user_config_dir("sfcred", appauthor=False)
 
 
+def cache_dir() -> str:
+    if os.name == "posix" and "darwin" not in sys.platform:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip()  # as platformdirs on Linux
+        if not os.path.isabs(base):
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "sfcred")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("sfcred", appauthor=False)
+
+
 def private_dir(path: str | Path) -> str:
     """Create ``path`` as 0700, or check that an existing one is ours and not open to others."""
     import stat
@@ -141,6 +152,10 @@ def remove(path: str | Path) -> None:
         pass
 
 
+# Locks this process took with ``Lock.hold``, by path, each for its next ``with``.
+_HELD: dict[str, int] = {}
+
+
 class LockTimeout(ConfigError):
     """Another process held the lock for the whole wait."""
 
@@ -160,12 +175,39 @@ class Lock:
         self.timeout = timeout
         self._fd: int | None = None
 
+    def _open(self) -> int:
+        private_dir(os.path.dirname(self.path))
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        return os.open(self.path, flags, 0o600)
+
+    def hold(self) -> bool:
+        """Take the lock if it is free now (never waits) and keep it for the next ``with`` of
+        a Lock on the same path in this process, which adopts it and releases it as usual.
+        False: another process holds it. The warm path of ``get`` holds a profile's lock this
+        way from the moment it finds no FRESH token, so no other process of a stampede starts
+        on a mint while this one loads the mint path."""
+        if self.path in _HELD:
+            return True  # this process holds it already
+        fd = self._open()
+        try:
+            taken = _try_lock(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not taken:
+            os.close(fd)
+            return False
+        _HELD[self.path] = fd
+        return True
+
     def __enter__(self) -> Lock:
         import time
 
-        private_dir(os.path.dirname(self.path))
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, 0o600)
+        held = _HELD.pop(self.path, None)
+        if held is not None:
+            self._fd = held
+            return self
+        fd = self._open()
         give_up, pause = time.monotonic() + self.timeout, 0.005
         try:
             while not _try_lock(fd):
@@ -230,6 +272,9 @@ class NoLock(Lock):
 
     def __init__(self) -> None:
         super().__init__(os.devnull, 0)
+
+    def hold(self) -> bool:
+        return True
 
     def __enter__(self) -> Lock:
         return self

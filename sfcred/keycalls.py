@@ -8,7 +8,6 @@ instead of a hang. Failures become ``KeyringUnavailable`` (exit 5) with the ways
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -61,8 +60,6 @@ def call(fn: Callable[[], T], timeout: float, sleep: Callable[[float], None]) ->
 
 
 def _classify(fn: Callable[[], T], timeout: float) -> T:
-    from keyring import errors as kerr
-
     try:
         return run_within(fn, timeout, "sfcred-keyring-call")
     except KeyringUnavailable:
@@ -73,24 +70,29 @@ def _classify(fn: Callable[[], T], timeout: float) -> T:
             hint="its daemon may be stopped or waiting on an unlock prompt; unlock or "
             "restart it (SFCRED_KEYRING_TIMEOUT sets the wait), or " + WAYS_OUT,
         ) from None
-    except kerr.KeyringLocked as e:
-        raise KeyringUnavailable("the keyring is locked", hint=WAYS_OUT) from e
-    except kerr.NoKeyringError as e:
-        raise KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT) from e
-    except kerr.InitError as e:  # e.g. Secret Service: "Prompt dismissed" (locked, no UI)
-        raise _Transient(KeyringUnavailable(
-            f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT
-        )) from e
-    except kerr.PasswordSetError as e:
-        raise KeyringUnavailable(f"the keyring refused to store an item: {e}") from e
-    except kerr.KeyringError as e:
-        raise _Transient(
-            KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT)
-        ) from e
     except Exception as e:  # backends' own errors (D-Bus, secretstorage, OS) surface here
-        raise _Transient(
-            KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT)
-        ) from e
+        raise _named(e) from e
+
+
+def _named(e: Exception) -> Exception:
+    """What a backend's error becomes: KeyringUnavailable (final), or _Transient (worth one
+    more try). keyring's errors are imported only here, so a read that goes to the Secret
+    Service directly (``ssreads``) imports no keyring unless it fails."""
+    from keyring import errors as kerr
+
+    if isinstance(e, kerr.KeyringLocked):
+        return KeyringUnavailable("the keyring is locked", hint=WAYS_OUT)
+    if isinstance(e, kerr.NoKeyringError):
+        return KeyringUnavailable("no usable keyring backend", hint=WAYS_OUT)
+    if isinstance(e, kerr.InitError):  # e.g. Secret Service: "Prompt dismissed" (no UI)
+        return _Transient(KeyringUnavailable(
+            f"the keyring could not be opened: {_reason(e)}", hint=WAYS_OUT))
+    if isinstance(e, kerr.PasswordSetError):
+        return KeyringUnavailable(f"the keyring refused to store an item: {e}")
+    if isinstance(e, kerr.KeyringError):
+        return _Transient(KeyringUnavailable(f"keyring error: {_reason(e)}", hint=WAYS_OUT))
+    return _Transient(KeyringUnavailable(f"the keyring failed: {_reason(e)}", hint=WAYS_OUT))
+
 
 def _reason(e: Exception) -> str:
     """A keyring error's own words (they name states, never stored values), on one line."""
@@ -102,58 +104,6 @@ def _reason(e: Exception) -> str:
 
 
 def load_backend() -> Any:
-    import keyring
+    from sfcred import keyfind
 
-    return keyring.get_keyring()
-
-
-class Reads:
-    """Reads through the backend: ``get_password``, except for keyring's own Secret Service
-    backend, whose every call opens a new D-Bus connection (connect, authenticate, find the
-    collection: about 25 ms each here, and a mint reads three items). For it, the collection
-    the backend itself picks (``get_preferred_collection``: the user's choice, unlocked as it
-    unlocks it) is opened once per process and searched with the backend's own query, which is
-    what its ``get_password`` does. The encrypted session each secret is sent in (a
-    Diffie-Hellman exchange: 16 ms here, 11 of them Python's own ``pow``) is also opened once
-    and given to every item read, as secretstorage's ``Item`` allows. A connection busy in an
-    abandoned call (a keyring call that ran out of time) is never shared: that call's
-    successor opens its own."""
-
-    def __init__(self) -> None:
-        import threading
-
-        self._lock = threading.Lock()
-        self._collection: Any = None
-        self._session: Any = None  # secretstorage's Session, opened by the first read
-
-    def get(self, backend: Any, service: str, item: str) -> str | None:
-        kind = type(backend)
-        if (kind.__module__, kind.__qualname__) != ("keyring.backends.SecretService", "Keyring") \
-                or not hasattr(backend, "_query"):
-            value: str | None = backend.get_password(service, item)
-            return value
-        if not self._lock.acquire(blocking=False):
-            value = backend.get_password(service, item)
-            return value
-        try:
-            if self._collection is None:
-                self._collection = backend.get_preferred_collection()
-            try:
-                for found in self._collection.search_items(backend._query(service, item)):
-                    backend.unlock(found)
-                    if self._session is not None:
-                        found.session = self._session
-                    text: str = found.get_secret().decode("utf-8")
-                    self._session = found.session
-                    return text
-                return None
-            except Exception:
-                self._close()  # a broken connection is not reused by the retry
-                raise
-        finally:
-            self._lock.release()
-
-    def _close(self) -> None:
-        collection, self._collection, self._session = self._collection, None, None
-        with contextlib.suppress(Exception):
-            collection.connection.close()
+    return keyfind.backend()

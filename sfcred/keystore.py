@@ -32,6 +32,7 @@ from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.keys import KeyMaterial
 from sfcred.profiles import Profile
 from sfcred.secret import Secret
+from sfcred.ssreads import Reads
 
 CHUNK = 1000
 # Backends known to hold long secrets get one chunk per key: fewer keyring round trips per
@@ -60,7 +61,7 @@ class KeyStore:
         timeout: float | None = None,
     ) -> None:
         self._backend = backend
-        self._reads = keycalls.Reads()
+        self._reads = Reads()
         self.service = service or service_name()
         self.sleep = sleep
         self.timeout = call_timeout() if timeout is None else timeout
@@ -83,7 +84,7 @@ class KeyStore:
     def _get(self, item: str) -> str | None:
         def read() -> str | None:
             try:
-                value: str | None = self._reads.get(self.backend, self.service, item)
+                value = self._reads.get(lambda: self.backend, self.service, item)
             except Exception as e:
                 # Secret Service: the item was deleted between the search and the read (a
                 # rotation in another process). That is "not there", not a broken keyring.

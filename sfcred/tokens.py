@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 from sfcred import cache as cache_mod
-from sfcred.deadline import mint_budget
+from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
 
@@ -43,6 +43,7 @@ class Tokens:
         note: Callable[[str], None] = lambda _msg: None,
         stateless: bool = False,
         shared: Callable[[], SharedTokens | None] = lambda: None,
+        waited: float = 0.0,
     ) -> None:
         self.index = index
         self._store = store
@@ -52,6 +53,7 @@ class Tokens:
         self.note = note
         self.stateless = stateless  # CI mode: no index to check or learn from
         self._shared = shared
+        self.waited = waited  # seconds this process already waited on the lock (warm path)
         self._store_obj: KeyStore | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
         self._shared_obj: list[SharedTokens | None] = []
@@ -116,12 +118,11 @@ class Tokens:
         outlasts a holder that is still trying). False: the holder did not finish in time and
         ``entry`` is STALE, so it is served (to every waiter, not only the holder). A lock that
         cannot be used at all (a folder in its place, no space) is skipped, with a note."""
-        budget = mint_budget()
-        wait = budget + min(5.0, budget)
-        if self.shared is not None:  # the holder may wait a whole lease for the fleet first
-            wait += self.shared.seconds + 1.0
+        wait = lock_wait(self.shared.seconds if self.shared is not None else None)
         try:
-            held.enter_context(self.cache.lock(name, timeout=wait))
+            # The warm path may have waited on this lock already (a stampede's losers wait
+            # there): only what is left of the one wait.
+            held.enter_context(self.cache.lock(name, timeout=max(0.0, wait - self.waited)))
         except LockTimeout:
             if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
                 self.note(f"another sfcred process has been getting a new token for {wait:g} s; "

@@ -26,6 +26,8 @@ TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from sfcred.cache import Entry, TokenCache
+
 ACTIONS = ("get", "store", "erase")
 
 
@@ -62,12 +64,14 @@ def answer(
     request_text: str,
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
-) -> str | None:
-    """The output of ``get`` from a FRESH cached token, or None (see the module docstring)."""
+) -> tuple[str | None, float]:
+    """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
+    and the seconds spent waiting on another process's mint (``after_holder``), which the full
+    path takes off its own wait for the lock."""
     if action != "get":
-        return None
+        return None, 0.0
     if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
-        return None  # CI mode may answer: its profile comes from the environment (full path)
+        return None, 0.0  # CI mode: its profile comes from the environment (full path)
     from sfcred import cache, choice, formats, fsutil, protocol
     from sfcred.index import index_file
 
@@ -76,14 +80,47 @@ def answer(
         chosen = choice.choose(request, profile, environ.get("SFCRED_PROFILE"),
                                index_file().load)
     except SfcredError:
-        return None  # the full path says what is wrong (or, under git, says nothing)
+        return None, 0.0  # the full path says what is wrong (or, under git, says nothing)
     folder = cache.runtime_dir()
     if folder is None or fsutil.folder_problem(folder) is not None:
-        return None  # sealed on disk (needs the keyring), or a folder to warn about
-    entry = cache.TokenCache(folder).read(chosen.name)  # the full path's own reader
+        return None, 0.0  # sealed on disk (needs the keyring), or a folder to warn about
+    tokens = cache.TokenCache(folder)
+    entry, waited = tokens.read(chosen.name), 0.0  # the full path's own reader
     if entry is None or entry.state(clock()) != cache.State.FRESH:
-        return None
+        entry, waited = after_holder(tokens, chosen.name, environ)
+        if entry is None or entry.state(clock()) != cache.State.FRESH:
+            return None, waited
     try:
-        return formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
+        text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
     except SfcredError:
-        return None
+        return None, waited
+    return text, waited
+
+
+def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
+                 ) -> tuple[Entry | None, float]:
+    """The token another process is minting, and the seconds waited for it.
+
+    A held lock means a mint in progress (the full path holds it from its re-read until the
+    token is cached): wait for it, at most as long as the full path would, and read again. So
+    the losers of a stampede import no more than a warm get does, instead of the whole mint
+    path (30-45 ms each here). A free lock means nobody is minting: it is taken and kept for
+    this process's full path (``fsutil.Lock.hold``), which mints, and (None, 0) is returned.
+    A lock that cannot be used is the full path's to report."""
+    from sfcred import deadline
+    from sfcred.errors import ConfigError
+
+    try:
+        if tokens.lock(name).hold():
+            return None, 0.0
+    except (ConfigError, OSError):
+        return None, 0.0
+    fleet = (environ.get("SFCRED_STORE") or "keyring") != "keyring"
+    wait = deadline.lock_wait(deadline.lease_seconds() if fleet else None)
+    started = time.monotonic()
+    try:
+        with tokens.lock(name, timeout=wait):
+            entry = tokens.read(name)
+    except (ConfigError, OSError):  # LockTimeout included: the full path serves or says why
+        return None, time.monotonic() - started
+    return entry, time.monotonic() - started

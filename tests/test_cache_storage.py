@@ -409,6 +409,28 @@ def lock_holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
         proc.wait()
 
 
+def test_a_held_lock_is_adopted_by_the_next_with_and_refused_while_another_holds_it(
+    tmp_path: Path, lock_holder: tuple[subprocess.Popen[str], Path],
+) -> None:
+    """``Lock.hold`` (the warm path, on finding no FRESH token): the lock is taken at once and
+    kept, the next ``with`` in this process adopts it without waiting, and releasing that
+    frees it; while another process holds it, hold answers False without waiting."""
+    _holder, taken = lock_holder
+    t0 = time.monotonic()
+    assert fsutil.file_lock(taken, timeout=5).hold() is False
+    assert time.monotonic() - t0 < 1  # never waits
+    path = tmp_path / "locks" / "p.lock"
+    assert fsutil.file_lock(path).hold() is True
+    assert fsutil.file_lock(path).hold() is True  # ours already
+    probe = [sys.executable, "-c",
+             "import sys\nfrom sfcred import fsutil\n"
+             "print(fsutil.file_lock(sys.argv[1]).hold())", str(path)]
+    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout == "False\n"
+    with fsutil.file_lock(path, timeout=0):  # adopted: a second take would time out at once
+        pass
+    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout == "True\n"
+
+
 def test_a_taker_times_out_with_a_clear_error_after_the_given_timeout(
     lock_holder: tuple[subprocess.Popen[str], Path],
 ) -> None:

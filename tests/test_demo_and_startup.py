@@ -108,3 +108,39 @@ def test_git_helper_ignores_actions_it_does_not_know(sfcred_env) -> None:
     done = subprocess.run([str(helper), "capability"], env=sfcred_env, capture_output=True,
                           text=True, input="", timeout=60, check=False)
     assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_a_get_waiting_on_another_mint_imports_nothing_heavy(tmp_path: Path,
+                                                             sfcred_env) -> None:
+    """A stampede's loser: the cache is empty and another process holds the profile's lock
+    (it is minting). The loser waits on the warm path, then answers the token the holder
+    cached, having imported no more than a warm get (not the mint path: keyring, httpx...)."""
+    from sfcred.index import IndexEntry, IndexFile
+
+    runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred")
+    cache = TokenCache(runtime)
+    index = IndexFile(str(Path(sfcred_env["XDG_CONFIG_HOME"], "sfcred", "profiles.json")))
+    with index.edit() as idx:
+        idx.profiles["warm"] = IndexEntry.for_login("https://warm.my.salesforce.com", "u@x.com")
+    with cache.lock("warm"):
+        waiter = subprocess.Popen(
+            [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
+             "get", "-p", "warm", "--format", "token"],
+            env=sfcred_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        )  # fmt: skip
+        time.sleep(1.0)  # it is waiting on the lock by now (a warm get takes 20-40 ms)
+        assert waiter.poll() is None  # still waiting: it did not mint nor fail
+        now = time.time()
+        cache.write(Entry("warm", "u@x.com", Secret("00Dheld!token"),
+                          "https://warm.my.salesforce.com", now, now + 900, 60))
+    out, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0, err
+    assert out == "00Dheld!token\n"
+    imported = {line.split("|")[-1].strip() for line in err.splitlines()
+                if line.startswith("import time:")}
+    assert "sfcred.warm" in imported  # the measurement itself works
+    heavy = {"keyring", "httpx", "jwt", "cryptography", "argparse", "dataclasses", "typing",
+             "json", "re", "contextlib", "threading",
+             "sfcred.tokens", "sfcred.app", "sfcred.helper", "sfcred.keystore"}
+    assert not heavy & imported

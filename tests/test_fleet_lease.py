@@ -14,9 +14,10 @@ import pytest
 
 from sfcred import fleetflight
 from sfcred.cache import Entry, State
+from sfcred.deadline import LEASE_SECONDS, lease_seconds
 from sfcred.errors import SalesforceUnreachable
 from sfcred.secret import Secret
-from sfcred.store.shared import LEASE_SECONDS, SharedTokens, lease_seconds
+from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, StoreUnavailable, VaultKV
 
 USER = "fleet@example.com"

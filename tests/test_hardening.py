@@ -248,6 +248,26 @@ def test_a_waiter_whose_holder_does_not_finish_gets_the_stale_token(
     assert sf.token_requests == 0
 
 
+def test_the_full_path_waits_only_what_the_warm_path_left_of_the_wait(
+    tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stampede's loser waits on the warm path first (``warm.after_holder``); the full
+    path then waits only for the rest of the one wait, not a second whole one."""
+    monkeypatch.setenv("SFCRED_TIMEOUT", "5")  # the lock wait is 10 s
+    notes: list[str] = []
+    tokens = tokens_for(tmp_path, sf, material, notes)
+    tokens.waited = 10.0  # all of it, spent on the warm path
+    tokens.cache.write(stale_entry(time.time()))
+    with tokens.cache.lock("p"):
+        started = time.monotonic()
+        served = tokens.get("p")
+        assert time.monotonic() - started < 3  # not another 10 s
+    assert served.access_token.reveal() == "00Dstale!token"
+    assert any("serving the cached one" in n for n in notes)
+    assert sf.token_requests == 0
+
+
 def test_without_a_stale_token_the_waiter_says_so_with_exit_4(
     tmp_path: Path, sf: FakeSalesforce, material: keys.KeyMaterial,
     monkeypatch: pytest.MonkeyPatch,

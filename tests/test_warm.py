@@ -90,14 +90,15 @@ def test_warm_answers_exactly_what_the_full_path_answers_from_the_cache(
 ) -> None:
     text = "".join(f"{line}\n" for line in lines) + "\n"
     env = {} if env_profile is None else {"SFCRED_PROFILE": env_profile}
-    quick = warm.answer(action, profile, fmt, text, env, clock=lambda: NOW)
+    quick, waited = warm.answer(action, profile, fmt, text, env, clock=lambda: NOW)
+    assert waited == 0.0  # no other process holds a lock here
     slow = full_path(action, profile, fmt, text, env) if action == "get" else None
     assert quick == slow
 
 
 def test_the_warm_path_answers_fresh_tokens_and_steps_aside_otherwise(world: Path) -> None:
     def quick(text: str = "\n", profile: str | None = None, fmt: str = "token") -> str | None:
-        return warm.answer("get", profile, fmt, text, {}, clock=lambda: NOW)
+        return warm.answer("get", profile, fmt, text, {}, clock=lambda: NOW)[0]
 
     assert quick() == "00Dacme!fresh\n"  # the default
     assert quick(profile="acme") == "00Dacme!fresh\n"

@@ -25,18 +25,11 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from sfcred import cache
+from sfcred.deadline import lease_seconds
 from sfcred.secret import Secret
 from sfcred.store.vault import CasConflict, StoreUnavailable, VaultKV
 
-LEASE_SECONDS = 30.0  # SPEC.md: a lease expires within 30 s
 _TOMBSTONE = {"v": "sfcred-token-erased-1"}
-
-
-def lease_seconds() -> float:
-    """The lease's length: 30 s, or less with ``SFCRED_LEASE_SECONDS`` (tests; never more)."""
-    from sfcred.deadline import seconds
-
-    return min(LEASE_SECONDS, seconds("SFCRED_LEASE_SECONDS", LEASE_SECONDS))
 
 
 def new_holder() -> str:

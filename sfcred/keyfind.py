@@ -1,0 +1,166 @@
+"""Which keyring backend: keyring's own choice, found once and remembered.
+
+keyring picks its backend in every process: ``PYTHON_KEYRING_BACKEND``, else the
+``default-keyring`` of ``keyringrc.cfg``, else it imports every installed backend and asks each
+for its priority. That last step cost 100 ms of a 780 ms cold ``get`` here, more than the token
+request: on Linux the macOS backend runs ``ctypes.util.find_library`` three times (each a
+``gcc`` or ``ldconfig`` subprocess, 20 ms apiece), and the Secret Service backend opens a D-Bus
+connection to see whether a daemon answers. So:
+
+- ``PYTHON_KEYRING_BACKEND`` set, a ``keyringrc.cfg`` present, or a backend already chosen in
+  this process (``keyring.set_keyring``): keyring decides, as it always does.
+- Otherwise the backend keyring's discovery chose is remembered in ``keyring-backend.json``
+  (in sfcred's runtime dir, else its cache dir), with a digest of what that choice rests on:
+  the Python and each ``sys.path`` folder but the script's own with its modification time
+  (installing, upgrading or removing a package changes its folder), and the environment
+  variables the backends and keyring's config lookup read (the D-Bus session, the desktop,
+  the home and XDG folders).
+  A later process with the same digest loads that backend as ``PYTHON_KEYRING_BACKEND`` would
+  (``keyring.core.load_keyring``: its priority check, which fails when its daemon is gone,
+  then the class). Any difference, or a failed check, runs keyring's discovery again.
+- A chain of backends (``chainer``) or no backend (``fail``) is never remembered.
+- ``sfcred doctor`` forgets the record, so it always reports keyring's fresh choice.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from sfcred import fsutil
+from sfcred.errors import ConfigError
+
+RECORD = "keyring-backend.json"
+VERSION = 1
+# What the built-in backends' priorities and keyring's config lookup read from the environment.
+ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
+       "XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "LOCALAPPDATA",
+       "ProgramData", "KEYCHAIN_PATH")
+SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105  # a class name
+NOT_REMEMBERED = frozenset({"keyring.backends.chainer", "keyring.backends.fail"})
+
+
+def backend() -> Any:
+    """The keyring backend keyring would choose, without its discovery when it was done before
+    on the same basis."""
+    core = sys.modules.get("keyring.core")
+    if os.environ.get("PYTHON_KEYRING_BACKEND") or (
+            core is not None and getattr(core, "_keyring_backend", None) is not None):
+        return _keyring_choice()
+    path, basis = record_path(), _basis()
+    remembered = _recall(path, basis)
+    if remembered is not None:
+        return remembered
+    chosen = _keyring_choice()
+    _remember(path, basis, chosen)
+    return chosen
+
+
+def forget() -> None:
+    fsutil.remove(record_path())
+
+
+def record_path() -> str:
+    from sfcred.cache import runtime_dir
+
+    folder = runtime_dir() or fsutil.cache_dir()
+    return os.path.join(folder, RECORD)
+
+
+def _keyring_choice() -> Any:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def _basis() -> str:
+    import hashlib
+
+    parts = [sys.version, sys.platform]  # the folders below name the interpreter's install
+    # sys.path[0] is the running script's folder (or "" for -c): left out, so that sfcred,
+    # git-credential-sfcred and a program using the Python API share one record.
+    for entry in sys.path[0 if getattr(sys.flags, "safe_path", False) else 1:]:
+        try:
+            parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(f"{entry}\0-")
+    parts += [f"{name}={os.environ.get(name, chr(0))}" for name in ENV]
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _recall(path: str, basis: str) -> Any:
+    name = _remembered_name(path, basis)
+    if name is None:
+        return None
+    import keyring.core
+
+    try:
+        chosen = keyring.core.load_keyring(name)
+        keyring.core.set_keyring(chosen)  # refuses a non-backend; get_keyring() now agrees
+    except Exception:  # gone, or not viable any more (its daemon stopped): discover again
+        return None
+    return chosen
+
+
+def _remembered_name(path: str, basis: str) -> str | None:
+    """The backend the record names, when it was written on this basis and no config file
+    has appeared since; else None."""
+    import json
+
+    raw = fsutil.read_private(path, 4096)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+        name, configs = data["backend"], data["config"]
+        if data["v"] != VERSION or data["basis"] != basis or not _dotted(name) \
+                or not all(isinstance(c, str) for c in configs):
+            return None
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    if any(os.path.lexists(c) for c in configs):
+        return None  # a config file appeared: keyring reads it
+    return str(name)
+
+
+def secret_service_assumed() -> bool:
+    """keyring would choose its own Secret Service backend here, as far as can be known
+    without importing keyring: ``PYTHON_KEYRING_BACKEND`` names it, or the record does (same
+    basis, no config file); nothing was chosen in this process with ``set_keyring``; and no
+    ``KEYRING_PROPERTY_*`` variable changes how the backend behaves (its collection, its
+    attribute scheme). Whoever relies on this still makes the backend's own viability test
+    (a Secret Service answers on the session bus) and leaves locked collections to keyring."""
+    if any(name.startswith("KEYRING_PROPERTY_") for name in os.environ):
+        return False
+    core = sys.modules.get("keyring.core")
+    if core is not None and getattr(core, "_keyring_backend", None) is not None:
+        return False
+    named = os.environ.get("PYTHON_KEYRING_BACKEND")
+    if named:
+        return named == SECRET_SERVICE
+    return _remembered_name(record_path(), _basis()) == SECRET_SERVICE
+
+
+def _remember(path: str, basis: str, chosen: Any) -> None:
+    import json
+
+    from keyring.util import platform_
+
+    kind = type(chosen)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    configs = [str(platform_.config_root() / "keyringrc.cfg")]
+    if kind.__module__ in NOT_REMEMBERED or not _dotted(name) \
+            or any(os.path.lexists(c) for c in configs):
+        return  # a chain, no backend, or keyring's config chose
+    record = json.dumps({"v": VERSION, "backend": name, "basis": basis, "config": configs})
+    try:
+        fsutil.private_dir(os.path.dirname(path))
+        fsutil.atomic_write(path, record)
+    except (OSError, ConfigError):
+        pass  # only a speed-up: the next process discovers again
+
+
+def _dotted(name: object) -> bool:
+    return isinstance(name, str) and len(name) < 200 and \
+        all(part.isidentifier() for part in name.split("."))

@@ -1,0 +1,301 @@
+"""keyring's backend choice, remembered (``keyfind``), and reads that skip keyring itself
+(``ssreads``): the user's choice always wins, and every answer is keyring's own."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.core
+import pytest
+
+from sfcred import keyfind
+from sfcred.ssreads import Reads
+from sfcred.testing.keyrings import FailKeyring, MemoryKeyring
+
+MEMORY = "sfcred.testing.keyrings.MemoryKeyring"
+
+
+class Discovery:
+    """keyring's discovery, replaced: answers ``chosen`` and counts the calls."""
+
+    def __init__(self, chosen: Any) -> None:
+        self.chosen, self.calls = chosen, 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.chosen
+
+
+@pytest.fixture
+def discovery(monkeypatch: pytest.MonkeyPatch) -> Discovery:
+    """No backend chosen in this process, no PYTHON_KEYRING_BACKEND: keyfind decides."""
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    found = Discovery(MemoryKeyring())
+    monkeypatch.setattr(keyfind, "_keyring_choice", found)
+    return found
+
+
+def record() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(Path(keyfind.record_path()).read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_choice_is_remembered_and_reused_without_discovery(discovery: Discovery) -> None:
+    first = keyfind.backend()
+    assert discovery.calls == 1
+    assert type(first) is MemoryKeyring
+    path = Path(keyfind.record_path())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert record()["backend"] == MEMORY
+    keyring.core._keyring_backend = None  # a new process
+    again = keyfind.backend()
+    assert discovery.calls == 1  # no discovery the second time
+    assert type(again) is MemoryKeyring
+    assert keyring.get_keyring() is again  # keyring agrees, in this process
+
+
+def test_a_package_installed_since_means_discovery_again(discovery: Discovery,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    # after sys.path[0], the script's own folder, which the basis leaves out
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])
+    keyfind.backend()
+    keyring.core._keyring_backend = None
+    (site / "keyrings_new-1.0.dist-info").mkdir()  # what pip install does to the folder
+    os.utime(site, ns=(site.stat().st_atime_ns, site.stat().st_mtime_ns + 10**9))
+    keyfind.backend()
+    assert discovery.calls == 2
+
+
+@pytest.mark.parametrize("variable", ["DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP"])
+def test_another_session_or_desktop_means_discovery_again(
+    discovery: Discovery, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    keyfind.backend()
+    keyring.core._keyring_backend = None
+    monkeypatch.setenv(variable, "unix:path=/elsewhere" if "DBUS" in variable else "KDE")
+    keyfind.backend()
+    assert discovery.calls == 2
+
+
+def test_the_users_choice_wins_over_the_record(discovery: Discovery,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    keyfind.backend()  # remembers MemoryKeyring
+    keyring.core._keyring_backend = None
+    # keyringrc.cfg appears: keyring reads it (the record is not used, nor rewritten)
+    config = Path(os.environ["XDG_CONFIG_HOME"], "python_keyring", "keyringrc.cfg")
+    config.parent.mkdir(parents=True)
+    config.write_text("[backend]\ndefault-keyring=sfcred.testing.keyrings.FailKeyring\n")
+    discovery.chosen = FailKeyring()
+    assert type(keyfind.backend()) is FailKeyring
+    assert discovery.calls == 2
+    assert keyfind.secret_service_assumed() is False
+    config.unlink()
+    # PYTHON_KEYRING_BACKEND: keyring loads it, whatever the record says
+    keyring.core._keyring_backend = None
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "sfcred.testing.keyrings.FailKeyring")
+    keyfind.backend()
+    assert discovery.calls == 3  # keyring's own choice (here: its env variable)
+    assert record()["backend"] == MEMORY  # and the record is left as it was
+    # a backend set in this process (keyring.set_keyring) is never replaced
+    chosen = MemoryKeyring()
+    keyring.set_keyring(chosen)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    monkeypatch.setattr(keyfind, "_keyring_choice", lambda: keyring.get_keyring())
+    assert keyfind.backend() is chosen
+
+
+@pytest.mark.parametrize("module", ["keyring.backends.chainer", "keyring.backends.fail"])
+def test_a_chain_or_no_backend_is_never_remembered(discovery: Discovery, module: str) -> None:
+    import importlib
+
+    kind = importlib.import_module(module)
+    discovery.chosen = (kind.ChainerBackend() if module.endswith("chainer")  # type: ignore[attr-defined]
+                        else kind.Keyring())  # type: ignore[attr-defined]
+    keyfind.backend()
+    assert not Path(keyfind.record_path()).exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "not a name", "other basis", "open to others",
+                                    "not viable"])
+def test_a_damaged_foreign_or_unusable_record_means_discovery(discovery: Discovery,
+                                                              damage: str) -> None:
+    keyfind.backend()
+    keyring.core._keyring_backend = None
+    path = Path(keyfind.record_path())
+    data = record()
+    if damage == "garbage":
+        path.write_text("{not json")
+    elif damage == "not a name":
+        path.write_text(json.dumps({**data, "backend": "os.system('x')"}))
+    elif damage == "other basis":
+        path.write_text(json.dumps({**data, "basis": "0" * 64}))
+    elif damage == "open to others":
+        path.chmod(0o644)
+    else:  # its priority check fails now (its daemon stopped, say)
+        path.write_text(json.dumps({**data, "backend": "keyring.backends.macOS.Keyring"}))
+    assert type(keyfind.backend()) is MemoryKeyring
+    assert discovery.calls == 2
+
+
+def test_secret_service_is_assumed_only_as_keyring_would_choose_it(
+    discovery: Discovery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert keyfind.secret_service_assumed() is False  # no record yet
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)
+    assert keyfind.secret_service_assumed() is True
+    monkeypatch.setenv("KEYRING_PROPERTY_SCHEME", "KeePassXC")  # other attribute names
+    assert keyfind.secret_service_assumed() is False
+    monkeypatch.delenv("KEYRING_PROPERTY_SCHEME")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", MEMORY)
+    assert keyfind.secret_service_assumed() is False
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    keyfind.backend()  # remembers MemoryKeyring
+    assert keyfind.secret_service_assumed() is False
+    data = record()
+    Path(keyfind.record_path()).write_text(json.dumps({**data,
+                                                       "backend": keyfind.SECRET_SERVICE}))
+    assert keyfind.secret_service_assumed() is True
+    keyfind.forget()
+    assert keyfind.secret_service_assumed() is False
+
+
+class FakeItem:
+    def __init__(self, locked: bool) -> None:
+        self.locked, self.session = locked, None
+
+    def is_locked(self) -> bool:
+        return self.locked
+
+    def get_secret(self) -> bytes:
+        return b"direct"
+
+
+class FakeCollection:
+    def __init__(self, locked: bool) -> None:
+        self.item = FakeItem(locked)
+        self.connection = self
+
+    def search_items(self, query: dict[str, str]) -> Iterator[FakeItem]:
+        assert query == {"username": "profile:a", "service": "svc"}  # the backend's query
+        yield self.item
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_locked_item_is_left_to_keyring(monkeypatch: pytest.MonkeyPatch,
+                                          locked: bool) -> None:
+    reads = Reads()
+
+    def open_direct() -> bool:
+        reads._collection = FakeCollection(locked)
+        return True
+
+    monkeypatch.setattr(reads, "_open_direct", open_direct)
+    loads: list[int] = []
+    memory = MemoryKeyring()
+    memory.set_password("svc", "profile:a", "through keyring")
+
+    def backend() -> MemoryKeyring:
+        loads.append(1)
+        return memory
+
+    got = reads.get(backend, "svc", "profile:a")
+    assert (got, bool(loads)) == (("through keyring", True) if locked else ("direct", False))
+
+
+@pytest.mark.secret_service
+def test_direct_reads_answer_as_keyring_over_one_connection_without_it(
+    secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With keyring's own choice being the Secret Service, items are read with secretstorage
+    directly: the answers are get_password's, over one connection and one session, and the
+    backend is never loaded. With KEYRING_PROPERTY_SCHEME set, reads go through keyring."""
+    import secretstorage
+    import secretstorage.item
+
+    names = ("profile:a", "key:a:1", "odd", "missing")
+    for name, value in (("profile:a", "{}"), ("key:a:1", "x" * 3000), ("odd", "é\n\t")):
+        keyring.set_password(keyring_service, name, value)
+    expected = [keyring.get_password(keyring_service, n) for n in names]
+    assert expected[0] == "{}"
+    assert expected[3] is None
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)
+    counts = {"connections": 0, "sessions": 0}
+    real_init, real_session = secretstorage.dbus_init, secretstorage.item.open_session  # type: ignore[attr-defined]
+
+    def init() -> Any:
+        counts["connections"] += 1
+        return real_init()
+
+    def session(connection: Any) -> Any:
+        counts["sessions"] += 1
+        return real_session(connection)
+
+    monkeypatch.setattr(secretstorage, "dbus_init", init)
+    monkeypatch.setattr(secretstorage.item, "open_session", session)
+    loads: list[int] = []
+
+    def backend() -> Any:
+        loads.append(1)
+        return secret_service
+
+    reads = Reads()
+    assert [reads.get(backend, keyring_service, n) for n in names] == expected
+    assert counts == {"connections": 1, "sessions": 1}
+    assert loads == []
+    monkeypatch.setenv("KEYRING_PROPERTY_SCHEME", "default")  # any property: keyring's path
+    other = Reads()
+    assert [other.get(backend, keyring_service, n) for n in names] == expected
+    assert loads
+
+
+@pytest.mark.secret_service
+def test_a_cold_get_with_the_remembered_secret_service_imports_no_keyring(
+    run_sfcred: Any, sfcred_env: dict[str, str], standin: Any, tmp_path: Path
+) -> None:
+    """No PYTHON_KEYRING_BACKEND: the first process runs keyring's discovery and remembers
+    the Secret Service; a later cold get (mint included) never imports keyring, and never
+    the macOS backend that keyring's discovery imports on Linux."""
+    from _e2e import setup_org
+
+    no_choice = {"PYTHON_KEYRING_BACKEND": None}
+
+    def run(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        done: subprocess.CompletedProcess[str] = run_sfcred(*args, env=no_choice, **kw)
+        return done
+
+    setup_org(run, standin, tmp_path)
+    first = run("get", "-p", "acme", "--format", "token")
+    assert first.returncode == 0, first.stderr
+    runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred", keyfind.RECORD)
+    assert json.loads(runtime.read_text())["backend"] == keyfind.SECRET_SERVICE
+    assert run("erase", "-p", "acme").returncode == 0
+    env = {k: v for k, v in sfcred_env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    cold = subprocess.run(
+        [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
+         "get", "-p", "acme", "--format", "token"],
+        env=env, capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert cold.returncode == 0, cold.stderr[-2000:]
+    assert cold.stdout.strip()
+    assert cold.stdout != first.stdout
+    imported = {line.split("|")[-1].strip() for line in cold.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "secretstorage" in imported
+    assert "httpx" in imported
+    assert not {m for m in imported if m == "keyring" or m.startswith("keyring.")}
