@@ -299,3 +299,12 @@ def test_a_cold_get_with_the_remembered_secret_service_imports_no_keyring(
     assert "secretstorage" in imported
     assert "httpx" in imported
     assert not {m for m in imported if m == "keyring" or m.startswith("keyring.")}
+
+    # doctor forgets the record: it reports keyring's own choice, found afresh, even when the
+    # record names another backend (here one that holds nothing)
+    runtime.write_text(json.dumps({**json.loads(runtime.read_text()), "backend": MEMORY}))
+    runtime.chmod(0o600)
+    doctor = run("doctor", "acme", "--offline")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "keyring.backends.SecretService.Keyring: write, read and delete work" in doctor.stdout
+    assert json.loads(runtime.read_text())["backend"] == keyfind.SECRET_SERVICE

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 from dataclasses import asdict
 
-from sfcred import app, fleetindex
+from sfcred import app, fleetindex, keyfind
 from sfcred.commands import Console
 from sfcred.doctor.checklist import diagnose
 from sfcred.errors import SfcredError
@@ -16,6 +16,7 @@ MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
+    keyfind.forget()  # doctor reports keyring's own choice, found afresh (and remembered)
     store, index = app.keystore(), index_file()
     if fleetindex.fleet_mode():  # the fleet's profiles; a store that fails is its own check
         with contextlib.suppress(SfcredError):
