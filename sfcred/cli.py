@@ -188,7 +188,32 @@ def _quiet_stdout() -> None:
 
 
 def run() -> NoReturn:
-    sys.exit(main())
+    _exit(main())
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit with ``code``, skipping the interpreter's teardown when nothing depends on it.
+
+    Teardown (freeing every module and object) took 3 ms of a 25 ms warm ``get`` here, as
+    much again as sfcred's own imports. It is skipped only when it would do nothing a user
+    could see: no ``atexit`` callback is registered (CPython's count; the warm path registers
+    none, logging does), no thread but the main one exists, and stdout and stderr flush
+    cleanly. Anything else exits the usual way."""
+    import atexit
+
+    count = getattr(atexit, "_ncallbacks", None)
+    threads = sys.modules.get("threading")
+    quiet = count is not None and count() == 0 and (
+        threads is None or threads.active_count() == 1)
+    if quiet:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            quiet = False
+    if quiet:
+        os._exit(code)
+    sys.exit(code)
 
 
 def git_argv(argv: list[str]) -> list[str] | None:
@@ -206,4 +231,4 @@ def run_git() -> NoReturn:
     if not argv or argv[-1].startswith("-"):
         sys.exit(main(argv))  # no action at all: --help, --version, or a usage error
     routed = git_argv(argv)
-    sys.exit(0 if routed is None else main(routed, git=True))
+    _exit(0 if routed is None else main(routed, git=True))

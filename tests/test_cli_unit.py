@@ -101,3 +101,53 @@ def test_unknown_named_profile_is_exit_1_without_touching_the_keyring(
 ) -> None:
     assert main(["get", "-p", "nope"], stdin=io.StringIO("")) == 1
     assert "no profile named 'nope'" in capsys.readouterr().err
+
+
+class Exited(BaseException):
+    def __init__(self, how: str, code: int) -> None:
+        super().__init__(how, code)
+        self.how, self.code = how, code
+
+
+@pytest.mark.parametrize("case", ["nothing pending", "an atexit callback", "a thread",
+                                  "stdout fails"])
+def test_teardown_is_skipped_only_when_nothing_depends_on_it(
+    monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """``cli._exit``: os._exit (no teardown) only with no atexit callback, no thread but the
+    main one, and stdout and stderr flushed; else the usual sys.exit."""
+    import atexit
+    import os
+    import sys
+    import threading
+
+    from sfcred import cli
+
+    def fast(code: int) -> None:
+        raise Exited("os._exit", code)
+
+    def usual(code: int) -> None:
+        raise Exited("sys.exit", code)
+
+    monkeypatch.setattr(os, "_exit", fast)
+    monkeypatch.setattr(sys, "exit", usual)
+    monkeypatch.setattr(atexit, "_ncallbacks", lambda: 1 if case == "an atexit callback" else 0)
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, args=(10,), daemon=True)
+    if case == "a thread":
+        worker.start()
+    else:
+        monkeypatch.setattr(threading, "active_count", lambda: 1)  # pytest's own threads
+    if case == "stdout fails":
+        class ClosedPipe(io.StringIO):
+            def flush(self) -> None:
+                raise BrokenPipeError(32, "Broken pipe")
+
+        monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    try:
+        with pytest.raises(Exited) as done:
+            cli._exit(3)
+    finally:
+        release.set()
+    assert done.value.code == 3
+    assert done.value.how == ("os._exit" if case == "nothing pending" else "sys.exit")
