@@ -144,3 +144,29 @@ def test_a_get_waiting_on_another_mint_imports_nothing_heavy(tmp_path: Path,
              "json", "re", "contextlib", "threading",
              "sfcred.tokens", "sfcred.app", "sfcred.helper", "sfcred.keystore"}
     assert not heavy & imported
+
+
+def test_the_exit_runs_atexit_callbacks_and_skips_only_the_teardown(tmp_path: Path,
+                                                                    sfcred_env) -> None:
+    """The console scripts exit through ``cli._exit``: the answer and the exit status are as
+    before, atexit callbacks still run, and the interpreter's teardown (here: an object's
+    ``__del__`` at exit) is skipped."""
+    code = (
+        "import atexit, sys\n"
+        "class Teardown:\n"
+        "    def __del__(self):\n"
+        "        print('torn down', flush=True)\n"
+        "keep = Teardown()\n"
+        "atexit.register(lambda: print('callback ran', flush=True))\n"
+        "sys.argv = ['sfcred', *sys.argv[1:]]\n"
+        "from sfcred.cli import run\n"
+        "run()\n"
+    )
+    for args, status, shown in ((["--version"], 0, "0.1.0"), (["get", "-p", "x"], 1, "")):
+        done = subprocess.run([sys.executable, "-c", code, *args], env=sfcred_env,
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                              stdin=subprocess.DEVNULL, check=False)
+        assert done.returncode == status, done.stderr
+        assert shown in done.stdout
+        assert done.stdout.rstrip().endswith("callback ran")
+        assert "torn down" not in done.stdout
