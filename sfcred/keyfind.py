@@ -99,6 +99,7 @@ def _recall(path: str, basis: str) -> Any:
         chosen = keyring.core.load_keyring(name)
         keyring.core.set_keyring(chosen)  # refuses a non-backend; get_keyring() now agrees
     except Exception:  # gone, or not viable any more (its daemon stopped): discover again
+        fsutil.remove(path)
         return None
     return chosen
 

@@ -12,7 +12,8 @@ Credential Manager: about 1,280) still work; backends known to take long secrets
 Service, macOS Keychain, KWallet) get the material in one chunk. New chunks are written under
 a fresh tag before the manifest points at them, so a crash mid-write leaves the old material
 readable.
-Always through ``keyring.get_keyring()``: PYTHON_KEYRING_BACKEND and keyringrc.cfg keep working.
+Always in the backend keyring chooses (``keyfind``: PYTHON_KEYRING_BACKEND and keyringrc.cfg
+keep working; the discovery is remembered); reads go through ``ssreads``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class KeyStore:
         timeout: float | None = None,
     ) -> None:
         self._backend = backend
-        self._reads = Reads()
+        self._reads = Reads(direct=backend is None)  # a given backend is always used
         self.service = service or service_name()
         self.sleep = sleep
         self.timeout = call_timeout() if timeout is None else timeout

@@ -35,13 +35,15 @@ BACKEND = ("keyring.backends.SecretService", "Keyring")
 
 
 class Reads:
-    def __init__(self) -> None:
+    def __init__(self, direct: bool = True) -> None:
+        """``direct=False``: always through the backend (a store given one, e.g. the fleet's:
+        it must never be read around)."""
         import threading
 
         self._lock = threading.Lock()
         self._collection: Any = None  # secretstorage's Collection, on our own connection
         self._session: Any = None  # secretstorage's Session, opened by the first read
-        self._direct: bool | None = None  # decided on the first read
+        self._direct: bool | None = None if direct else False  # None: decided on first read
 
     def get(self, backend: Callable[[], Any], service: str, item: str) -> str | None:
         """The item's secret, or None; ``backend`` loads the keyring backend when needed."""
@@ -70,7 +72,8 @@ class Reads:
             return None
         except Exception:
             self._close()  # a broken connection is not reused by the retry
-            self._direct = None
+            if self._direct:
+                self._direct = None  # the retry decides again
             raise
         finally:
             self._lock.release()

@@ -217,6 +217,25 @@ def test_a_locked_item_is_left_to_keyring(monkeypatch: pytest.MonkeyPatch,
     assert (got, bool(loads)) == (("through keyring", True) if locked else ("direct", False))
 
 
+def test_a_store_given_its_backend_is_never_read_around_it(monkeypatch: pytest.MonkeyPatch,
+                                                            keyring_service: str) -> None:
+    """The fleet store (or any backend handed to KeyStore) is read through that backend, even
+    where keyring's own choice would be the Secret Service."""
+    from sfcred.keystore import KeyStore
+
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)
+    assert keyfind.secret_service_assumed() is True
+
+    def never() -> bool:
+        raise AssertionError("read around the given backend")
+
+    monkeypatch.setattr(Reads, "_open_direct", lambda self: never())
+    given = MemoryKeyring()
+    given.set_password(keyring_service, "profile:a", "from the given backend")
+    assert KeyStore(backend=given)._get("profile:a") == "from the given backend"
+
+
 @pytest.mark.secret_service
 def test_direct_reads_answer_as_keyring_over_one_connection_without_it(
     secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch

@@ -14,6 +14,9 @@ own recipe, for instance:
       eval "$(printf %s x | gnome-keyring-daemon --unlock --components=secrets)"; sleep 1;
       .venv/bin/python tests/bench/bench_speed.py --runs 20'
 
+No ``PYTHON_KEYRING_BACKEND``: the first get runs keyring's discovery and remembers its
+choice (``keyfind``), as on a user's machine; the timed gets use the record.
+
 Benchmark a regular ``pip install .`` made by pip 25.2 or later (older pips write console
 scripts that import ``re``). Uses the keyring service ``sfcred-bench-speed`` and removes
 what it made.
