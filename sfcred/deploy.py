@@ -127,7 +127,7 @@ class Runner:
             return kid
 
     def _fingerprint(self, name: str, kid: str) -> str:
-        return keys.fingerprint(keys.public_of(self.store.get_key(name, kid).key_pem))
+        return keys.fingerprint(keys.public_key(self.store.get_key(name, kid)))
 
     # 2 ---------------------------------------------------------------------------------------
     def _write_app(self, name: str, app: str, eca: bool, certificate: str,

@@ -36,7 +36,7 @@ class KeyMaterial:
 
     @property
     def key_id(self) -> str:
-        return key_id(public_of(self.key_pem))
+        return key_id(public_key(self))
 
 
 def load_private_key(data: bytes, passphrase: bytes | None = None) -> rsa.RSAPrivateKey:
@@ -157,7 +157,13 @@ def signing_key(material: KeyMaterial) -> rsa.RSAPrivateKey:
     return key
 
 
+def public_key(material: KeyMaterial) -> rsa.RSAPublicKey:
+    """The public half, loaded as ``signing_key`` loads the key (checked once, on entry)."""
+    return signing_key(material).public_key()
+
+
 def public_of(key_pem: Secret) -> rsa.RSAPublicKey:
+    """The public half of a key checked in full now (doctor's key check, for one)."""
     return private_of(key_pem).public_key()
 
 

@@ -176,9 +176,12 @@ class KeyStore:
     # --- key material --------------------------------------------------------------------
     def put_key(self, name: str, material: KeyMaterial) -> str:
         if not material.checked:  # get_key vouches for what it reads back: keep it true
+            from dataclasses import replace
+
             from sfcred.keys import private_of
 
             private_of(material.key_pem)
+            material = replace(material, checked=True)
         kid = material.key_id
         blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
         manifest_item = f"key:{name}:{kid}"

@@ -151,7 +151,7 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
         for stale in (old.keys.active, old.keys.pending, old.keys.previous):
             if stale and stale not in kept:
                 store.delete_key(name, stale)
-    fp = keys.fingerprint(keys.public_of(material.key_pem))
+    fp = keys.fingerprint(keys.public_key(material))
     return Added(profile=profile, material=material, generated=generated, fingerprint=fp)
 
 
@@ -215,7 +215,7 @@ def listing(index: IndexFile) -> list[dict[str, Any]]:
 
 def describe_key(store: KeyStore, name: str, kid: str, slot: str) -> dict[str, Any]:
     material = store.get_key(name, kid)
-    pub = keys.public_of(material.key_pem)
+    pub = keys.public_key(material)
     expiry = keys.cert_expiry(material.cert_pem)
     return {
         "slot": slot,

@@ -125,7 +125,7 @@ def start(
             "or replace it (--force)",
         )
     if bits is None:
-        bits = keys.public_of(store.get_key(profile.name, profile.keys.active).key_pem).key_size
+        bits = keys.public_key(store.get_key(profile.name, profile.keys.active)).key_size
     key = keys.generate_key(bits)
     material = keys.material(key, keys.self_signed_cert(key, f"sfcred {profile.name}", days))
     kid = store.put_key(profile.name, material)  # 1. the new key, not yet referenced

@@ -54,7 +54,7 @@ class Org:
 
 
 def material_of(pair: KeyPair) -> KeyMaterial:
-    return KeyMaterial(key_pem=Secret(pair.key_pem), cert_pem=pair.cert_pem)
+    return KeyMaterial(key_pem=Secret(pair.key_pem), cert_pem=pair.cert_pem, checked=True)
 
 
 @pytest.fixture

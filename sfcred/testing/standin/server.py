@@ -140,8 +140,15 @@ class FakeSalesforce:
 
     def stop(self) -> None:
         self._stopping.set()  # releases handlers held by "timeout" and "slow" faults
+        # shutdown() waits for the listener's next poll (up to 50 ms): all at once, not one by
+        # one (that was 0.15 s of every test using the stand-in)
+        stoppers = [threading.Thread(target=listener.shutdown, daemon=True)
+                    for listener in self._listeners.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
         for listener in self._listeners.values():
-            listener.shutdown()
             listener.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
