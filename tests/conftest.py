@@ -148,6 +148,46 @@ def keyring_service(_isolate: str) -> str:
     return _isolate
 
 
+class KeyPool:
+    """``sfcred.keys.generate_key`` for code running in the test process, drawn from a pool
+    of real keys.
+
+    Generating a key is the unit suite's largest single cost (2048 bits: 90 ms here, 4096:
+    770 ms; the rotation tests make dozens). Each size has a pool of ``SIZE`` keys, each made
+    by the real ``generate_key`` on first need; draws cycle through it, so consecutive keys
+    always differ (no test makes more than a few in a row), and none is ever one of
+    ``rsa_keypair``'s keys (made apart). The installed program, in the tests' child
+    processes, generates its own."""
+
+    SIZE = 8
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.keys: dict[int, list[Any]] = {}
+        self.drawn: dict[int, int] = {}
+
+    def __call__(self, bits: int = 2048) -> Any:
+        pool = self.keys.setdefault(bits, [])
+        n = self.drawn.get(bits, 0)
+        self.drawn[bits] = n + 1
+        if len(pool) < self.SIZE:
+            pool.append(self.real(bits))  # the real one: it also refuses a bad size
+            return pool[-1]
+        return pool[n % self.SIZE]
+
+
+_KEY_POOL: list[KeyPool] = []
+
+
+@pytest.fixture(autouse=True)
+def _key_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfcred import keys
+
+    if not _KEY_POOL:
+        _KEY_POOL.append(KeyPool(keys.generate_key))
+    monkeypatch.setattr(keys, "generate_key", _KEY_POOL[0])
+
+
 @pytest.fixture(autouse=True)
 def _secret_service_marker(request: pytest.FixtureRequest, _isolate: str) -> None:
     """A test marked ``secret_service`` gets the real Secret Service even without the fixture."""

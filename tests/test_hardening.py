@@ -196,6 +196,34 @@ def test_an_untrusted_certificate_is_named_and_not_retried(
     assert pauses == []  # not retried: a certificate does not fix itself in a second
 
 
+def test_tls_trust_comes_from_ssl_cert_file_in_one_context_per_setting(
+    material: keys.KeyMaterial, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """sfcred's clients share one TLS context per trust setting (the CA bundle loads once per
+    process), and a changed SSL_CERT_FILE, or a new file in its place, is honoured at once."""
+    from sfcred.salesforce import http as sfhttp
+
+    ca, other = trustme.CA(), trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "ca.pem"
+    other.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    first = sfhttp._tls()
+    assert sfhttp._tls() is first  # shared
+    with FakeSalesforce(ssl_context=context) as tls:
+        tls.add_app(CID, material.cert_pem)
+        tls.add_user(USER)
+        tls.preauthorize(CID, USER)
+        with pytest.raises(SalesforceUnreachable, match="TLS certificate"):
+            TokenClient(budget=5.0, sleep=lambda _s: None).mint(profile(tls.url), material)
+        ca.cert_pem.write_to_path(str(bundle))  # the right CA, in the same file
+        os.utime(bundle, ns=(1, bundle.stat().st_mtime_ns + 10**9))
+        assert sfhttp._tls() is not first
+        token = TokenClient(budget=5.0).mint(profile(tls.url), material)
+    assert token.access_token.reveal()
+
+
 # ---------------------------------------------------------------- the lock and STALE tokens
 
 

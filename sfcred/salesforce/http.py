@@ -22,7 +22,34 @@ TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=_tls())
+
+
+_CONTEXTS: dict[tuple[object, ...], Any] = {}
+
+
+def _tls() -> Any:
+    """httpx's own TLS context (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` honoured, else
+    certifi), made once per process and trust settings: loading the CA bundle takes 40 ms
+    here, paid by every client otherwise (a program using the Python API mints with a new
+    client each time). A changed variable or CA file makes a new one."""
+    import os
+
+    try:
+        from httpx import create_ssl_context
+    except ImportError:  # httpx before 0.28: its clients make their own
+        return True
+    cafile = os.environ.get("SSL_CERT_FILE")
+    try:
+        stamp = os.stat(cafile) if cafile else None
+    except OSError:
+        stamp = None
+    key = (cafile, os.environ.get("SSL_CERT_DIR"),
+           (stamp.st_mtime_ns, stamp.st_size, stamp.st_ino) if stamp else None)
+    context = _CONTEXTS.get(key)
+    if context is None:
+        context = _CONTEXTS[key] = create_ssl_context()
+    return context
 
 
 def read_capped(response: httpx.Response, limit: int = MAX_BODY) -> bytes:
