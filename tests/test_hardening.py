@@ -34,6 +34,7 @@ from sfcred.index import IndexEntry, IndexFile, _parse_index
 from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.salesforce.refusals import Refusal
 from sfcred.secret import Secret
@@ -60,8 +61,8 @@ def profile(url: str) -> Profile:
 
 
 def client(budget: float = 2.0) -> TokenClient:
-    return TokenClient(httpx.Client(timeout=5.0), sleep=lambda _s: None, jitter=lambda: 0.0,
-                       budget=budget)
+    return TokenClient(httpx.Client(timeout=5.0, verify=tls_context()), sleep=lambda _s: None,
+                       jitter=lambda: 0.0, budget=budget)
 
 
 # ---------------------------------------------------------------- one deadline per mint
@@ -209,8 +210,8 @@ def test_tls_trust_comes_from_ssl_cert_file_in_one_context_per_setting(
     bundle = tmp_path / "ca.pem"
     other.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
-    first = sfhttp._tls()
-    assert sfhttp._tls() is first  # shared
+    first = sfhttp.tls_context()
+    assert sfhttp.tls_context() is first  # shared
     with FakeSalesforce(ssl_context=context) as tls:
         tls.add_app(CID, material.cert_pem)
         tls.add_user(USER)
@@ -219,7 +220,7 @@ def test_tls_trust_comes_from_ssl_cert_file_in_one_context_per_setting(
             TokenClient(budget=5.0, sleep=lambda _s: None).mint(profile(tls.url), material)
         ca.cert_pem.write_to_path(str(bundle))  # the right CA, in the same file
         os.utime(bundle, ns=(1, bundle.stat().st_mtime_ns + 10**9))
-        assert sfhttp._tls() is not first
+        assert sfhttp.tls_context() is not first
         token = TokenClient(budget=5.0).mint(profile(tls.url), material)
     assert token.access_token.reveal()
 

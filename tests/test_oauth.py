@@ -13,6 +13,7 @@ from _support import app_standin
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import ASSERTION_LIFETIME, TokenClient, assertion
 from sfcred.testing.server import FakeSalesforce
 
@@ -44,7 +45,8 @@ class Sleeps:
 
 
 def client(sleeps: Sleeps | None = None) -> TokenClient:
-    return TokenClient(httpx.Client(timeout=2.0), sleep=sleeps or Sleeps(), jitter=lambda: 0.5)
+    return TokenClient(httpx.Client(timeout=2.0, verify=tls_context()), sleep=sleeps or Sleeps(),
+                       jitter=lambda: 0.5)
 
 
 def test_assertion_claims(material: keys.KeyMaterial) -> None:

@@ -34,6 +34,7 @@ from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused
 from sfcred.keys import KeyMaterial
 from sfcred.keystore import KeyStore
 from sfcred.profiles import KeySlots, Profile, default_audience
+from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import Token, TokenClient
 from sfcred.secret import Secret
 from sfcred.testing.keyrings import FaultyKeyring, MemoryKeyring, SimulatedCrash
@@ -61,7 +62,8 @@ def material_of(pair: KeyPair) -> KeyMaterial:
 def client() -> Iterator[TokenClient]:
     # A connection per request: on a kept-alive connection each stand-in reply waits ~40 ms
     # (delayed ACK against its separate header and body writes).
-    http = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    http = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0),
+                        verify=tls_context())
     c = TokenClient(http, attempts=1)
     yield c
     c.close()

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from sfcred.salesforce.http import tls_context
 from sfcred.testing.server import FAULT_KINDS, FakeSalesforce
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -94,7 +95,7 @@ def sf(keys: dict[str, Key], clock: Clock) -> Iterator[FakeSalesforce]:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
+    with httpx.Client(timeout=10, verify=tls_context()) as client:
         yield client
 
 

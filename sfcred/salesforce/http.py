@@ -22,13 +22,13 @@ TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=_tls())
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=tls_context())
 
 
 _CONTEXTS: dict[tuple[object, ...], Any] = {}
 
 
-def _tls() -> Any:
+def tls_context() -> Any:
     """httpx's own TLS context (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` honoured, else
     certifi), made once per process and trust settings: loading the CA bundle takes 40 ms
     here, paid by every client otherwise (a program using the Python API mints with a new
