@@ -9,8 +9,9 @@ connection to see whether a daemon answers. So:
 
 - ``PYTHON_KEYRING_BACKEND`` set, a ``keyringrc.cfg`` present, or a backend already chosen in
   this process (``keyring.set_keyring``): keyring decides, as it always does.
-- Otherwise the backend keyring's discovery chose is remembered in ``keyring-backend.json``
-  (in sfcred's runtime dir, else its cache dir), with a digest of what that choice rests on:
+- Otherwise the backend keyring's discovery chose is remembered in
+  ``keyring-backend-DIGEST.json`` (in sfcred's runtime dir, else its cache dir; at most
+  ``KEEP`` of them), named by and holding a digest of what that choice rests on:
   the Python and each ``sys.path`` folder but the script's own with its modification time
   (installing, upgrading or removing a package changes its folder), and the environment
   variables the backends and keyring's config lookup read (the D-Bus session, the desktop,
@@ -31,7 +32,8 @@ from typing import Any
 from sfcred import fsutil
 from sfcred.errors import ConfigError
 
-RECORD = "keyring-backend.json"
+RECORD = "keyring-backend-"  # + the basis's first 24 hex digits + ".json": one per install
+KEEP = 8  # records kept in a folder; older ones go when a new one is written
 VERSION = 1
 # What the built-in backends' priorities and keyring's config lookup read from the environment.
 ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
@@ -48,7 +50,8 @@ def backend() -> Any:
     if os.environ.get("PYTHON_KEYRING_BACKEND") or (
             core is not None and getattr(core, "_keyring_backend", None) is not None):
         return _keyring_choice()
-    path, basis = record_path(), _basis()
+    basis = _basis()
+    path = record_path(basis)
     remembered = _recall(path, basis)
     if remembered is not None:
         return remembered
@@ -58,14 +61,43 @@ def backend() -> Any:
 
 
 def forget() -> None:
-    fsutil.remove(record_path())
+    """Drop every remembered choice (``doctor``): the next process asks keyring afresh."""
+    for path in _records():
+        fsutil.remove(path)
 
 
-def record_path() -> str:
+def record_path(basis: str | None = None) -> str:
+    """This basis's record. One per basis, so two installs (a pipx one and a project's venv,
+    or the two sides of an A/B benchmark) do not overwrite each other's in turn."""
+    return os.path.join(_folder(), f"{RECORD}{(basis or _basis())[:24]}.json")
+
+
+def _folder() -> str:
     from sfcred.cache import runtime_dir
 
-    folder = runtime_dir() or fsutil.cache_dir()
-    return os.path.join(folder, RECORD)
+    return runtime_dir() or fsutil.cache_dir()
+
+
+def _records() -> list[str]:
+    try:
+        names = os.listdir(_folder())
+    except OSError:
+        return []
+    return [os.path.join(_folder(), n) for n in names
+            if n.startswith(RECORD) and n.endswith(".json")]
+
+
+def _prune(keep: str) -> None:
+    """At most KEEP records: the least recently written go first."""
+    def written(path: str) -> float:
+        try:
+            return os.lstat(path).st_mtime
+        except OSError:
+            return 0.0
+
+    others = sorted((p for p in _records() if p != keep), key=written, reverse=True)
+    for path in others[KEEP - 1:]:
+        fsutil.remove(path)
 
 
 def _keyring_choice() -> Any:
@@ -140,7 +172,8 @@ def secret_service_assumed() -> bool:
     named = os.environ.get("PYTHON_KEYRING_BACKEND")
     if named:
         return named == SECRET_SERVICE
-    return _remembered_name(record_path(), _basis()) == SECRET_SERVICE
+    basis = _basis()
+    return _remembered_name(record_path(basis), basis) == SECRET_SERVICE
 
 
 def _remember(path: str, basis: str, chosen: Any) -> None:
@@ -158,6 +191,7 @@ def _remember(path: str, basis: str, chosen: Any) -> None:
     try:
         fsutil.private_dir(os.path.dirname(path))
         fsutil.atomic_write(path, record)
+        _prune(path)
     except (OSError, ConfigError):
         pass  # only a speed-up: the next process discovers again
 

@@ -78,6 +78,38 @@ def test_a_package_installed_since_means_discovery_again(discovery: Discovery,
     assert discovery.calls == 2
 
 
+def test_two_installs_keep_a_record_each_and_old_ones_are_pruned(
+    discovery: Discovery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two programs with different sys.path (two venvs, say) each keep their own record, so
+    alternating between them never rediscovers; at most KEEP records stay."""
+    base = list(sys.path)
+    installs = []
+    for n in range(keyfind.KEEP + 2):
+        site = tmp_path / f"venv{n}"
+        site.mkdir()
+        installs.append([base[0], str(site), *base[1:]])
+    for path in installs[:2]:
+        monkeypatch.setattr(sys, "path", path)
+        keyring.core._keyring_backend = None
+        keyfind.backend()
+    assert discovery.calls == 2
+    for _ in range(3):  # alternating: no discovery
+        for path in installs[:2]:
+            monkeypatch.setattr(sys, "path", path)
+            keyring.core._keyring_backend = None
+            keyfind.backend()
+    assert discovery.calls == 2
+    for path in installs[2:]:
+        monkeypatch.setattr(sys, "path", path)
+        keyring.core._keyring_backend = None
+        keyfind.backend()
+    folder = Path(keyfind.record_path()).parent
+    assert len(list(folder.glob(f"{keyfind.RECORD}*.json"))) == keyfind.KEEP
+    keyfind.forget()
+    assert not list(folder.glob(f"{keyfind.RECORD}*.json"))
+
+
 @pytest.mark.parametrize("variable", ["DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP"])
 def test_another_session_or_desktop_means_discovery_again(
     discovery: Discovery, monkeypatch: pytest.MonkeyPatch, variable: str
@@ -301,7 +333,9 @@ def test_a_cold_get_with_the_remembered_secret_service_imports_no_keyring(
     setup_org(run, standin, tmp_path)
     first = run("get", "-p", "acme", "--format", "token")
     assert first.returncode == 0, first.stderr
-    runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred", keyfind.RECORD)
+    records = list(Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred").glob(f"{keyfind.RECORD}*"))
+    assert len(records) == 1
+    runtime = records[0]
     assert json.loads(runtime.read_text())["backend"] == keyfind.SECRET_SERVICE
     assert run("erase", "-p", "acme").returncode == 0
     env = {k: v for k, v in sfcred_env.items() if k != "PYTHON_KEYRING_BACKEND"}
