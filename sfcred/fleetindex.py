@@ -3,19 +3,21 @@ lists, completes and routes the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sfcred.index import IndexEntry, IndexFile
 
+TYPE_CHECKING = False  # the warm path asks fleet_mode: typing stays off it
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sfcred.keystore import KeyStore
 
 
-def fleet_mode() -> bool:
+def fleet_mode(environ: Mapping[str, str] | None = None) -> bool:
     """``SFCRED_STORE`` names a fleet store (not the default keyring)."""
     import os
 
-    return (os.environ.get("SFCRED_STORE") or "keyring") != "keyring"
+    return ((environ if environ is not None else os.environ).get("SFCRED_STORE")
+            or "keyring") != "keyring"
 
 
 def sync_index(store: KeyStore, index: IndexFile) -> None:

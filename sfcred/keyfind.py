@@ -46,9 +46,7 @@ NOT_REMEMBERED = frozenset({"keyring.backends.chainer", "keyring.backends.fail"}
 def backend() -> Any:
     """The keyring backend keyring would choose, without its discovery when it was done before
     on the same basis."""
-    core = sys.modules.get("keyring.core")
-    if os.environ.get("PYTHON_KEYRING_BACKEND") or (
-            core is not None and getattr(core, "_keyring_backend", None) is not None):
+    if os.environ.get("PYTHON_KEYRING_BACKEND") or _chosen_in_process():
         return _keyring_choice()
     basis = _basis()
     path = record_path(basis)
@@ -79,12 +77,12 @@ def _folder() -> str:
 
 
 def _records() -> list[str]:
+    folder = _folder()
     try:
-        names = os.listdir(_folder())
+        names = os.listdir(folder)
     except OSError:
         return []
-    return [os.path.join(_folder(), n) for n in names
-            if n.startswith(RECORD) and n.endswith(".json")]
+    return [os.path.join(folder, n) for n in names if n.startswith(RECORD) and n.endswith(".json")]
 
 
 def _prune(keep: str) -> None:
@@ -98,6 +96,13 @@ def _prune(keep: str) -> None:
     others = sorted((p for p in _records() if p != keep), key=written, reverse=True)
     for path in others[KEEP - 1:]:
         fsutil.remove(path)
+
+
+def _chosen_in_process() -> bool:
+    """A backend is set in this process already (``keyring.set_keyring``, or keyring's own
+    choice made earlier): keyring's, and never replaced."""
+    core = sys.modules.get("keyring.core")
+    return core is not None and getattr(core, "_keyring_backend", None) is not None
 
 
 def _keyring_choice() -> Any:
@@ -166,8 +171,7 @@ def secret_service_assumed() -> bool:
     (a Secret Service answers on the session bus) and leaves locked collections to keyring."""
     if any(name.startswith("KEYRING_PROPERTY_") for name in os.environ):
         return False
-    core = sys.modules.get("keyring.core")
-    if core is not None and getattr(core, "_keyring_backend", None) is not None:
+    if _chosen_in_process():
         return False
     named = os.environ.get("PYTHON_KEYRING_BACKEND")
     if named:

@@ -109,14 +109,14 @@ def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
     A lock that cannot be used is the full path's to report."""
     from sfcred import deadline
     from sfcred.errors import ConfigError
+    from sfcred.fleetindex import fleet_mode
 
     try:
         if tokens.lock(name).hold():
             return None, 0.0
     except (ConfigError, OSError):
         return None, 0.0
-    fleet = (environ.get("SFCRED_STORE") or "keyring") != "keyring"
-    wait = deadline.lock_wait(deadline.lease_seconds() if fleet else None)
+    wait = deadline.lock_wait(deadline.lease_seconds() if fleet_mode(environ) else None)
     started = time.monotonic()
     try:
         with tokens.lock(name, timeout=wait):
