@@ -85,6 +85,9 @@ class Profile:
     deploy_app: str | None = None
     deploy_eca: bool = False
     deploying: str | None = None
+    # Hosts outside Salesforce's domains that this profile may send secrets to and learn as
+    # its instance (``--allow-host``; untrusted.host_allowed). Empty for almost everyone.
+    allow_hosts: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)
@@ -95,6 +98,10 @@ class Profile:
             data = json.loads(text)
             data.pop("v", None)
             data["keys"] = KeySlots(**data["keys"])
+            hosts = data.get("allow_hosts") or []
+            if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+                raise TypeError("allow_hosts")
+            data["allow_hosts"] = tuple(hosts)
             known = {f.name for f in fields(cls)}  # a later version's fields are left out
             return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:

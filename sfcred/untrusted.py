@@ -125,3 +125,55 @@ def canonical_host(host: str, scheme: str | None) -> str:
 
 def same_host(a: str, b: str, scheme: str | None) -> bool:
     return canonical_host(a, scheme) == canonical_host(b, scheme)
+
+
+# ---------------------------------------------------------------- Salesforce hosts only
+# The domains Salesforce serves orgs, logins and sites on (its "Allow the Required Domains"
+# help page and its My Domain URL formats): production, sandboxes and scratch orgs
+# (*.salesforce.com, *.sandbox.my.salesforce.com, ...), Lightning and Visualforce
+# (*.force.com, *.visualforce.com), setup and documents, Salesforce Sites and Experience Cloud
+# (*.salesforce-sites.com, *.my.site.com, *.salesforce-experience.com), the older
+# *.cloudforce.com, Government Cloud Plus (*.salesforce.mil and its .mil siblings) and
+# Salesforce on Alibaba Cloud in China (*.sfcrmapps.cn, *.sfcrmproducts.cn). Hyperforce orgs
+# live under these same suffixes. Anything else needs the user's word (``--allow-host``).
+SALESFORCE_DOMAINS = (
+    "salesforce.com", "force.com", "cloudforce.com", "visualforce.com", "documentforce.com",
+    "salesforce-setup.com", "salesforce-sites.com", "my.site.com", "salesforce-experience.com",
+    "salesforce.mil", "force.mil", "cloudforce.mil", "crmforce.mil", "visualforce.mil",
+    "sfcrmapps.cn", "sfcrmproducts.cn",
+)
+
+
+def host_name(netloc: str) -> str:
+    """The lower-case host of ``host[:port]`` (brackets kept for IPv6), without one
+    trailing dot; the input itself when it does not split."""
+    parts = split_hostport(netloc.lower())
+    name = parts[0] if parts is not None else netloc.lower()
+    return name[:-1] if name.endswith(".") and not name.startswith("[") else name
+
+
+def salesforce_host(netloc: str) -> bool:
+    """``host[:port]`` is one of Salesforce's domains or a subdomain of one."""
+    name = host_name(netloc)
+    return any(name == d or name.endswith("." + d) for d in SALESFORCE_DOMAINS)
+
+
+def host_allowed(netloc: str, allow: tuple[str, ...] | list[str] = ()) -> bool:
+    """A secret may go to ``host[:port]``: loopback, a Salesforce domain, or a host the user
+    allowed by name (``--allow-host``: a host, or a host:port)."""
+    name = host_name(netloc)
+    if is_loopback(name) or salesforce_host(name):
+        return True
+    wanted = {a.lower().rstrip(".") for a in allow}
+    return name in wanted or netloc.lower() in wanted
+
+
+def check_allow_host(value: str) -> str | None:
+    """A ``--allow-host`` value as stored (lower case, no scheme), or None if it is not a
+    plain host or host:port."""
+    text = value.strip().lower()
+    if text.startswith("https://"):
+        text = text[len("https://"):].rstrip("/")
+    if not is_host(text) or "*" in text:
+        return None
+    return text
