@@ -51,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--cert-out", metavar="PATH", help="write the certificate here")
     add.add_argument("--default", action="store_true", help="make it the default profile")
     add.add_argument("--force", action="store_true", help="replace an existing profile")
+    add.add_argument("--allow-host", action="append", metavar="HOST",
+                     help="a host outside Salesforce's domains that this profile may use as "
+                          "its login or instance host (repeatable; default: Salesforce hosts "
+                          "and loopback only)")
     lst = psub.add_parser("list", help="list profiles")
     lst.add_argument("--json", action="store_true")
     lst.add_argument("--names", action="store_true", help="names only (for completion)")
@@ -69,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--sf-dir", metavar="DIR", help="sf's auth folder (default ~/.sfdx)")
     imp.add_argument("--force", action="store_true", help="replace an existing profile")
     imp.add_argument("--default", action="store_true", help="make it the default profile")
+    imp.add_argument("--allow-host", action="append", metavar="HOST",
+                     help="a host outside Salesforce's domains that sf's loginUrl or "
+                          "instanceUrl may name (repeatable)")
 
     push = psub.add_parser("import-keyring",
                            help="fleet mode: copy a profile and its keys from the OS keyring "

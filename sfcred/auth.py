@@ -1,11 +1,12 @@
 """Auth for HTTP clients: ``SalesforceAuth`` (httpx, sync and async) and ``RequestsAuth``
 (requests, and so simple-salesforce's ``session=``).
 
-Both set ``Authorization: Bearer <token>`` on every request and, on a 401, forget that token
-(only that one: another client may already hold a newer one), get a new one and resend the
-request once. Both refuse to send the token anywhere but its own instance (the host and
-scheme of its ``instance_url``), as the credential helper does for ``host=``: a client with
-this auth pointed at another URL gets an ``InputError``, not a leaked token.
+Both set ``Authorization: Bearer <token>`` on every request and, on a 401 from the token's
+own instance, forget that token (only that one: another client may already hold a newer one),
+get a new one and resend the request once. Both refuse to send the token anywhere but its own
+instance (the host and scheme of its ``instance_url``), as the credential helper does for
+``host=``: a client with this auth pointed at another URL gets an ``InputError``, not a leaked
+token.
 """
 
 from __future__ import annotations
@@ -38,14 +39,28 @@ class _Source:
         return get_token(self.profile, host=self.host)
 
     @staticmethod
-    def check(token: Token, scheme: str, netloc: str) -> None:
+    def owns(token: Token, scheme: str, netloc: str) -> bool:
+        """``scheme://netloc`` is the token's own instance."""
         own = origin(token.instance_url)
-        if own is None or own[0] != scheme or not same_host(netloc, own[1], scheme):
+        return own is not None and own[0] == scheme and same_host(netloc, own[1], scheme)
+
+    @staticmethod
+    def check(token: Token, scheme: str, netloc: str) -> None:
+        if not _Source.owns(token, scheme, netloc):
             raise InputError(
                 f"refusing to send the token of profile {token.profile} to {scheme}://{netloc}: "
                 f"it is for {token.instance_url}",
                 hint="point the client at the instance URL (Token.instance_url)",
             )
+
+
+def _renew(response: httpx.Response, token: Token) -> bool:
+    """A 401 means this token is dead only when the token's own instance says so: a host
+    that a redirect led to never saw it (and renewing there would cost a login per
+    request, and still end in a 401)."""
+    url = response.request.url
+    return response.status_code == 401 and _Source.owns(
+        token, url.scheme, url.netloc.decode("ascii"))
 
 
 class SalesforceAuth(httpx.Auth):
@@ -66,7 +81,7 @@ class SalesforceAuth(httpx.Auth):
     ) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._source.token()
         response = yield self._apply(request, token)
-        if response.status_code == 401:
+        if _renew(response, token):
             yield self._apply(request, self._source.renewed(token))
 
     async def async_auth_flow(
@@ -77,7 +92,7 @@ class SalesforceAuth(httpx.Auth):
         # Minting blocks (a file lock, the keyring, a sync HTTP call): off the event loop.
         token = await anyio.to_thread.run_sync(self._source.token)
         response = yield self._apply(request, token)
-        if response.status_code == 401:
+        if _renew(response, token):
             renewed = await anyio.to_thread.run_sync(self._source.renewed, token)
             yield self._apply(request, renewed)
 
@@ -106,6 +121,11 @@ class RequestsAuth:
         def retry(response: requests.Response, **kwargs: Any) -> requests.Response:
             if response.status_code != 401 or getattr(response.request, "_sfcred_retry", False):
                 return response
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(response.url or "")
+            if not _Source.owns(token, parts.scheme, parts.netloc):
+                return response  # another host (a redirect's target) never saw this token
             response.content  # noqa: B018  # read it, so the connection can be reused
             response.close()
             again = response.request.copy()

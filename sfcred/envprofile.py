@@ -33,8 +33,10 @@ from sfcred.profiles import (
     DEFAULT_TTL,
     KeySlots,
     Profile,
+    check_allow_hosts,
     check_url,
     default_audience,
+    require_salesforce_host,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +56,8 @@ class EnvProfile:
 
     def entry(self, instance_url: str | None) -> IndexEntry:
         """Its hosts, for host ownership: the login host, and the instance of its token."""
-        entry = IndexEntry.for_login(self.profile.login_url, self.profile.username)
+        entry = IndexEntry.for_login(self.profile.login_url, self.profile.username,
+                                     self.profile.allow_hosts)
         if instance_url:
             entry.learn_instance(instance_url)
         return entry
@@ -92,6 +95,9 @@ def from_env(environ: Mapping[str, str]) -> EnvProfile:
     if not client_id.isprintable() or not username.isprintable():
         raise ConfigError("SFCRED_CLIENT_ID and SFCRED_USERNAME must be printable")
     login_url = check_url(environ.get("SFCRED_LOGIN_URL") or "production", "SFCRED_LOGIN_URL")
+    allow = check_allow_hosts((environ.get("SFCRED_ALLOW_HOST") or "").replace(",", " ").split(),
+                              "SFCRED_ALLOW_HOST")
+    require_salesforce_host(login_url, allow, "SFCRED_LOGIN_URL", fix="SFCRED_ALLOW_HOST=")
     audience = environ.get("SFCRED_AUDIENCE")
     audience = check_url(audience, "SFCRED_AUDIENCE") if audience else default_audience(login_url)
     digest = hashlib.sha256("\n".join((client_id, username, login_url, audience)).encode())
@@ -99,6 +105,7 @@ def from_env(environ: Mapping[str, str]) -> EnvProfile:
         name=f"env-{digest.hexdigest()[:12]}",
         client_id=client_id, username=username, login_url=login_url, audience=audience,
         keys=KeySlots(active=KEY_ID), token_ttl=DEFAULT_TTL, refresh_margin=DEFAULT_MARGIN,
+        allow_hosts=allow,
     )
     return EnvProfile(profile, dict(environ))
 

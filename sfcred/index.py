@@ -11,7 +11,14 @@ import os
 
 from sfcred import fsutil
 from sfcred.errors import ConfigError
-from sfcred.untrusted import is_host, is_loopback, origin, same_host, split_hostport
+from sfcred.untrusted import (
+    host_allowed,
+    is_host,
+    is_loopback,
+    origin,
+    same_host,
+    split_hostport,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,37 +45,49 @@ class IndexEntry:
     """Where a profile lives: its login and (once learned) instance host, with their schemes.
 
     A scheme of None comes from a 0.1 index: https, or either scheme on a loopback host.
+    ``allow_hosts`` are the hosts outside Salesforce's domains the user allowed for this
+    profile (``--allow-host``); a host that fails the host rule (``untrusted.host_allowed``)
+    is never learned and never routed to, even when an older version wrote it here.
     """
 
-    __slots__ = ("instance_host", "instance_scheme", "login_host", "login_scheme", "username")
+    __slots__ = ("allow_hosts", "instance_host", "instance_scheme", "login_host", "login_scheme",
+                 "username")
 
     def __init__(self, login_host: str, username: str, instance_host: str | None = None,
-                 login_scheme: str | None = None, instance_scheme: str | None = None) -> None:
+                 login_scheme: str | None = None, instance_scheme: str | None = None,
+                 allow_hosts: tuple[str, ...] = ()) -> None:
         self.login_host = login_host
         self.username = username
         self.instance_host = instance_host
         self.login_scheme = login_scheme
         self.instance_scheme = instance_scheme
+        self.allow_hosts = allow_hosts
 
     @classmethod
-    def for_login(cls, login_url: str, username: str) -> IndexEntry:
+    def for_login(cls, login_url: str, username: str,
+                  allow_hosts: tuple[str, ...] = ()) -> IndexEntry:
         """The entry of a profile logging in at ``login_url`` (a checked origin)."""
         scheme, _, host = login_url.partition("://")
-        return cls(host.lower(), username, login_scheme=scheme)
+        return cls(host.lower(), username, login_scheme=scheme, allow_hosts=allow_hosts)
 
     def learn_instance(self, instance_url: str) -> bool:
-        """Record the instance of a token (a bare origin; anything else is ignored).
-        True when that changed the entry."""
+        """Record the instance of a token (a bare origin of an allowed host; anything else is
+        ignored). True when that changed the entry."""
         found = origin(instance_url)
-        if found is None or (self.instance_scheme, self.instance_host) == found:
+        if found is None or (self.instance_scheme, self.instance_host) == found \
+                or not host_allowed(found[1], self.allow_hosts):
             return False
         self.instance_scheme, self.instance_host = found
         return True
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"login_host": self.login_host, "login_scheme": self.login_scheme,
-                "username": self.username, "instance_host": self.instance_host,
-                "instance_scheme": self.instance_scheme}
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "login_host": self.login_host, "login_scheme": self.login_scheme,
+            "username": self.username, "instance_host": self.instance_host,
+            "instance_scheme": self.instance_scheme}
+        if self.allow_hosts:
+            out["allow_hosts"] = list(self.allow_hosts)
+        return out
 
     def serves(self, host: str, protocol: str | None, username: str | None) -> str | None:
         """The scheme this profile answers ``host`` with, or None when the host, the
@@ -77,7 +96,7 @@ class IndexEntry:
             return None
         for own, scheme in ((self.login_host, self.login_scheme),
                             (self.instance_host, self.instance_scheme)):
-            if own is None:
+            if own is None or not host_allowed(own, self.allow_hosts):
                 continue
             schemes = _schemes(own, scheme)
             for candidate in schemes:
@@ -99,7 +118,7 @@ class IndexEntry:
         return isinstance(other, IndexEntry) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
-        return hash(tuple(self.to_dict().values()))
+        return hash(tuple(map(repr, self.to_dict().values())))
 
     def __repr__(self) -> str:
         return f"IndexEntry({self.to_dict()!r})"
@@ -158,7 +177,10 @@ def _parse_index(raw: bytes) -> Index:
         if values["login_host"] is None:
             raise ValueError("login_host is missing")
         _text(values["username"])
-        out[name] = IndexEntry(**values)  # type: ignore[arg-type]  # checked just above
+        allow = fields.get("allow_hosts") or []
+        if not isinstance(allow, list) or not all(is_host(_text(h)) for h in allow):
+            raise ValueError("allow_hosts is not a list of hosts")
+        out[name] = IndexEntry(**values, allow_hosts=tuple(allow))  # type: ignore[arg-type]
     return Index(default=default, profiles=out)
 
 
@@ -199,7 +221,8 @@ class IndexFile:
         anything else, writes nothing)."""
         found = origin(instance_url)
         entry = self.load().profiles.get(name)
-        if found is None or entry is None or (entry.instance_scheme, entry.instance_host) == found:
+        if found is None or entry is None or (entry.instance_scheme, entry.instance_host) == found \
+                or not host_allowed(found[1], entry.allow_hosts):
             return
         with self.edit() as index:
             current = index.profiles.get(name)

@@ -19,8 +19,10 @@ from sfcred.profiles import (
     DEFAULT_TTL,
     KeySlots,
     Profile,
+    check_allow_hosts,
     check_url,
     default_audience,
+    require_salesforce_host,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ class NewProfile:
     cert_days: int = keys.DEFAULT_CERT_DAYS
     force: bool = False
     make_default: bool = False
+    # None: keep a replaced profile's (none for a new one); a tuple replaces them.
+    allow_hosts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,9 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
     old = store.get_profile(name)
     if old is not None and not req.force:
         raise ConfigError(f"profile {name!r} exists in the keyring; pass --force to replace it")
+    allow = (check_allow_hosts(req.allow_hosts) if req.allow_hosts is not None
+             else old.allow_hosts if old is not None else ())
+    require_salesforce_host(login_url, allow, "--login-url")
     keep_keys = req.key_data is None and req.generate_bits is None
     if keep_keys:
         if old is None:
@@ -130,6 +137,7 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
+        allow_hosts=allow,
     )
     store.put_profile(profile)
     if cache is not None:
@@ -138,7 +146,7 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
         _forget_shared(store, name)  # the old settings' token is no longer the fleet's
     with index.edit() as idx:
         before = idx.profiles.get(name)
-        entry = IndexEntry.for_login(login_url, username)
+        entry = IndexEntry.for_login(login_url, username, allow)
         if before is not None and before.login_host == entry.login_host:
             # Same org: keep the learned instance host.
             entry.instance_host = before.instance_host
@@ -244,6 +252,7 @@ def show(name: str, store: KeyStore, index: IndexFile) -> dict[str, Any]:
         "token_ttl": profile.token_ttl,
         "refresh_margin": profile.refresh_margin,
         "instance_host": entry.instance_host if entry else None,
+        "allow_hosts": list(profile.allow_hosts),
         "keys": [describe_key(store, name, kid, slot) for slot, kid in slots],
         "keyring": store.backend_name(),
     }

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sfcred.errors import ConfigError, InputError
-from sfcred.untrusted import is_loopback, origin
+from sfcred.untrusted import check_allow_host, host_allowed, host_name, is_loopback, origin
 
 PRODUCTION = "https://login.salesforce.com"
 SANDBOX = "https://test.salesforce.com"
@@ -41,6 +41,36 @@ def check_url(value: str, what: str) -> str:
     url = f"{parts.scheme}://{parts.netloc.lower()}"
     if origin(url) is None:  # spaces, backslashes, non-ASCII: what urlsplit lets through
         raise InputError(f"{what} {value!r} has characters a host name cannot have")
+    return url
+
+
+def check_allow_hosts(values: list[str] | tuple[str, ...], what: str = "--allow-host",
+                      ) -> tuple[str, ...]:
+    """``--allow-host`` values as stored: plain hosts (or host:port), lower case, unique."""
+    out: list[str] = []
+    for value in values:
+        host = check_allow_host(value)
+        if host is None:
+            raise InputError(f"{what} {value!r} is not a host name (e.g. my.example.org)")
+        if host not in out:
+            out.append(host)
+    return tuple(out)
+
+
+def require_salesforce_host(url: str, allow: tuple[str, ...], what: str,
+                            fix: str = "--allow-host") -> str:
+    """``url`` (a checked origin) when its host passes the host rule
+    (``untrusted.host_allowed``); else an error that names the host and the way out."""
+    netloc_ = urlsplit(url).netloc
+    if not host_allowed(netloc_, allow):
+        host = host_name(netloc_)
+        raise InputError(
+            f"{what} {url}: {host} is not a Salesforce host; sfcred sends keys, assertions "
+            "and tokens only to Salesforce's domains (*.salesforce.com, *.force.com, ...) "
+            "and loopback",
+            hint=f"if {host} really serves your org, allow it by name: {fix}"
+            f"{'' if fix.endswith('=') else ' '}{host}",
+        )
     return url
 
 

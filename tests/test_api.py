@@ -11,8 +11,10 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import redirect_stderr
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -168,3 +170,53 @@ def test_the_auth_never_sends_the_token_to_another_host(org: FakeSalesforce) -> 
         with pytest.raises(sfcred.InputError, match="refusing to send the token"):
             session.get(f"{other.url}/services/oauth2/userinfo", timeout=10)
         assert other.requests == []  # nothing at all reached the other server
+
+
+class _Redirecting(BaseHTTPRequestHandler):
+    """An "instance" that sends every request on to another host, which answers 401."""
+
+    target = ""
+
+    def do_GET(self) -> None:
+        self.send_response(302 if self.target else 401)
+        if self.target:
+            self.send_header("Location", f"{self.target}{self.path}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def redirecting_instance(org: FakeSalesforce) -> Iterator[str]:
+    """The profile's token names an instance that redirects to a host answering 401."""
+    servers: list[ThreadingHTTPServer] = []
+    for _ in range(2):  # the second redirects to the first
+        target = f"http://127.0.0.1:{servers[0].server_address[1]}" if servers else ""
+        handler = type("Handler", (_Redirecting,), {"target": target})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    instance = f"http://127.0.0.1:{servers[1].server_address[1]}"
+    org.fail_next("instance_url", value=instance)
+    try:
+        yield instance
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def test_a_401_from_the_host_a_redirect_led_to_renews_nothing(
+    org: FakeSalesforce, redirecting_instance: str
+) -> None:
+    with httpx.Client(auth=sfcred.SalesforceAuth("acme"), follow_redirects=True,
+                      timeout=10) as c:
+        codes = [c.get(f"{redirecting_instance}/services/data").status_code for _ in range(3)]
+    session = requests.Session()
+    session.auth = sfcred.RequestsAuth("acme")
+    codes += [session.get(f"{redirecting_instance}/services/data", timeout=10).status_code
+              for _ in range(3)]
+    assert codes == [401] * 6  # the other host's answer, passed on as it is
+    assert org.token_requests == 1  # the first mint only: no login per request

@@ -8,7 +8,16 @@ from hypothesis import strategies as st
 
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.salesforce.http import check_instance_url
-from sfcred.untrusted import canonical_host, is_loopback, origin, quoted, server_words
+from sfcred.untrusted import (
+    SALESFORCE_DOMAINS,
+    canonical_host,
+    check_allow_host,
+    host_allowed,
+    is_loopback,
+    origin,
+    quoted,
+    server_words,
+)
 
 HOSTILE_TEXT = {
     "escape sequences": "\x1b]0;pwned\x07\x1b[2J\x1b[31mred",
@@ -122,3 +131,43 @@ def test_default_ports_and_case_do_not_make_another_host() -> None:
     assert canonical_host("Acme.Example.com:443", "https") == "acme.example.com"
     assert canonical_host("acme.example.com:443", "http") == "acme.example.com:443"
     assert canonical_host("[::1]:80", "http") == "[::1]"
+
+
+# ---------------------------------------------------------------- Salesforce hosts only
+
+
+@pytest.mark.parametrize("netloc", [
+    "login.salesforce.com", "test.salesforce.com", "acme.my.salesforce.com",
+    "acme--uat.sandbox.my.salesforce.com", "acme.lightning.force.com", "acme.my.site.com",
+    "acme.my.salesforce-sites.com", "na1.cloudforce.com", "acme.my.salesforce.mil",
+    "acme.my.sfcrmproducts.cn", "ACME.My.Salesforce.com:443", "acme.my.salesforce.com.",
+    "127.0.0.1:8443", "localhost", "[::1]:99",
+])  # fmt: skip
+def test_salesforce_and_loopback_hosts_pass_the_host_rule(netloc: str) -> None:
+    assert host_allowed(netloc)
+
+
+@pytest.mark.parametrize("netloc", [
+    "github.com", "salesforce.com.evil.net", "evilsalesforce.com", "my.site.com.evil.org",
+    "acme.site.com", "acme.force.com.example.net", "10.0.0.1", "128.0.0.1", "",
+])  # fmt: skip
+def test_other_hosts_fail_it_unless_allowed_by_name(netloc: str) -> None:
+    assert not host_allowed(netloc)
+    if netloc:
+        assert host_allowed(netloc, (netloc,))
+        assert host_allowed(netloc.upper(), (netloc,))
+    assert not host_allowed(netloc, ("other.example",))
+
+
+@given(st.from_regex(r"[a-z0-9-]{1,20}(\.[a-z0-9-]{1,20}){0,3}", fullmatch=True))
+def test_a_host_passes_only_under_a_salesforce_domain_or_loopback(host: str) -> None:
+    under = any(host == d or host.endswith("." + d) for d in SALESFORCE_DOMAINS)
+    assert host_allowed(host) == (under or is_loopback(host))
+
+
+def test_allow_host_values_are_plain_hosts() -> None:
+    assert check_allow_host("GitHub.com") == "github.com"
+    assert check_allow_host("https://acme.example.org/") == "acme.example.org"
+    assert check_allow_host("acme.example.org:8443") == "acme.example.org:8443"
+    for bad in ("*.example.org", "a b", "user@host", "host/path", ""):
+        assert check_allow_host(bad) is None

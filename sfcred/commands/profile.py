@@ -9,9 +9,10 @@ from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.index import IndexFile, check_name, index_file
 from sfcred.keystore import KeyStore
+from sfcred.profiles import check_allow_hosts, check_url, require_salesforce_host
 
 SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
-         "refresh_margin", "instance_host", "default", "keyring")
+         "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
@@ -32,7 +33,10 @@ def run(args: argparse.Namespace, con: Console) -> int:
             con.json(info)
             return 0
         for key in SHOWN:
-            con.out(f"{key + ':':<16} {info[key]}\n")
+            value = info[key]
+            if isinstance(value, list):  # allow_hosts: "none" reads better than "[]"
+                value = ", ".join(value) or "none (Salesforce hosts only)"
+            con.out(f"{key + ':':<16} {value}\n")
         for k in info["keys"]:
             con.out(f"{k['slot'] + ' key:':<16} {k['fingerprint']}  RSA {k['bits']}  "
                     f"certificate expires {k['certificate_expires']}\n")
@@ -89,6 +93,7 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
         cert_data=_read_file(args.cert_file) if args.cert_file else None,
         generate_bits=args.key_size if args.generate_key else None,
         cert_days=args.cert_days, force=args.force, make_default=args.default,
+        allow_hosts=tuple(args.allow_host) if args.allow_host else None,
     )
     added = manage.add(req, store, index, app.token_cache(lambda: store))
     con.info(f"added profile {added.profile.name} ({added.profile.username} at "
@@ -131,16 +136,28 @@ def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: I
             raise ConfigError(f"the Salesforce CLI has no orgs in {directory}")
     else:
         found = [(args.org, sfimport.read_org(directory, args.org))]
+    allow = check_allow_hosts(args.allow_host or [])
     imported = 0
     for username, org in found:
         if isinstance(org, ConfigError):
             con.err(f"skipped {username}: {org.message}")
             continue
         name = sfimport.profile_name(org, args.name)
+        try:  # both hosts first: nothing is stored for an org whose hosts are refused
+            login_url = check_url(org.login_url, "its loginUrl")
+            require_salesforce_host(login_url, allow, f"{username}: its loginUrl")
+            if org.instance_url:
+                require_salesforce_host(check_url(org.instance_url, "its instanceUrl"), allow,
+                                        f"{username}: its instanceUrl")
+        except InputError as e:
+            if not args.all:
+                raise
+            con.err(f"skipped {username}: {e.message}")
+            continue
         req = manage.NewProfile(
             name=name, client_id=org.client_id, username=org.username,
             login_url=org.login_url, key_data=_read_file(org.key_file), force=args.force,
-            make_default=args.default and imported == 0,
+            make_default=args.default and imported == 0, allow_hosts=allow,
         )
         added = manage.add(req, store, index, app.token_cache(lambda: store))
         if org.instance_url:

@@ -26,12 +26,12 @@ from sfcred import keys
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import Profile, netloc
+from sfcred.profiles import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.http import check_instance_url, json_object
 from sfcred.salesforce.refusals import Context, explain
 from sfcred.secret import Secret
-from sfcred.untrusted import server_words
+from sfcred.untrusted import host_allowed, host_name, server_words
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks
@@ -96,12 +96,17 @@ class TokenClient:
             self._http.close()
 
     def mint(self, profile: Profile, key: KeyMaterial) -> Token:
+        # A record written before the host rule (or edited by hand) is checked again here:
+        # the assertion is a credential, and goes nowhere else.
+        login_url = require_salesforce_host(
+            profile.login_url, profile.allow_hosts, f"profile {profile.name}: its login URL",
+            fix=f"sfcred profile add {profile.name} ... --force --allow-host")
         now = self.clock()
         form = {"grant_type": GRANT, "assertion": assertion(profile, key, now)}
-        answer = self._post(f"{profile.login_url}/services/oauth2/token", form)
+        answer = self._post(f"{login_url}/services/oauth2/token", form)
         status, data = answer.status, json_object(answer.body)
         if status == 200:
-            return _token(data)
+            return _token(data, profile)
         if 300 <= status < 400:
             raise _redirected(profile, status, answer.location)
         error = str(data.get("error") or f"http_{status}") if data else f"http_{status}"
@@ -180,7 +185,7 @@ def _clean(value: object) -> bool:
     return isinstance(value, str) and bool(value) and value.isprintable()
 
 
-def _token(data: dict[str, Any] | None) -> Token:
+def _token(data: dict[str, Any] | None, profile: Profile) -> Token:
     if data is None:
         raise SalesforceUnreachable(
             "the token endpoint answered 200 with a body that is not JSON; refusing it"
@@ -193,6 +198,17 @@ def _token(data: dict[str, Any] | None) -> Token:
     assert isinstance(token, str)
     assert isinstance(url, str)
     instance_url = check_instance_url(url)
+    instance_host = netloc(instance_url)
+    if not host_allowed(instance_host, profile.allow_hosts):
+        # Refused before anything is cached or learned: a learned instance host routes
+        # `host=` requests, so one such answer would hand this org's tokens to that host.
+        name = host_name(instance_host)
+        raise SalesforceUnreachable(
+            f"the token endpoint at {netloc(profile.login_url)} returned instance_url "
+            f"https://{server_words(instance_host, 120)}, which is not a Salesforce host; "
+            "refusing the token",
+            hint=f"if {name} really is your org's instance, allow it: `sfcred profile add "
+            f"{profile.name} ... --force --allow-host {name}`")
     id_url = data.get("id")
     scope = data.get("scope")
     return Token(
@@ -237,7 +253,7 @@ def exchange_code(
                 )
             if status != 200 or data is None or "access_token" not in data:
                 raise code_refused(profile, status, data, redirect)
-            return _approver(http, data)
+            return _approver(http, data, profile.allow_hosts)
     except httpx.HTTPError as e:
         raise SalesforceUnreachable(
             f"cannot reach {host} to finish the approval ({type(e).__name__})",
@@ -255,13 +271,16 @@ def code_refused(
     return explain(error, desc[:300], ctx, flow="code", status=status)
 
 
-def _approver(http: httpx.Client, data: dict[str, Any]) -> str | None:
-    """Who approved: userinfo with the fresh access token. None when it cannot tell."""
+def _approver(http: httpx.Client, data: dict[str, Any], allow: tuple[str, ...]) -> str | None:
+    """Who approved: userinfo with the fresh access token (only at an allowed host). None
+    when it cannot tell."""
     token, instance = data.get("access_token"), data.get("instance_url")
     if not isinstance(token, str) or not isinstance(instance, str):
         return None
     try:
         base = check_instance_url(instance)
+        if not host_allowed(netloc(base), allow):
+            return None
         _, info = sfhttp.get_json(http, f"{base}/services/oauth2/userinfo", token)
     except (SalesforceUnreachable, httpx.HTTPError):
         return None
