@@ -166,3 +166,22 @@ def test_ci_mode_refuses_a_login_url_outside_salesforce(run_sfcred, rsa_keypair)
     assert "SFCRED_LOGIN_URL https://github.com: github.com is not a Salesforce host" in \
         done.stderr
     assert "SFCRED_ALLOW_HOST=github.com" in done.stderr
+
+
+def test_a_record_from_before_the_rule_is_refused_at_mint_and_named_by_doctor(
+    run_sfcred, org: Org, keyring_service: str
+) -> None:
+    from keyring.backends.SecretService import Keyring
+
+    backend = Keyring()
+    record = json.loads(backend.get_password(keyring_service, "profile:acme"))
+    record["login_url"] = GITHUB
+    backend.set_password(keyring_service, "profile:acme", json.dumps(record))
+    done = run_sfcred("get", "-p", "acme")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "github.com is not a Salesforce host" in done.stderr
+    assert "--allow-host github.com" in done.stderr
+    assert org.sf.token_requests == 0
+    doctor = run_sfcred("doctor", "acme", "--offline")
+    assert doctor.returncode == 1
+    assert "github.com is not a Salesforce host" in doctor.stdout

@@ -19,7 +19,7 @@ from sfcred.doctor.model import (
 from sfcred.errors import InputError, KeyringUnavailable, SfcredError
 from sfcred.keycalls import WAYS_OUT
 from sfcred.keystore import KeyStore
-from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
+from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url, require_salesforce_host
 
 PERSISTENCE = (  # (backend module prefix, what a user should know about where items live)
     ("keyring.backends.SecretService", "kept by the Secret Service daemon (persists; unlocked "
@@ -77,6 +77,11 @@ def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Pro
     if problems:
         return None, make("profile", "fail", f"{name}: missing or invalid {', '.join(problems)}",
                             f"add it again: `sfcred profile add {name} ... --force`", CONFIG)
+    try:  # a record written before the host rule: get refuses it, so doctor says why
+        require_salesforce_host(profile.login_url, profile.allow_hosts, "its login URL",
+                                fix=f"sfcred profile add {name} ... --force --allow-host")
+    except InputError as e:
+        return None, make("profile", "fail", f"{name}: {e.message}", e.hint, CONFIG)
     detail = f"{name}: {profile.username} at {profile.login_url}, client id {profile.client_id}"
     if not indexed:
         return profile, make("profile", "warn", detail + "; not in the profile index",
