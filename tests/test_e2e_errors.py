@@ -114,10 +114,10 @@ REFUSALS = {
         "invalid_grant", "inactive user", ("reactivate",), _inactive_user,
     ),
     "inactive-org": Refusal(
-        "inactive_org", "inactive organization", ("reactivate",), _inactive_org,
+        "invalid_grant", "inactive organization", ("reactivate",), _inactive_org,
     ),
     "rate-limit": Refusal(
-        "rate_limit_exceeded", "login rate exceeded", ("cache", "--token-ttl"), _rate_limited,
+        "invalid_grant", "login rate exceeded", ("cache", "--token-ttl"), _rate_limited,
     ),
 }  # fmt: skip
 

@@ -14,11 +14,13 @@ EXTERNAL_APP_ON_GENERIC_HOST = ("app_not_found", "External client app is not ins
 BAD_AUDIENCE = ("invalid_grant", "audience is invalid")
 EXPIRED = ("invalid_grant", "expired authorization code")  # salesforce.stackexchange 18039
 NOT_APPROVED = ("invalid_grant", "user hasn't approved this consumer")  # forcedotcom/cli #2479
-INACTIVE_ORG = ("inactive_org", "inactive organization")  # not confirmed: code from the docs
+# Salesforce's list of token endpoint errors gives these as invalid_grant descriptions
+# (inactive_org and rate_limit_exceeded are the authorize endpoint's error codes).
+INACTIVE_ORG = ("invalid_grant", "inactive organization")
 INACTIVE_USER = ("invalid_grant", "inactive user")  # restforce #303: "invalid_grant: inactive user"
 IP_RESTRICTED = ("invalid_grant", "IP restricted or invalid login hours")
 NOT_ADMIN_APPROVED = ("invalid_app_access", "user is not admin approved to access this app")
-RATE_LIMITED = ("rate_limit_exceeded", "login rate exceeded")  # not confirmed: code from the docs
+RATE_LIMITED = ("invalid_grant", "login rate exceeded")
 
 # Any grant.
 UNSUPPORTED_GRANT = ("unsupported_grant_type", "grant type not supported")  # nango.dev

@@ -106,4 +106,4 @@ def jwt_bearer(org: Org, listener: str, form: dict[str, str]) -> Reply:
             return oauth_error(err.NOT_APPROVED)
         if not org.admit_login(user.username):
             return oauth_error(err.RATE_LIMITED)
-        return token_reply(org.issue_session(app, user, scope="api", refresh=False))
+        return token_reply(org.issue_session(app, user, scope="api", refresh=False, jwt=True))

@@ -18,6 +18,7 @@ import binascii
 import re
 import time
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -37,10 +38,8 @@ PERMISSIONS = {
     "customize_application": "Customize Application",
     "view_eca_secrets": "View External Client Apps Consumer Secrets in Metadata",
 }
-_PATH = re.compile(r"/services/Soap/m/(\d{2,3})\.0")
-
-ET.register_namespace("soapenv", SOAP)
-ET.register_namespace("xsi", XSI)
+# simple-salesforce always sends the trailing slash; Salesforce answers both forms.
+_PATH = re.compile(r"/services/Soap/m/(\d{2,3})\.0/?")
 
 
 def default_fields(app: App) -> list[tuple[str, object]]:
@@ -66,18 +65,39 @@ def q(name: str) -> str:
     return f"{{{MD}}}{name}"
 
 
-def _envelope(body_child: ET.Element, status: int = 200) -> Reply:
+def _envelope(body_child: ET.Element) -> Reply:
+    """An answer as Salesforce writes it: the metadata namespace is the DEFAULT namespace
+    (``xmlns="...metadata"``), so a record's ``xsi:type="ConnectedApp"`` names the WSDL's
+    type (clients such as zeep and jsforce resolve the unprefixed QName against it)."""
     envelope = ET.Element(f"{{{SOAP}}}Envelope")
     ET.SubElement(envelope, f"{{{SOAP}}}Body").append(body_child)
-    xml = ET.tostring(envelope, encoding="utf-8", xml_declaration=True, default_namespace=None)
-    return Reply(status, xml, "text/xml;charset=UTF-8")
+    # Prefixes set here, not by ET.register_namespace: that is process-wide, and sfcred's
+    # own client (in the same process in the unit tests) registers its own.
+    xml = ET.tostring(envelope, encoding="unicode", default_namespace=MD)
+    xml = xml.replace("xmlns:ns0=", "xmlns:soapenv=").replace("ns0:", "soapenv:")
+    xml = xml.replace("xmlns:ns1=", "xmlns:xsi=").replace("ns1:", "xsi:")
+    return Reply(200, b'<?xml version="1.0" encoding="UTF-8"?>' + xml.encode(),
+                 "text/xml;charset=UTF-8")
 
 
 def fault(code: str, text: str) -> Reply:
-    element = ET.Element(f"{{{SOAP}}}Fault")
-    ET.SubElement(element, "faultcode").text = f"sf:{code}"
-    ET.SubElement(element, "faultstring").text = text
-    return _envelope(element, 500)
+    """A SOAP fault as the Metadata API sends one: ``sf`` bound to the metadata namespace, the
+    code as ``sf:CODE``, and a ``detail`` with the ``UnexpectedErrorFault`` Salesforce's APIs
+    put there (``exceptionCode``, ``exceptionMessage``)."""
+    words = escape(text)
+    message = escape(text.split(": ", 1)[1] if text.startswith(f"{code}: ") else text)
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP}" xmlns:sf="{MD}" xmlns:xsi="{XSI}">'
+        "<soapenv:Body><soapenv:Fault>"
+        f"<faultcode>sf:{escape(code)}</faultcode><faultstring>{words}</faultstring>"
+        '<detail><sf:UnexpectedErrorFault xsi:type="sf:UnexpectedErrorFault">'
+        f"<sf:exceptionCode>{escape(code)}</sf:exceptionCode>"
+        f"<sf:exceptionMessage>{message}</sf:exceptionMessage>"
+        "</sf:UnexpectedErrorFault></detail>"
+        "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    )
+    return Reply(500, xml.encode(), "text/xml;charset=UTF-8")
 
 
 def soap(org: Org, path: str, body: bytes, soap_action: str | None) -> Reply:
@@ -148,7 +168,9 @@ def _read(org: Org, username: str, operation: ET.Element) -> Reply:
         org.metadata_calls.append(("readMetadata", str(type_name), name))
         app = org.app_by_name(kind, name)
         if app is None:
-            ET.SubElement(result, q("records"), {f"{{{XSI}}}nil": "true"})
+            # An org without the component answers an empty record of the type (records is
+            # not nillable in the WSDL): no fullName, which clients read as "not found".
+            ET.SubElement(result, q("records"), {f"{{{XSI}}}type": str(type_name)})
             continue
         result.append(record_of(org, app, str(type_name)))
     return _envelope(answer)
@@ -215,13 +237,13 @@ def _update(org: Org, username: str, operation: ET.Element) -> Reply:
         name = record.findtext(q("fullName")) or ""
         org.metadata_calls.append(("updateMetadata", type_name, name))
         result = ET.SubElement(answer, q("result"))
-        ET.SubElement(result, q("fullName")).text = name
         error = _apply(org, kind, type_name, name, record)
-        ET.SubElement(result, q("success")).text = "false" if error else "true"
-        if error:
+        if error:  # SaveResult's sequence: errors, fullName, success
             errors = ET.SubElement(result, q("errors"))
             ET.SubElement(errors, q("message")).text = error[1]
             ET.SubElement(errors, q("statusCode")).text = error[0]
+        ET.SubElement(result, q("fullName")).text = name
+        ET.SubElement(result, q("success")).text = "false" if error else "true"
     return _envelope(answer)
 
 
@@ -248,9 +270,9 @@ def _apply(org: Org, kind: str, type_name: str, name: str,
             der = base64.b64decode(str(cert[0]), validate=True)
             public = x509.load_der_x509_certificate(der).public_key()
         except (binascii.Error, ValueError):
-            return ("INVALID_CERTIFICATE", "certificate: not a valid certificate")
+            return ("FIELD_INTEGRITY_EXCEPTION", "certificate: not a valid certificate")
         if not isinstance(public, rsa.RSAPublicKey):
-            return ("INVALID_CERTIFICATE", "certificate: not an RSA certificate")
+            return ("FIELD_INTEGRITY_EXCEPTION", "certificate: not an RSA certificate")
         key = public
     holder[:] = [(n, v) for n, v in holder if n != "certificate"]
     app.fields = fields

@@ -48,6 +48,7 @@ class Org:
         self.clock_offset = 0.0
         self.org_id = sf_id("00D")
         self.instance_url = ""  # the My Domain URL, known once its listener has a port
+        self.identity_url = ""  # the login (or, for a sandbox, test) host: where `id` points
         self.org_active = True
         self.login_rate_limit = 3600
         self.session_timeout = 7200.0
@@ -181,15 +182,22 @@ class Org:
 
     # -- sessions and codes --------------------------------------------------------------------
 
-    def issue_session(self, app: App, user: User, *, scope: str, refresh: bool) -> dict[str, str]:
-        """Mint a session; returns the token answer's fields as Salesforce sends them (no
-        expires_in, ever)."""
+    def issue_session(self, app: App, user: User, *, scope: str, refresh: bool,
+                      jwt: bool = False) -> dict[str, str]:
+        """Mint a session; returns the token answer's fields in the order Salesforce sends
+        them (no expires_in, ever). A JWT bearer answer is the five fields of Salesforce's
+        documentation of that flow; the code flow's adds refresh_token, signature and
+        issued_at. ``id`` is on the org's login host (docs/standin.md lists the sources)."""
         with self.lock:
             now = self.now()
             access_token = new_access_token(self.org_id)
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
-            identity = f"{self.instance_url}/id/{self.org_id}/{user.user_id}"
+            identity = f"{self.identity_url or self.instance_url}/id/{self.org_id}/{user.user_id}"
+            if jwt:
+                return {"access_token": access_token, "scope": scope,
+                        "instance_url": self.instance_url, "id": identity,
+                        "token_type": "Bearer"}  # the scheme name
             issued_at = str(int(now * 1000))
             key = (app.client_secret or "").encode() or self._signing_key
             mac = hmac.new(key, (identity + issued_at).encode(), hashlib.sha256).digest()

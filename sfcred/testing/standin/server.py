@@ -127,6 +127,10 @@ class FakeSalesforce:
             self._listeners[name] = Listener(self.state, name, self.ssl_context, self._stopping)
         # Bound already, so the URL is known before the first request can arrive.
         self.state.instance_url = self.url
+        # The identity URL of a token answer is on the generic login host of the org's kind,
+        # whichever host was asked (as captured answers show: login.salesforce.com/id/...).
+        self.state.identity_url = self._base("test" if self.state.environment == "sandbox"
+                                             else "login")
         for name, listener in self._listeners.items():
             thread = threading.Thread(
                 target=listener.serve_forever,
