@@ -108,8 +108,12 @@ def test_writes_ask_keyring_again_whatever_the_record_says(
     monkeypatch.setattr(ChainerBackend, "backends", [head, PlaintextKeyring()])
     nobody_named.append(ChainerBackend())
     remembered = MemoryKeyring()
-    monkeypatch.setattr(keyfind, "_recall", lambda path, basis: keyfind._adopt(remembered)
-                        or remembered)
+
+    def recall(path: str, basis: str) -> Any:
+        keyfind._adopt(remembered)
+        return remembered
+
+    monkeypatch.setattr(keyfind, "_recall", recall)
     store = KeyStore(service="svc-w")
     assert store.backend is remembered
     store.put_profile(PROFILE)
