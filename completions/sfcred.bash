@@ -20,6 +20,7 @@ _sfcred() {
     esac
     case "${COMP_WORDS[1]}" in
         get|store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
+        exec) COMPREPLY=($(compgen -W "-p --profile --keep-secrets" -- "$cur"));;
         rotate) COMPREPLY=($(compgen -W "--activate --abort --rollback --key-size --cert-out --force" -- "$cur"));;
         doctor) COMPREPLY=($(compgen -W "--json --offline" -- "$cur"));;
         authorize) COMPREPLY=($(compgen -W "--port --no-browser --client-secret-stdin" -- "$cur"));;

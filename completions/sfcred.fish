@@ -9,4 +9,6 @@ complete -c sfcred -n "__fish_seen_subcommand_from cert rotate doctor authorize 
     -a "(__sfcred_profiles)"
 complete -c sfcred -s p -l profile -x -a "(__sfcred_profiles)"
 complete -c sfcred -l format -x -a "git token json env"
+complete -c sfcred -n "__fish_seen_subcommand_from exec" -l keep-secrets \
+    -d "leave sfcred's own secrets in the command's environment"
 complete -c sfcred -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"

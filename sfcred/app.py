@@ -18,11 +18,13 @@ if TYPE_CHECKING:
     from sfcred.store.vault import VaultBackend
 
 
-def keystore(backend: VaultBackend | None = None) -> KeyStore:
-    """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``)."""
+def keystore(backend: VaultBackend | None = None,
+             note: Callable[[str], None] | None = None) -> KeyStore:
+    """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``).
+    ``note``: where a warning about the keyring goes (a plaintext backend the user named)."""
     from sfcred.keystore import KeyStore
 
-    return KeyStore(backend=backend or fleet_backend())
+    return KeyStore(backend=backend or fleet_backend(), note=note)
 
 
 def fleet_backend() -> VaultBackend | None:
@@ -53,7 +55,7 @@ def tokens(note: Callable[[str], None], waited: float = 0.0) -> Tokens:
 
     def store() -> KeyStore:
         if not stores:
-            stores.append(keystore(fleet))
+            stores.append(keystore(fleet, note))
         return stores[0]
 
     def shared() -> SharedTokens | None:

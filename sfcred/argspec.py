@@ -96,6 +96,10 @@ def parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("exec", help="run a command with SF_ACCESS_TOKEN / SF_INSTANCE_URL set")
     ex.add_argument("-p", "--profile", metavar="NAME")
+    ex.add_argument("--keep-secrets", action="store_true",
+                    help="leave SFCRED_PRIVATE_KEY, SFCRED_CLIENT_SECRET and, in fleet mode, "
+                         "VAULT_TOKEN / BAO_TOKEN in the command's environment (by default "
+                         "it gets the token, never what sfcred mints it with)")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]")
 
     rot = sub.add_parser("rotate", help="rotate a profile's key without an outage")

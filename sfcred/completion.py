@@ -29,6 +29,7 @@ _sfcred() {{
     esac
     case "${{COMP_WORDS[1]}}" in
         get|store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
+        exec) COMPREPLY=($(compgen -W "-p --profile --keep-secrets" -- "$cur"));;
         rotate) COMPREPLY=($(compgen -W "--activate --abort --rollback --key-size --cert-out \
 --force" -- "$cur"));;
         doctor) COMPREPLY=($(compgen -W "--json --offline" -- "$cur"));;
@@ -73,6 +74,8 @@ complete -c sfcred -n "__fish_seen_subcommand_from {NEEDS_NAME} show remove defa
     -a "(__sfcred_profiles)"
 complete -c sfcred -s p -l profile -x -a "(__sfcred_profiles)"
 complete -c sfcred -l format -x -a "git token json env"
+complete -c sfcred -n "__fish_seen_subcommand_from exec" -l keep-secrets \\
+    -d "leave sfcred's own secrets in the command's environment"
 complete -c sfcred -n "__fish_seen_subcommand_from completion" -a "bash zsh fish"
 """
 

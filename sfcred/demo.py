@@ -34,6 +34,7 @@ def _mask(text: str, token: str) -> str:
 def _keystore() -> tuple[KeyStore, str]:
     store = KeyStore(service="sfcred-demo")
     try:
+        store.writable()  # not a file backend keyring fell back to: the memory one instead
         store.probe()
         return store, f"the OS keyring ({store.backend_name()})"
     except KeyringUnavailable:

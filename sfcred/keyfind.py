@@ -19,7 +19,14 @@ connection to see whether a daemon answers. So:
   A later process with the same digest loads that backend as ``PYTHON_KEYRING_BACKEND`` would
   (``keyring.core.load_keyring``: its priority check, which fails when its daemon is gone,
   then the class). Any difference, or a failed check, runs keyring's discovery again.
-- A chain of backends (``chainer``) or no backend (``fail``) is never remembered.
+- The record is a hint, never an authority: only a backend of ``SECURE`` (keyring's own, each
+  keeping secrets in the OS's protected store) is remembered or recalled; a record naming
+  anything else (a plaintext file backend recorded while the Secret Service was down, a
+  ``fail`` backend, a planted module) is never imported, and discovery runs again and
+  replaces it. A chain (``chainer``, keyring's choice when keyrings.alt sits beside a Secret
+  Service) whose first backend, the one its writes go to, is in ``SECURE`` is used as that
+  backend alone: sfcred never reads an item from the plaintext file behind it.
+- Writes never rely on the record: ``for_write`` asks keyring afresh (``keywrite`` decides).
 - ``sfcred doctor`` forgets the record, so it always reports keyring's fresh choice.
 """
 
@@ -40,7 +47,17 @@ ENV = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "DBUS_SESS
        "XDG_CURRENT_DESKTOP", "DESKTOP_SESSION", "KDE_FULL_SESSION", "LOCALAPPDATA",
        "ProgramData", "KEYCHAIN_PATH")
 SECRET_SERVICE = "keyring.backends.SecretService.Keyring"  # noqa: S105  # a class name
-NOT_REMEMBERED = frozenset({"keyring.backends.chainer", "keyring.backends.fail"})
+# The only backends a record may name (and so the only modules a record makes sfcred import).
+SECURE = frozenset({
+    SECRET_SERVICE,
+    "keyring.backends.libsecret.Keyring",
+    "keyring.backends.macOS.Keyring",
+    "keyring.backends.Windows.WinVaultKeyring",
+    "keyring.backends.kwallet.DBusKeyring",
+    "keyring.backends.kwallet.DBusKeyringKWallet4",
+})
+CHAINER = "keyring.backends.chainer"
+_ours: list[Any] = []  # backends keyfind set in keyring.core: not a choice made by the program
 
 
 def backend() -> Any:
@@ -53,9 +70,74 @@ def backend() -> Any:
     remembered = _recall(path, basis)
     if remembered is not None:
         return remembered
-    chosen = _keyring_choice()
+    found = _keyring_choice()
+    _ours.append(found)  # keyring's discovery set it, not the program: no one named it
+    chosen = _unchained(found)
     _remember(path, basis, chosen)
     return chosen
+
+
+def for_write() -> tuple[Any, str]:
+    """keyring's own choice now, whatever the record says, and who named it: the variable
+    ``PYTHON_KEYRING_BACKEND``, ``keyringrc.cfg``, ``keyring.set_keyring`` in this process, or
+    "" (keyring's discovery chose it)."""
+    import keyring.core
+
+    current: Any = keyring.core._keyring_backend
+    if any(current is b for b in _ours):
+        current = None  # the record's, or discovery's: asked again below
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return current or keyring.core.load_env(), "PYTHON_KEYRING_BACKEND"
+    if current is not None:
+        return current, "keyring.set_keyring"
+    configured = keyring.core.load_config()
+    if configured is not None:
+        from keyring.util import platform_
+
+        return configured, str(platform_.config_root() / "keyringrc.cfg")
+    import keyring.backend
+    from keyring.backends import fail
+
+    found = max(keyring.backend.get_all_keyring(),
+                default=fail.Keyring(),  # type: ignore[no-untyped-call]  # keyring is untyped
+                key=keyring.backend.by_priority)
+    chosen = _unchained(found)
+    _adopt(chosen)
+    basis = _basis()
+    _remember(record_path(basis), basis, chosen)  # the write's check refreshes the record
+    return chosen, ""
+
+
+def name_of(chosen: Any) -> str:
+    kind = type(chosen)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def chain_head(chosen: Any) -> Any:
+    """The backend a chain's writes go to (its first), or the backend itself."""
+    if type(chosen).__module__ != CHAINER:
+        return chosen
+    try:
+        return type(chosen).backends[0]
+    except Exception:  # an empty chain: nothing to write to
+        return chosen
+
+
+def _unchained(chosen: Any) -> Any:
+    """A chain headed by a SECURE backend is used as that backend alone (keyring's writes go
+    there anyway); reads then never fall through to a plaintext file behind it."""
+    head = chain_head(chosen)
+    if head is chosen or name_of(head) not in SECURE:
+        return chosen
+    _adopt(head)
+    return head
+
+
+def _adopt(chosen: Any) -> None:
+    import keyring.core
+
+    keyring.core.set_keyring(chosen)  # get_keyring() agrees in this process
+    _ours.append(chosen)
 
 
 def forget() -> None:
@@ -132,9 +214,9 @@ def _recall(path: str, basis: str) -> Any:
         return None
     import keyring.core
 
-    try:
+    try:  # name is in SECURE: only keyring's own modules are imported on a record's word
         chosen = keyring.core.load_keyring(name)
-        keyring.core.set_keyring(chosen)  # refuses a non-backend; get_keyring() now agrees
+        _adopt(chosen)  # refuses a non-backend
     except Exception:  # gone, or not viable any more (its daemon stopped): discover again
         fsutil.remove(path)
         return None
@@ -142,8 +224,8 @@ def _recall(path: str, basis: str) -> Any:
 
 
 def _remembered_name(path: str, basis: str) -> str | None:
-    """The backend the record names, when it was written on this basis and no config file
-    has appeared since; else None."""
+    """The backend the record names, when it is one of SECURE, was written on this basis,
+    and no config file has appeared since; else None."""
     import json
 
     raw = fsutil.read_private(path, 4096)
@@ -152,7 +234,7 @@ def _remembered_name(path: str, basis: str) -> str | None:
     try:
         data = json.loads(raw)
         name, configs = data["backend"], data["config"]
-        if data["v"] != VERSION or data["basis"] != basis or not _dotted(name) \
+        if data["v"] != VERSION or data["basis"] != basis or name not in SECURE \
                 or not all(isinstance(c, str) for c in configs):
             return None
     except (ValueError, TypeError, KeyError, RecursionError):
@@ -185,12 +267,13 @@ def _remember(path: str, basis: str, chosen: Any) -> None:
 
     from keyring.util import platform_
 
-    kind = type(chosen)
-    name = f"{kind.__module__}.{kind.__qualname__}"
+    name = name_of(chosen)
     configs = [str(platform_.config_root() / "keyringrc.cfg")]
-    if kind.__module__ in NOT_REMEMBERED or not _dotted(name) \
-            or any(os.path.lexists(c) for c in configs):
-        return  # a chain, no backend, or keyring's config chose
+    if any(os.path.lexists(c) for c in configs):
+        return  # keyring's config chose: the record is not read while it exists
+    if name not in SECURE:  # a chain, no backend, a file: nothing to remember, and a stale
+        fsutil.remove(path)  # record naming another backend goes
+        return
     record = json.dumps({"v": VERSION, "backend": name, "basis": basis, "config": configs})
     try:
         fsutil.private_dir(os.path.dirname(path))
@@ -198,8 +281,3 @@ def _remember(path: str, basis: str, chosen: Any) -> None:
         _prune(path)
     except (OSError, ConfigError):
         pass  # only a speed-up: the next process discovers again
-
-
-def _dotted(name: object) -> bool:
-    return isinstance(name, str) and len(name) < 200 and \
-        all(part.isidentifier() for part in name.split("."))

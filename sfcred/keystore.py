@@ -13,7 +13,9 @@ Service, macOS Keychain, KWallet) get the material in one chunk. New chunks are 
 a fresh tag before the manifest points at them, so a crash mid-write leaves the old material
 readable.
 Always in the backend keyring chooses (``keyfind``: PYTHON_KEYRING_BACKEND and keyringrc.cfg
-keep working; the discovery is remembered); reads go through ``ssreads``.
+keep working; the discovery is remembered); reads go through ``ssreads``. A key or profile is
+written only where keyring itself would put it now, never a plaintext file it fell back to
+unless the user named it (``keywrite``).
 """
 
 from __future__ import annotations
@@ -60,9 +62,12 @@ class KeyStore:
         service: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float | None = None,
+        note: Callable[[str], None] | None = None,
     ) -> None:
         self._backend = backend
         self._reads = Reads(direct=backend is None)  # a given backend is always used
+        self._write_checked = backend is not None  # a given backend is the caller's choice
+        self.note = note or (lambda _line: None)
         self.service = service or service_name()
         self.sleep = sleep
         self.timeout = call_timeout() if timeout is None else timeout
@@ -76,6 +81,22 @@ class KeyStore:
     def backend_name(self) -> str:
         b = self.backend
         return f"{type(b).__module__}.{type(b).__qualname__}"
+
+    def writable(self) -> None:
+        """Before a key or profile is written: keyring's own choice now, not the remembered
+        one, and refused when it is a file backend nobody named (``keywrite``)."""
+        if self._write_checked:
+            return
+        from sfcred import keywrite
+
+        chosen, warning = self._call(keywrite.target)
+        self._write_checked = True
+        if warning:
+            self.note(warning)
+        if chosen is not self._backend:
+            if type(chosen).__module__ != "keyring.backends.SecretService":
+                self._reads = Reads(direct=False)  # reads follow the writes' backend
+            self._backend = chosen
 
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
@@ -145,6 +166,7 @@ class KeyStore:
         text = profile.to_json()
         if len(text) > RECORD_LIMIT:
             raise ConfigError("the profile's settings are too long to store in one keyring item")
+        self.writable()
         self._set(f"profile:{profile.name}", text)
 
     def delete_profile(self, name: str) -> None:
@@ -182,6 +204,7 @@ class KeyStore:
 
             private_of(material.key_pem)
             material = replace(material, checked=True)
+        self.writable()
         kid = material.key_id
         blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
         manifest_item = f"key:{name}:{kid}"

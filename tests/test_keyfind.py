@@ -39,6 +39,8 @@ def discovery(monkeypatch: pytest.MonkeyPatch) -> Discovery:
     """No backend chosen in this process, no PYTHON_KEYRING_BACKEND: keyfind decides."""
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    # the test backend stands for a secure one (the Secret Service) in records
+    monkeypatch.setattr(keyfind, "SECURE", keyfind.SECURE | {MEMORY})
     found = Discovery(MemoryKeyring())
     monkeypatch.setattr(keyfind, "_keyring_choice", found)
     return found
@@ -148,15 +150,68 @@ def test_the_users_choice_wins_over_the_record(discovery: Discovery,
     assert keyfind.backend() is chosen
 
 
-@pytest.mark.parametrize("module", ["keyring.backends.chainer", "keyring.backends.fail"])
-def test_a_chain_or_no_backend_is_never_remembered(discovery: Discovery, module: str) -> None:
-    import importlib
+@pytest.mark.parametrize("kind", ["chain", "fail", "plaintext"])
+def test_a_chain_no_backend_or_a_file_is_never_remembered_and_replaces_the_record(
+    discovery: Discovery, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from keyring.backends.chainer import ChainerBackend
+    from keyring.backends.fail import Keyring as Fail
+    from keyrings.alt.file import PlaintextKeyring
 
-    kind = importlib.import_module(module)
-    discovery.chosen = (kind.ChainerBackend() if module.endswith("chainer")  # type: ignore[attr-defined]
-                        else kind.Keyring())  # type: ignore[attr-defined]
     keyfind.backend()
-    assert not Path(keyfind.record_path()).exists()
+    keyring.core._keyring_backend = None
+    # a stale record (an older sfcred remembered a file backend): ignored, and it goes
+    path = Path(keyfind.record_path())
+    path.write_text(json.dumps({**record(), "backend": "keyrings.alt.file.PlaintextKeyring"}))
+    # a chain headed by a file backend (the Secret Service gone, two file backends left)
+    monkeypatch.setattr(ChainerBackend, "backends", [PlaintextKeyring(), MemoryKeyring()])
+    discovery.chosen = {"chain": ChainerBackend, "fail": Fail,
+                        "plaintext": PlaintextKeyring}[kind]()
+    assert keyfind.backend() is discovery.chosen
+    assert discovery.calls == 2
+    assert not path.exists()
+
+
+def test_a_chain_headed_by_a_secure_backend_is_that_backend_alone(
+    discovery: Discovery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyring's choice with keyrings.alt beside a Secret Service is a chain whose writes go
+    to the Secret Service: sfcred uses (and remembers) that backend alone, and never reads an
+    item from the plaintext file behind it."""
+    from keyring.backends.chainer import ChainerBackend
+    from keyrings.alt.file import PlaintextKeyring
+
+    head = MemoryKeyring()
+    monkeypatch.setattr(ChainerBackend, "backends", [head, PlaintextKeyring()])
+    discovery.chosen = ChainerBackend()
+    assert keyfind.backend() is head
+    assert keyring.get_keyring() is head
+    assert record()["backend"] == MEMORY
+
+
+@pytest.mark.parametrize("named", ["keyrings.alt.file.PlaintextKeyring",
+                                   "keyring.backends.fail.Keyring",
+                                   "keyring.backends.chainer.ChainerBackend",
+                                   "evilmod.Backend"])
+def test_a_record_naming_a_backend_off_the_allow_list_is_never_imported(
+    discovery: Discovery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """A stale or planted record: not imported, not used; discovery runs and replaces it."""
+    plant = tmp_path / "plant"
+    plant.mkdir()
+    (plant / "evilmod.py").write_text(
+        "import sys\nsys.stdout.write('planted output\\n')\n"
+        "from sfcred.testing.keyrings import MemoryKeyring as Backend\n")
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(plant), *sys.path[1:]])
+    keyfind.backend()
+    keyring.core._keyring_backend = None
+    Path(keyfind.record_path()).write_text(json.dumps({**record(), "backend": named}))
+    assert keyfind.secret_service_assumed() is False
+    chosen = keyfind.backend()
+    assert discovery.calls == 2
+    assert chosen is discovery.chosen
+    assert "evilmod" not in sys.modules
+    assert record()["backend"] == MEMORY  # replaced by keyring's own choice
 
 
 @pytest.mark.parametrize("damage", ["garbage", "not a name", "other basis", "open to others",

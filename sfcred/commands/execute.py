@@ -4,6 +4,12 @@
 
 ``prepare`` mints (or reads from the cache) and returns the argv and environment; ``cli``
 replaces the process with it, so the command's exit status is sfcred's.
+
+The command gets the 15-minute token, not what sfcred holds to make more: ``SFCRED_PRIVATE_KEY``
+(CI mode's key) and ``SFCRED_CLIENT_SECRET`` are always removed from its environment, and in
+fleet mode (``SFCRED_STORE=vault://...``) the store's token too (``VAULT_TOKEN`` /
+``BAO_TOKEN``: it reads every key in the store). ``--keep-secrets`` leaves them, for the rare
+job that needs them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from sfcred.errors import UsageError
 from sfcred.helper import pick
 from sfcred.protocol import Request
 
+OWN_SECRETS = ("SFCRED_PRIVATE_KEY", "SFCRED_CLIENT_SECRET")
+STORE_TOKENS = ("VAULT_TOKEN", "BAO_TOKEN")  # what fleet mode reads the store with
+
 
 def prepare(args: argparse.Namespace, con: Console,
             environ: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
@@ -26,6 +35,9 @@ def prepare(args: argparse.Namespace, con: Console,
     choice, tokens = pick(Request(), args.profile, environ, app.provider(note=con.err))
     entry = tokens.get(choice.name)
     env = dict(environ)
+    if not getattr(args, "keep_secrets", False):
+        for name in without(environ):
+            env.pop(name, None)
     token = entry.access_token.reveal()
     for prefix in ("SF", "SFDX"):
         env[f"{prefix}_ACCESS_TOKEN"] = token
@@ -35,3 +47,11 @@ def prepare(args: argparse.Namespace, con: Console,
     env["SF_TARGET_ORG"] = token
     env["SF_ORG_INSTANCE_URL"] = entry.instance_url
     return cmd, env
+
+
+def without(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The variables of sfcred's own secrets the command does not get: the key and client
+    secret always, the store's token when sfcred reads the fleet store with it."""
+    from sfcred.fleetindex import fleet_mode
+
+    return OWN_SECRETS + (STORE_TOKENS if fleet_mode(environ) else ())

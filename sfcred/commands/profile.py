@@ -18,13 +18,13 @@ SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
 def run(args: argparse.Namespace, con: Console) -> int:
     index = index_file()
     if fleetindex.fleet_mode() and args.action in ("list", "show"):
-        fleetindex.sync_index(app.keystore(), index)
+        fleetindex.sync_index(app.keystore(note=con.err), index)
     if args.action == "list":
         return _list(args, con, index)
     if args.action == "default":
         manage.set_default(args.name, index)
         return 0
-    store = app.keystore()
+    store = app.keystore(note=con.err)
     if args.action == "add":
         return _add(args, con, store, index)
     if args.action == "show":
