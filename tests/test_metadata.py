@@ -46,16 +46,31 @@ def test_the_update_keeps_every_field_but_the_consumer_key() -> None:
     assert record.certificate() == "T0xE"  # the record as read is untouched
 
 
-def test_a_missing_certificate_goes_right_after_the_callback() -> None:
+def test_a_missing_certificate_goes_where_the_wsdl_sequence_puts_it() -> None:
+    """The certificate goes after the fields the type's sequence puts before it, present or
+    not: after callbackUrl in ConnectedAppOauthConfig; after fullName (and callbackUrl,
+    optional there) in ExtlClntAppGlobalOauthSettings; never first."""
     bare = RECORD.replace("<certificate>T0xE</certificate>", "")
     out = AppRecord("ConnectedApp", "Acme", ET.fromstring(bare)).with_certificate("TkVX")
     children = [c.tag.split("}")[-1] for c in out.find(q("oauthConfig")) or []]
     assert children[:2] == ["callbackUrl", "certificate"]
+    asset = bare.replace("<callbackUrl>", "<assetTokenConfig><assetAudiences>a</assetAudiences>"
+                         "</assetTokenConfig><callbackUrl>")
+    out = AppRecord("ConnectedApp", "Acme", ET.fromstring(asset)).with_certificate("TkVX")
+    children = [c.tag.split("}")[-1] for c in out.find(q("oauthConfig")) or []]
+    assert children[:3] == ["assetTokenConfig", "callbackUrl", "certificate"]
     eca = ET.fromstring(f'<records xmlns="{MD}"><fullName>E_glbloauth</fullName>'
                         "<consumerKey>k</consumerKey><isPkceRequired>true</isPkceRequired>"
                         "</records>")
     out = AppRecord("ExtlClntAppGlobalOauthSettings", "E_glbloauth", eca).with_certificate("Q")
-    assert [c.tag.split("}")[-1] for c in out] == ["certificate", "fullName", "isPkceRequired"]
+    assert [c.tag.split("}")[-1] for c in out] == ["fullName", "certificate", "isPkceRequired"]
+    with_callback = ET.fromstring(f'<records xmlns="{MD}"><fullName>E_glbloauth</fullName>'
+                                  "<callbackUrl>https://cb</callbackUrl><label>E</label>"
+                                  "</records>")
+    out = AppRecord("ExtlClntAppGlobalOauthSettings", "E_glbloauth",
+                    with_callback).with_certificate("Q")
+    assert [c.tag.split("}")[-1] for c in out] == ["fullName", "callbackUrl", "certificate",
+                                                   "label"]
 
 
 def test_an_app_without_oauth_settings_is_refused_before_any_write() -> None:

@@ -46,6 +46,16 @@ def q(name: str) -> str:
     return f"{{{MD}}}{name}"
 
 
+# The fields the WSDL's sequence puts before ``certificate`` in the element that holds it:
+# ConnectedAppOauthConfig (assetTokenConfig, callbackUrl, certificate, ...) and
+# ExtlClntAppGlobalOauthSettings (Metadata's fullName, then callbackUrl, certificate, ...).
+# Each is optional, so the place is found from the type, not from a neighbour.
+BEFORE_CERTIFICATE = {
+    CONNECTED_APP: frozenset({q("assetTokenConfig"), q("callbackUrl")}),
+    ECA_OAUTH: frozenset({q("fullName"), q("callbackUrl")}),
+}
+
+
 def metadata_name(app: str, eca: bool) -> str:
     """The full name ``--app`` stands for: an External Client App's global OAuth settings
     are ``{app}_glbloauth``."""
@@ -86,9 +96,9 @@ class AppRecord:
         for key in holder.findall(q("consumerKey")):
             holder.remove(key)
         cert = holder.find(q("certificate"))
-        if cert is None:  # WSDL order: right after callbackUrl (or first)
-            names = [c.tag for c in holder]
-            at = names.index(q("callbackUrl")) + 1 if q("callbackUrl") in names else 0
+        if cert is None:  # after what the type's sequence puts before it, present or not
+            before = BEFORE_CERTIFICATE[self.type_name]
+            at = max((i + 1 for i, c in enumerate(holder) if c.tag in before), default=0)
             cert = ET.Element(q("certificate"))
             holder.insert(at, cert)
         cert.text = certificate_b64

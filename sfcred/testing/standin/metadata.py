@@ -187,11 +187,11 @@ def record_of(org: Org, app: App, type_name: str) -> ET.Element:
     if app.kind == "connected":
         for name, value in app.fields:
             if name == "oauthConfig" and isinstance(value, list):
-                _fields(ET.SubElement(record, q(name)), _after_callback(value, extra))
+                _fields(ET.SubElement(record, q(name)), _in_place(value, extra))
             else:
                 _fields(record, [(name, value)])
     else:
-        _fields(record, _after_callback(app.fields, extra))
+        _fields(record, _in_place(app.fields, extra))
     return record
 
 
@@ -201,9 +201,15 @@ def metadata_name(app: App) -> str:
     return f"{app.full_name}_glbloauth" if app.kind == "external" else app.full_name
 
 
-def _after_callback(fields: list[tuple[str, object]],
+# What the WSDL's sequences put before certificate and consumerKey (ConnectedAppOauthConfig:
+# assetTokenConfig, callbackUrl; ExtlClntAppGlobalOauthSettings: fullName, kept apart here,
+# and callbackUrl). Every one is optional, so the place comes from the type.
+_BEFORE_CERTIFICATE = frozenset({"assetTokenConfig", "callbackUrl"})
+
+
+def _in_place(fields: list[tuple[str, object]],
                     extra: list[tuple[str, object]]) -> list[tuple[str, object]]:
-    at = next((i + 1 for i, (n, _) in enumerate(fields) if n == "callbackUrl"), 0)
+    at = max((i + 1 for i, (n, _) in enumerate(fields) if n in _BEFORE_CERTIFICATE), default=0)
     return fields[:at] + extra + fields[at:]
 
 
