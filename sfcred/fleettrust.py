@@ -66,7 +66,7 @@ def _default_scheme(own: str, scheme: str) -> str:
 
 
 def _times(entry: Entry, ttl: float, now: float) -> str | None:
-    if entry.expires_at > entry.minted_at + ttl:
+    if entry.expires_at > entry.minted_at + ttl + 1.0:  # a second for another writer's sums
         return (f"it expires {entry.expires_at - entry.minted_at:.0f} s after it was minted, "
                 f"past the profile's token TTL of {ttl:g} s")
     if entry.minted_at > now + CLOCK_SKEW:
