@@ -63,7 +63,7 @@ def tokens(note: Callable[[str], None], waited: float = 0.0) -> Tokens:
             return None  # plain mode never imports the fleet's modules
         from sfcred.store.shared import SharedTokens
 
-        return SharedTokens(fleet.kv)
+        return SharedTokens(fleet.kv, note=note)
 
     return Tokens(
         index=index_file(),

@@ -28,7 +28,8 @@ from __future__ import annotations
 import os
 
 from sfcred import fsutil
-from sfcred.errors import ConfigError
+from sfcred.errors import ConfigError, KeyringUnavailable
+from sfcred.sealer import Sealer as Sealer  # re-exported: its home before it moved
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
 
@@ -36,10 +37,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-    from typing import Any
 
 LOCK_TIMEOUT = 20.0
-_MAGIC = b"SFC1"
+# The largest token record read back (cache file or fleet store): far above any real token.
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+# A copy of the fleet's token is confirmed against the store this often (see Entry.due).
+FLEET_RECHECK = 60.0
 _VERSION = "sfcred-token-cache-1"
 
 
@@ -50,11 +53,12 @@ class State:
 
 
 class Entry:
-    __slots__ = ("access_token", "expires_at", "instance_url", "margin", "minted_at",
-                 "profile", "username")
+    __slots__ = ("access_token", "expires_at", "fleet_seen", "instance_url", "margin",
+                 "minted_at", "profile", "username")
 
     def __init__(self, profile: str, username: str, access_token: Secret, instance_url: str,
-                 minted_at: float, expires_at: float, margin: float) -> None:
+                 minted_at: float, expires_at: float, margin: float,
+                 fleet_seen: float | None = None) -> None:
         self.profile = profile
         self.username = username
         self.access_token = access_token
@@ -62,6 +66,8 @@ class Entry:
         self.minted_at = minted_at
         self.expires_at = expires_at
         self.margin = margin
+        # A copy of the fleet's token: when last found unchanged in the store (else None).
+        self.fleet_seen = fleet_seen
 
     def state(self, now: float) -> str:
         if now >= self.expires_at:
@@ -70,12 +76,29 @@ class Entry:
             return State.STALE
         return State.FRESH
 
+    def due(self, now: float) -> bool:
+        """A copy of the fleet's token that must be confirmed against the store before it is
+        served again: the record may have been erased or replaced since (a clock gone
+        backwards counts too)."""
+        seen = self.fleet_seen
+        return seen is not None and not seen - 5.0 <= now < seen + FLEET_RECHECK
+
+    def seen(self, when: float) -> Entry:
+        """This entry as a copy of the fleet's token, confirmed at ``when``."""
+        return Entry(self.profile, self.username, self.access_token, self.instance_url,
+                     self.minted_at, self.expires_at, self.margin, when)
+
+    def same_token(self, other: Entry) -> bool:
+        """The same token, to the same place, for the same time (the copy mark aside)."""
+        return self._fields() == other._fields()
+
     def _fields(self) -> tuple[object, ...]:
         return (self.profile, self.username, self.access_token, self.instance_url,
                 self.minted_at, self.expires_at, self.margin)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Entry) and self._fields() == other._fields()
+        return (isinstance(other, Entry) and self._fields() == other._fields()
+                and self.fleet_seen == other.fleet_seen)
 
     def __hash__(self) -> int:
         return hash(self._fields())
@@ -85,7 +108,7 @@ class Entry:
 
     def to_fields(self) -> dict[str, str]:
         """The entry as text fields: the cache file's lines, and the fleet's shared record."""
-        return {
+        fields = {
             "v": _VERSION,
             "profile": self.profile,
             "username": self.username,
@@ -95,6 +118,9 @@ class Entry:
             "expires_at": repr(self.expires_at),
             "margin": repr(self.margin),
         }
+        if self.fleet_seen is not None:  # only in the cache file (a copy is never published)
+            fields["fleet_seen"] = repr(self.fleet_seen)
+        return fields
 
     def to_bytes(self) -> bytes:
         fields = self.to_fields()
@@ -124,16 +150,20 @@ class Entry:
         try:
             times = [_finite(data[k]) for k in ("minted_at", "expires_at", "margin")]
             token, url, user = data["access_token"], data["instance_url"], data["username"]
+            # Absent from files written before fleet copies were marked: not a copy then.
+            seen = _finite(data["fleet_seen"]) if "fleet_seen" in data else None
         except (ValueError, KeyError, TypeError):
             return None
         if not all(isinstance(v, str) for v in (token, url, user)):
             return None
-        if not (token.isprintable() and token and " " not in token and user.isprintable()):
+        if not (token.isprintable() and token and " " not in token and user.isprintable()
+                and len(token) <= MAX_ENTRY_BYTES):
             return None
         if "\n" in url or origin(url) is None or times[2] < 0:
             return None
         return cls(profile=profile, username=user, access_token=Secret(token),
-                   instance_url=url, minted_at=times[0], expires_at=times[1], margin=times[2])
+                   instance_url=url, minted_at=times[0], expires_at=times[1], margin=times[2],
+                   fleet_seen=seen)
 
 
 def _finite(text: object) -> float:
@@ -143,36 +173,6 @@ def _finite(text: object) -> float:
     if not -1e11 < value < 1e11:  # also false for nan; inf is refused, not "never expires"
         raise ValueError("not a sane time")
     return value
-
-
-class Sealer:
-    """AES-GCM for the on-disk fallback; the key comes from the keyring on first use."""
-
-    def __init__(self, load_key: Callable[[], bytes]) -> None:
-        self._load_key = load_key
-        self._key: bytes | None = None
-
-    def _aead(self) -> Any:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        if self._key is None:
-            self._key = self._load_key()
-        return AESGCM(self._key)
-
-    def seal(self, plain: bytes, aad: bytes) -> bytes:
-        nonce = os.urandom(12)
-        return _MAGIC + nonce + bytes(self._aead().encrypt(nonce, plain, aad))
-
-    def open(self, sealed: bytes, aad: bytes) -> bytes | None:
-        from cryptography.exceptions import InvalidTag
-
-        if not sealed.startswith(_MAGIC) or len(sealed) < len(_MAGIC) + 12 + 16:
-            return None
-        nonce, body = sealed[4:16], sealed[16:]
-        try:
-            return bytes(self._aead().decrypt(nonce, body, aad))
-        except InvalidTag:
-            return None
 
 
 class TokenCache:
@@ -212,14 +212,16 @@ class TokenCache:
     def read(self, name: str) -> Entry | None:
         if self._distrusted:
             return None
-        raw = fsutil.read_private(self._path(name), 65536)
+        raw = fsutil.read_private(self._path(name), MAX_ENTRY_BYTES + 64)  # + the sealing
         if raw is None:
             return None
         if self.sealer is not None:
             try:
                 opened = self.sealer.open(raw, name.encode())
-            except ConfigError:
-                return None  # a damaged sealing key: a miss (writing it says why, once)
+            except (ConfigError, KeyringUnavailable):
+                # A damaged sealing key, or one this machine may not read (a fleet consumer
+                # with no runtime dir): a miss (writing it says why, once).
+                return None
             if opened is None:
                 return None
             raw = opened

@@ -9,8 +9,12 @@ here) when the local cache has no FRESH token:
 3. a machine that did not get the lease polls, with backoff and jitter, until a FRESH token
    is published or the lease is free (released, or expired after a crash: it takes over).
 
-It gives up waiting after one whole lease and a second (a holder that took it just now has
-had all its time): then a STALE token is served, with a note, or the wait is an error (4).
+It gives up waiting after a lease's whole life and a second (a holder that took it just now
+has had all its time): then a STALE token is served, with a note, or the wait is an error (4).
+
+A machine whose policy may not take the lease (the consumer policy: README, Fleet mode) only
+waits, within the same time, for a minter's token; then STALE with a note, or exit 5 saying so.
+Every record read is checked by ``vet`` (``fleettrust``): one refused is as if there were none.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from dataclasses import dataclass
 from sfcred import cache
 from sfcred.errors import SalesforceUnreachable
 from sfcred.store.shared import SharedTokens
-from sfcred.store.vault import StoreUnavailable
+from sfcred.store.vault import StoreRefused, StoreUnavailable
+
+Vet = Callable[[cache.Entry], str | None]
 
 FIRST_POLL = 0.05
 LAST_POLL = 0.5
@@ -43,26 +49,42 @@ def fetch(
     *,
     note: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
+    vet: Vet | None = None,
 ) -> Fetched:
     fresh = cache.State.FRESH
-    give_up = shared.monotonic() + shared.seconds + 1.0
+    give_up = shared.monotonic() + shared.max_life + 1.0
     delay = FIRST_POLL
+    refused: StoreRefused | None = None  # the lease is not ours to take: a consumer
     while True:
-        found = shared.read(name, username)
+        found = shared.read(name, username, vet)
         if found is not None and found.state(shared.clock()) == fresh:
             return Fetched(found, minted=False)
-        lease = shared.acquire(name)
+        lease = None
+        if refused is None:
+            try:
+                lease = shared.acquire(name)
+            except StoreRefused as e:
+                refused = e
         if lease is not None:
             try:
-                return _hold(shared, name, username, mint, note)
+                return _hold(shared, name, username, mint, note, vet)
             finally:
                 shared.release(lease)
         left = give_up - shared.monotonic()
         if left <= 0:
+            waited = shared.max_life + 1.0
             if found is not None and found.state(shared.clock()) == cache.State.STALE:
-                note(f"another machine of the fleet has been getting a new token for "
-                     f"{shared.seconds:g} s; serving the fleet's token until it expires")
+                who = ("no machine of the fleet has published a new token in "
+                       if refused is not None else
+                       "another machine of the fleet has been getting a new token for ")
+                note(f"{who}{waited:g} s; serving the fleet's token until it expires")
                 return Fetched(found, minted=False)
+            if refused is not None:
+                raise StoreRefused(
+                    f"no fresh token for profile {name} in the fleet store after {waited:g} s, "
+                    f"and this machine may not get one itself ({refused.message})",
+                    hint="this machine has the consumer policy (README, Fleet mode): a machine "
+                    "with the minter policy must get the token, or give this one that policy")
             raise SalesforceUnreachable(
                 f"another machine of the fleet has been getting a token for profile {name} "
                 f"for {shared.seconds:g} s without finishing",
@@ -72,9 +94,10 @@ def fetch(
 
 
 def _hold(shared: SharedTokens, name: str, username: str | None,
-          mint: Callable[[], cache.Entry], note: Callable[[str], None]) -> Fetched:
+          mint: Callable[[], cache.Entry], note: Callable[[str], None],
+          vet: Vet | None) -> Fetched:
     """With the lease: the token the last holder published, or a new one, shared."""
-    found = shared.read(name, username)
+    found = shared.read(name, username, vet)
     now = shared.clock()
     if found is not None and found.state(now) == cache.State.FRESH:
         return Fetched(found, minted=False)

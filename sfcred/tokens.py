@@ -5,7 +5,10 @@ the keyring, httpx, jwt and cryptography load only when a token must be minted.
 Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
 it, and only the first one mints (single flight). In fleet mode (``shared`` set) the one
 process per machine that holds the lock goes on to the fleet's single flight
-(``fleetflight``): the fleet's token, or the lease and one mint for every machine.
+(``fleetflight``): the fleet's token, or the lease and one mint for every machine. A token
+taken from the fleet is checked first (``fleettrust``), and its local copy is marked and
+confirmed against the store at least every ``cache.FLEET_RECHECK`` seconds: dropped when the
+fleet's record was erased or replaced.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from sfcred import cache as cache_mod
 from sfcred.deadline import lock_wait
@@ -87,7 +90,7 @@ class Tokens:
 
     def get(self, name: str) -> cache_mod.Entry:
         entry = self.cache.read(name)
-        if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
+        if self._ready(entry):
             return entry
         self.known(name)
         with ExitStack() as held:
@@ -96,7 +99,9 @@ class Tokens:
                 return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
-            if entry is not None and entry.state(self.clock()) == cache_mod.State.FRESH:
+            if entry is not None and entry.due(self.clock()) and self.shared is not None:
+                entry = self._confirm(name, entry, self.shared)
+            if self._ready(entry):
                 return entry
             try:
                 if self.shared is not None:
@@ -112,6 +117,33 @@ class Tokens:
                     self.note(f"{what}; serving the cached token until it expires")
                     return entry
                 raise
+
+    def _ready(self, entry: cache_mod.Entry | None) -> TypeGuard[cache_mod.Entry]:
+        """FRESH, and (a copy of the fleet's token, in fleet mode) recently confirmed."""
+        now = self.clock()
+        return (entry is not None and entry.state(now) == cache_mod.State.FRESH
+                and (not entry.due(now) or self.shared is None))
+
+    def _confirm(self, name: str, entry: cache_mod.Entry,
+                 shared: SharedTokens) -> cache_mod.Entry | None:
+        """The local copy of the fleet's token if the fleet still has that token (marked
+        confirmed now); None, the copy dropped, when the record is gone or another."""
+        try:
+            current = shared.read(name, entry.username, self._vet(name))
+        except KeyringUnavailable:
+            return entry  # the store cannot say now: the copy stands until it can
+        if current is not None and current.same_token(entry):
+            confirmed = entry.seen(self.clock())
+            self._keep(confirmed)
+            return confirmed
+        self.cache.drop(name)  # erased (a 401 elsewhere), replaced, or refused now
+        return None
+
+    def _vet(self, name: str) -> Callable[[cache_mod.Entry], str | None]:
+        from sfcred import fleettrust
+
+        known = None if self.stateless else self.index.load().profiles.get(name)
+        return fleettrust.vetter(self.store.require_profile(name), known, self.clock)
 
     def _lock(self, held: ExitStack, name: str, entry: cache_mod.Entry | None) -> bool:
         """Take the profile's lock for at most the mint deadline (plus a little, so a waiter
@@ -143,18 +175,21 @@ class Tokens:
 
         known = None if self.stateless else self.index.load().profiles.get(name)
         got = fleetflight.fetch(shared, name, known.username if known else None,
-                                lambda: self._mint(name), note=self.note)
-        if not got.minted:
-            self._keep(got.entry)
-        return got.entry
+                                lambda: self._mint(name), note=self.note, vet=self._vet(name))
+        if got.minted:
+            return got.entry
+        copy = got.entry.seen(self.clock())
+        self._keep(copy)
+        return copy
 
     def _keep(self, entry: cache_mod.Entry) -> None:
         try:
             self.cache.write(entry)
-        except (OSError, ConfigError) as e:
-            # The token is good: deliver it. Only the reuse is lost (and noted).
+        except (OSError, ConfigError, KeyringUnavailable) as e:
+            # The token is good: deliver it. Only the reuse is lost (and noted). A fleet
+            # consumer with no runtime dir lands here: the sealing key is not its to read.
             self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
-                      "the next get mints again")
+                      "the next get fetches it again")
 
     def _mint(self, name: str) -> cache_mod.Entry:
         from sfcred import rotate

@@ -86,9 +86,11 @@ def answer(
         return None, 0.0  # sealed on disk (needs the keyring), or a folder to warn about
     tokens = cache.TokenCache(folder)
     entry, waited = tokens.read(chosen.name), 0.0  # the full path's own reader
-    if entry is None or entry.state(clock()) != cache.State.FRESH:
+    # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
+    # the store whether the fleet still has it.
+    if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
         entry, waited = after_holder(tokens, chosen.name, environ)
-        if entry is None or entry.state(clock()) != cache.State.FRESH:
+        if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
             return None, waited
     try:
         text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)

@@ -185,8 +185,8 @@ def test_erase_never_forgets_a_token_published_meanwhile(kv: VaultKV) -> None:
 
     original = kv.read
 
-    def stale_read(name: str):  # the erase read before the other machine's publish
-        return found if name == "tokens/acme" else original(name)
+    def stale_read(name: str, limit: int | None = None):  # read before the other's publish
+        return found if name == "tokens/acme" else original(name, limit)
 
     kv.read = stale_read  # type: ignore[method-assign]
     try:
@@ -258,9 +258,11 @@ def test_a_waiter_takes_over_from_a_holder_that_died(kv: VaultKV) -> None:
     assert time.monotonic() - started < 10  # hang guard (the lease is 1 s)
 
 
-def test_a_holder_that_never_finishes_makes_the_waiter_serve_stale_or_fail(
+def test_a_lease_that_is_never_free_makes_the_waiter_serve_stale_or_fail(
     kv: VaultKV,
 ) -> None:
+    """Holder after holder (each new, each within its lease): the waiter never takes over, and
+    gives up after a lease's whole life."""
     clock = Clock()
     holder = SharedTokens(kv, seconds=2.0)
     assert holder.acquire("acme") is not None
@@ -268,9 +270,10 @@ def test_a_holder_that_never_finishes_makes_the_waiter_serve_stale_or_fail(
     def mint() -> Entry:
         raise AssertionError("a waiter must not mint while the lease is held")
 
-    def sleep(seconds: float) -> None:  # the waiter's time passes; the lease is renewed
+    def sleep(seconds: float) -> None:  # the waiter's time passes; the next holder takes it
         clock.mono += seconds
-        kv.write("leases/acme", {"holder": holder.holder, "until": repr(time.time() + 2)})
+        kv.write("leases/acme", {"holder": f"next-{secrets.token_hex(4)}",
+                                 "until": repr(time.time() + 2)})
 
     waiter = SharedTokens(kv, monotonic=clock.monotonic, seconds=2.0)
     with pytest.raises(SalesforceUnreachable, match="another machine of the fleet"):
@@ -281,6 +284,51 @@ def test_a_holder_that_never_finishes_makes_the_waiter_serve_stale_or_fail(
     assert got.entry.state(time.time()) == State.STALE
     assert not got.minted
     assert "serving the fleet's token" in notes[0]
+
+
+def test_a_holder_that_renews_its_lease_is_taken_over_after_its_maximum_life(
+    kv: VaultKV,
+) -> None:
+    """A writer of leases/ that rewrites its lease every 5 s (each a new version, a new
+    until): taken over once it has held the lease for a lease and a margin, and the waiter
+    mints instead of starving."""
+    clock = Clock()
+    renewer = "renewer-" + secrets.token_hex(4)
+
+    def renew() -> None:
+        kv.write("leases/acme", {"holder": renewer, "until": repr(time.time() + 30)})
+
+    renew()
+    waiter = SharedTokens(kv, clock=clock.time, monotonic=clock.monotonic, seconds=30)
+    assert waiter.max_life == 32.0
+    for _ in range(6):  # 30 s of renewals: held
+        assert waiter.acquire("acme") is None
+        clock.mono += 5.0
+        renew()
+    clock.mono += 2.5
+    renew()
+    lease = waiter.acquire("acme")
+    assert lease is not None
+    assert lease.holder == waiter.holder
+
+    minted: list[Entry] = []
+
+    def sleep(seconds: float) -> None:  # the renewer goes on renewing while we wait
+        clock.mono += seconds
+        renew()
+
+    def mint() -> Entry:
+        minted.append(entry("00Dx!past-renewer"))
+        return minted[-1]
+
+    renew()
+    other = SharedTokens(kv, clock=clock.time, monotonic=clock.monotonic, seconds=30)
+    started = clock.mono
+    got = fleetflight.fetch(other, "acme", USER, mint, note=print, sleep=sleep)
+    assert got.minted
+    assert got.entry.access_token.reveal() == "00Dx!past-renewer"
+    assert len(minted) == 1
+    assert clock.mono - started <= other.max_life + 1.0  # one life, then a token: no starving
 
 
 def test_a_holder_whose_mint_fails_serves_the_stale_fleet_token(kv: VaultKV) -> None:

@@ -11,7 +11,14 @@ one wins; ``holder`` is unique per process (random, never a host name); ``until`
 30 s ahead (SPEC.md), after which any machine may take it over (a holder that crashed).
 A lease whose ``until`` cannot be trusted (another machine's clock far off, a foreign record)
 is also taken over once this process has seen the same version unchanged for the lease's
-length: that rule needs no clock agreement at all.
+length: that rule needs no clock agreement at all. And a lease has a maximum life: once this
+process has seen the same holder hold it for a lease and a margin (``max_life``), it is taken
+over however often that holder renewed it (sfcred never renews; a writer of ``leases/`` that
+does would starve the fleet).
+
+Every writer of ``tokens/`` is trusted no further than its record checks out: it is read with
+a size cap (``cache.MAX_ENTRY_BYTES``) and, given ``vet`` (``fleettrust``), served only when
+its instance, times and size are the profile's; a refused record is a miss, with a note.
 """
 
 from __future__ import annotations
@@ -27,9 +34,13 @@ from urllib.parse import quote
 from sfcred import cache
 from sfcred.deadline import lease_seconds
 from sfcred.secret import Secret
+from sfcred.store.capped import TooLarge
 from sfcred.store.vault import CasConflict, StoreUnavailable, VaultKV
 
 _TOMBSTONE = {"v": "sfcred-token-erased-1"}
+# The KV v2 answer around a record: its metadata, a few hundred bytes.
+_ENVELOPE = 4096
+MAX_LIFE_MARGIN = 2.0  # a lease's whole life: its length and this (see _held)
 
 
 def new_holder() -> str:
@@ -55,13 +66,22 @@ class SharedTokens:
         monotonic: Callable[[], float] = time.monotonic,
         holder: str | None = None,
         seconds: float | None = None,
+        note: Callable[[str], None] = lambda _msg: None,
     ) -> None:
         self.kv = kv
         self.clock = clock
         self.monotonic = monotonic
         self.holder = holder or new_holder()
         self.seconds = lease_seconds() if seconds is None else seconds
+        self.note = note
         self._seen: dict[tuple[str, int], float] = {}  # (name, lease version) -> first seen
+        self._held_by: dict[tuple[str, str], float] = {}  # (name, holder) -> first seen
+        self._noted: set[str] = set()
+
+    @property
+    def max_life(self) -> float:
+        """The longest one holder may hold a lease, as seen by this process, renewals or not."""
+        return self.seconds + MAX_LIFE_MARGIN
 
     @staticmethod
     def _token_path(name: str) -> str:
@@ -73,15 +93,32 @@ class SharedTokens:
 
     # -- the token -------------------------------------------------------------------------
 
-    def read(self, name: str, username: str | None = None) -> cache.Entry | None:
-        """The fleet's token for ``name`` (of ``username`` when given), or None."""
-        found = self.kv.read(self._token_path(name))
+    def read(self, name: str, username: str | None = None,
+             vet: Callable[[cache.Entry], str | None] | None = None) -> cache.Entry | None:
+        """The fleet's token for ``name`` (of ``username`` when given), or None; with ``vet``,
+        None too when it names a reason to refuse the record (noted once per process)."""
+        try:
+            found = self.kv.read(self._token_path(name), cache.MAX_ENTRY_BYTES + _ENVELOPE)
+        except TooLarge:
+            self._refuse(name, f"it is over {cache.MAX_ENTRY_BYTES // 1024} KiB")
+            return None
         if found is None:
             return None
         entry = cache.Entry.from_fields(found.data, name)
         if entry is None or (username is not None and entry.username != username):
             return None
+        entry.fleet_seen = None  # the mark is this machine's, never the writer's
+        why = vet(entry) if vet is not None else None
+        if why is not None:
+            self._refuse(name, why)
+            return None
         return entry
+
+    def _refuse(self, name: str, why: str) -> None:
+        if why not in self._noted:  # the flight reads again and again: say it once
+            self._noted.add(why)
+            self.note(f"the fleet's token for profile {name} is refused: {why}; "
+                      "getting a new one")
 
     def publish(self, entry: cache.Entry) -> None:
         self.kv.write(self._token_path(entry.profile), entry.to_fields())
@@ -90,7 +127,13 @@ class SharedTokens:
         """Forget the fleet's token (only if it is ``password``, when given). True if one was
         forgotten. Check-and-set: a token another machine published meanwhile stays."""
         path = self._token_path(name)
-        found = self.kv.read(path)
+        try:
+            found = self.kv.read(path, cache.MAX_ENTRY_BYTES + _ENVELOPE)
+        except TooLarge:
+            if password is not None:
+                return False  # not a token sfcred would have served
+            self.kv.write(path, _TOMBSTONE)
+            return True
         if found is None:
             return False
         entry = cache.Entry.from_fields(found.data, name)
@@ -138,9 +181,15 @@ class SharedTokens:
             return False
         if ends <= self.clock():
             return False  # over: the holder crashed, or is too slow to count on
-        first = self._seen.setdefault((name, version), self.monotonic())
+        now = self.monotonic()
+        first = self._seen.setdefault((name, version), now)
         # However the clocks disagree: the same version for a whole lease is a dead holder.
-        return self.monotonic() - first < self.seconds
+        if now - first >= self.seconds:
+            return False
+        # A holder mints within its lease and never renews it: one that held it for longer
+        # (new versions, new untils) is not minting for the fleet, whatever it writes.
+        since = self._held_by.setdefault((name, holder), now)
+        return now - since < self.max_life
 
     def release(self, lease: Lease) -> None:
         """Let the next machine mint. Never raises: a lease not released expires anyway."""

@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from sfcred.deadline import seconds
 from sfcred.errors import InputError, KeyringUnavailable
+from sfcred.store.capped import get_json
 from sfcred.untrusted import server_words
 
 REQUEST_SECONDS = 5.0
@@ -29,6 +30,10 @@ REQUEST_SECONDS = 5.0
 
 class StoreUnavailable(KeyringUnavailable):
     """The fleet store cannot be used now (exit 5, as a keyring that is not there)."""
+
+
+class StoreRefused(StoreUnavailable):
+    """The store's policy refused the request (403): this token may not do that."""
 
 
 class CasConflict(Exception):
@@ -113,7 +118,7 @@ class VaultKV:
         try:
             return fn()
         except hx.Forbidden as e:
-            raise StoreUnavailable(
+            raise StoreRefused(
                 f"the store refused to {what} under {self.location.mount}/"
                 f"{self.location.prefix}: permission denied",
                 hint="check VAULT_TOKEN, and that its policy allows read, create, update, "
@@ -136,14 +141,20 @@ class VaultKV:
                                           hint="check VAULT_ADDR and the network")
             raise StoreUnavailable(self._down.message, hint=self._down.hint) from e
 
-    def read(self, name: str) -> Entry | None:
+    def read(self, name: str, limit: int | None = None) -> Entry | None:
+        """The record, or None. With ``limit``: ``TooLarge`` once the answer passes that many
+        bytes, read as a stream (a record any writer can fill is never read whole)."""
         def read() -> Entry | None:
             import hvac.exceptions as hx  # _call has checked that hvac is there
 
             try:
-                answer = self.client.secrets.kv.v2.read_secret_version(
-                    path=self._path(name), mount_point=self.location.mount,
-                    raise_on_deleted_version=True)
+                if limit is not None:
+                    answer = get_json(self.client, f"/v1/{self.location.mount}/data/"
+                                      f"{self._path(name)}", limit)
+                else:
+                    answer = self.client.secrets.kv.v2.read_secret_version(
+                        path=self._path(name), mount_point=self.location.mount,
+                        raise_on_deleted_version=True)
             except hx.InvalidPath:
                 return None  # never written, or deleted
             data = answer.get("data") or {}
