@@ -27,10 +27,14 @@ from __future__ import annotations
 
 import os
 
-from sfcred import fsutil
+from sfcred import fsread, fsutil
 from sfcred.errors import ConfigError
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
+
+# The largest entry read back (here, and a fleet record): a token endpoint's answer is capped
+# at 1 MiB (salesforce.http.MAX_BODY), so any token accepted fits, sealed and with its fields.
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -193,7 +197,7 @@ class TokenCache:
         cache can still be used: a folder of ours that was too open is tightened to 0700 and
         not read in this process (anything in it may have been planted), then written as
         usual; anything else (another user's folder, a link, a file) is not used at all."""
-        found = fsutil.folder_problem(self.directory)
+        found = fsread.folder_problem(self.directory)
         if found is None:
             return None
         why, repairable = found
@@ -212,7 +216,7 @@ class TokenCache:
     def read(self, name: str) -> Entry | None:
         if self._distrusted:
             return None
-        raw = fsutil.read_private(self._path(name), 65536)
+        raw = fsread.read_private(self._path(name), MAX_ENTRY_BYTES)
         if raw is None:
             return None
         if self.sealer is not None:

@@ -72,6 +72,9 @@ class Org:
         self.propagation_delay = 0.0
         self.metadata_calls: list[tuple[str, str, str]] = []  # (operation, type, full name)
         self.metadata_hold: dict[str, float] = {}  # operation -> seconds held before answering
+        self.metadata_answer: dict[str, bytes] = {}  # operation -> raw body sent instead (hostile)
+        self.token_size = 0  # pad access tokens to this many characters (0: as Salesforce)
+        self.drip: dict[str, float] = {}  # path -> seconds between the bytes of its answers
         self._propagation_tick = 0
 
     def now(self) -> float:
@@ -187,6 +190,8 @@ class Org:
         with self.lock:
             now = self.now()
             access_token = new_access_token(self.org_id)
+            if self.token_size > len(access_token):  # a big token (a cache's size limit)
+                access_token += "x" * (self.token_size - len(access_token))
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
             identity = f"{self.instance_url}/id/{self.org_id}/{user.user_id}"

@@ -97,6 +97,9 @@ class FakeSalesforce:
     eca_secrets_via_metadata = _OnOrg[bool]()  # the org setting External Client Apps need
     metadata_calls = _OnOrg[list[tuple[str, str, str]]]()  # (operation, type, full name)
     metadata_hold = _OnOrg[dict[str, float]]()  # operation -> seconds held before answering
+    metadata_answer = _OnOrg[dict[str, bytes]]()  # operation -> raw body answered instead
+    token_size = _OnOrg[int]()  # access tokens padded to this many characters (0: as usual)
+    drip = _OnOrg[dict[str, float]]()  # path -> seconds between the bytes of its answers
 
     def __init__(
         self,
