@@ -32,9 +32,7 @@ from sfcred.errors import ConfigError
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
 
-# The largest entry read back (here, and a fleet record): a token endpoint's answer is capped
-# at 1 MiB (salesforce.http.MAX_BODY), so any token accepted fits, sealed and with its fields.
-MAX_ENTRY_BYTES = 2 * 1024 * 1024
+MAX_ENTRY_BYTES = 2 * 1024 * 1024  # any token accepted (a body is at most 1 MiB) fits, sealed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

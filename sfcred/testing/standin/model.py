@@ -65,15 +65,13 @@ class Org:
         self._logins: dict[str, list[float]] = {}
         self._faults: list[Fault] = []
         self._signing_key = secrets.token_bytes(32)
-        # The Metadata API (metadata.py): who may use it, how long a deployed certificate
-        # takes to reach every server, what was called, and how long each call is held.
+        # The Metadata API (metadata.py): permissions, propagation, calls, held or hostile answers.
         self._metadata_perms: dict[str, set[str]] = {}
-        self.eca_secrets_via_metadata = True  # the org setting ECAs need
-        self.propagation_delay = 0.0
+        self.eca_secrets_via_metadata, self.propagation_delay = True, 0.0  # ECAs' org setting; s
         self.metadata_calls: list[tuple[str, str, str]] = []  # (operation, type, full name)
         self.metadata_hold: dict[str, float] = {}  # operation -> seconds held before answering
-        self.metadata_answer: dict[str, bytes] = {}  # operation -> raw body sent instead (hostile)
-        self.token_size = 0  # pad access tokens to this many characters (0: as Salesforce)
+        self.metadata_answer: dict[str, bytes] = {}  # operation -> raw body sent instead
+        self.token_size = 0  # access tokens padded to this many characters (a big token)
         self.drip: dict[str, float] = {}  # path -> seconds between the bytes of its answers
         self._propagation_tick = 0
 
@@ -101,8 +99,7 @@ class Org:
             app.public_key, app.certificate_der, app.next_key = key, der, None
 
     def deploy_certificate(self, app: App, key: rsa.RSAPublicKey, der: bytes) -> None:
-        """A certificate saved through the Metadata API: it reaches Salesforce's servers over
-        ``propagation_delay`` seconds (during which a request meets the old or the new one)."""
+        """Saved by metadata: it reaches the servers over ``propagation_delay`` s (key_now)."""
         with self.lock:
             self._settle(app)
             if self.propagation_delay <= 0:
@@ -189,9 +186,7 @@ class Org:
         expires_in, ever)."""
         with self.lock:
             now = self.now()
-            access_token = new_access_token(self.org_id)
-            if self.token_size > len(access_token):  # a big token (a cache's size limit)
-                access_token += "x" * (self.token_size - len(access_token))
+            access_token = new_access_token(self.org_id).ljust(self.token_size, "x")
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
             identity = f"{self.instance_url}/id/{self.org_id}/{user.user_id}"
