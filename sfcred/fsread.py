@@ -80,12 +80,12 @@ def read_regular(path: str, limit: int, what: str) -> bytes:
             kind = ("a folder" if stat.S_ISDIR(st.st_mode) else
                     "a FIFO" if stat.S_ISFIFO(st.st_mode) else
                     "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")
-            raise NotRegular(f"{what} {path} is {kind}, not a regular file; refusing to read it")
+            raise NotRegular(f"cannot read {what} {path}: it is {kind}, not a regular file")
         data = _read_upto(fd, limit + 1)
     finally:
         os.close(fd)
     if len(data) > limit:
-        raise ConfigError(f"{what} {path} is over {limit >> 10} KiB; refusing to read it")
+        raise ConfigError(f"cannot read {what} {path}: it is over {limit >> 10} KiB")
     return data
 
 

@@ -31,15 +31,15 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     reader.join(5)
     assert not reader.is_alive(), "read_regular blocked on a FIFO"
     assert isinstance(done[0], fsread.NotRegular)
-    assert str(done[0]) == f"the key file {path} is a FIFO, not a regular file; refusing to read it"
+    assert str(done[0]) == f"cannot read the key file {path}: it is a FIFO, not a regular file"
 
 
 def test_a_folder_or_an_oversized_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(fsread.NotRegular, match="is a folder"):
+    with pytest.raises(fsread.NotRegular, match="it is a folder"):
         fsread.read_regular(str(tmp_path), 100, "the file")
     big = tmp_path / "big"
     big.write_bytes(b"x" * 2049)
-    with pytest.raises(ConfigError, match="is over 2 KiB"):
+    with pytest.raises(ConfigError, match="it is over 2 KiB"):
         fsread.read_regular(str(big), 2048, "the file")
     assert fsread.read_regular(str(big), 4096, "the file") == b"x" * 2049
 
