@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 
-from sfcred import fsutil
+from sfcred import fsread, fsutil
 from sfcred.errors import ConfigError, KeyringUnavailable
 from sfcred.sealer import Sealer as Sealer  # re-exported: its home before it moved
 from sfcred.secret import Secret
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 LOCK_TIMEOUT = 20.0
-# The largest token record read back (cache file or fleet store): far above any real token.
+# The largest token record read back (cache file or fleet store): any token the endpoint's
+# 1 MiB body cap lets through fits, sealed or not.
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 # A copy of the fleet's token is confirmed against the store this often (see Entry.due).
 FLEET_RECHECK = 60.0
@@ -193,7 +194,7 @@ class TokenCache:
         cache can still be used: a folder of ours that was too open is tightened to 0700 and
         not read in this process (anything in it may have been planted), then written as
         usual; anything else (another user's folder, a link, a file) is not used at all."""
-        found = fsutil.folder_problem(self.directory)
+        found = fsread.folder_problem(self.directory)
         if found is None:
             return None
         why, repairable = found
@@ -212,7 +213,7 @@ class TokenCache:
     def read(self, name: str) -> Entry | None:
         if self._distrusted:
             return None
-        raw = fsutil.read_private(self._path(name), MAX_ENTRY_BYTES + 64)  # + the sealing
+        raw = fsread.read_private(self._path(name), MAX_ENTRY_BYTES + 64)  # + the sealing
         if raw is None:
             return None
         if self.sealer is not None:

@@ -13,7 +13,9 @@ certificate deployment), as a runbook whose every step leaves a profile that min
 4. the pending key promoted (unless a ``get`` did it already) and the app remembered.
 
 The profile's lock is held only for its record writes, never across the network waits, so
-``get`` on this machine is never blocked by a deploy.
+``get`` on this machine is never blocked by a deploy. Every network call has a deadline: each
+Metadata API call and mint ``SFCRED_TIMEOUT`` (``MetadataClient``, ``TokenClient``), the
+whole of step 3 ``--wait``.
 """
 
 from __future__ import annotations
@@ -163,8 +165,12 @@ class Runner:
         profile = self.store.require_profile(name)
         key = self.store.get_key(name, kid)
         client = self._client()
+        budget = client.budget
         try:
             while True:
+                # Each mint within what is left of --wait (a mint has its own deadline too):
+                # a token endpoint that drips keeps the poll inside --wait, give or take 1 s.
+                client.budget = min(budget, max(1.0, give_up - self.monotonic()))
                 try:
                     client.mint(profile, key)
                     streak += 1

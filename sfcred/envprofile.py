@@ -72,9 +72,10 @@ class EnvProfile:
         if text:
             data = text.replace("\\n", "\n").encode()  # CI systems often store one line
         elif path:
+            from sfcred.fsread import read_regular
+
             try:
-                with open(path, "rb") as f:
-                    data = f.read(1 << 20)
+                data = read_regular(path, 1 << 20, "SFCRED_PRIVATE_KEY_FILE")
             except OSError as e:
                 raise ConfigError(f"SFCRED_PRIVATE_KEY_FILE {path}: {e.strerror}") from None
         else:

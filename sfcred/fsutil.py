@@ -1,6 +1,5 @@
-"""Files sfcred writes: 0700 folders, 0600 files set at creation, atomic replace, timed locks;
-and the checks on what it reads back (``folder_problem``, ``read_private``): lstat, owner,
-mode, no links followed, never blocking on a FIFO.
+"""Files sfcred writes: 0700 folders, 0600 files set at creation, atomic replace, timed locks.
+What it reads back is checked in ``fsread``.
 
 On the warm path of ``get``: nothing heavy is imported at module level.
 """
@@ -96,53 +95,6 @@ def atomic_write(path: str | Path, data: str | bytes, *, private: bool = True) -
         except OSError:
             pass
         raise
-
-
-def folder_problem(path: str) -> tuple[str, bool] | None:
-    """Why the cache folder ``path`` must not be trusted, and whether it may be repaired (it is
-    ours, only too open); None when it is fine or does not exist yet (the first write creates
-    it 0700). lstat: a link is refused, not followed."""
-    import stat
-
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        return f"the token cache folder {path} cannot be checked ({e.strerror})", False
-    if not stat.S_ISDIR(st.st_mode):
-        return f"the token cache folder {path} is not a folder", False
-    if hasattr(os, "getuid"):
-        if st.st_uid != os.getuid():
-            return (f"the token cache folder {path} belongs to another user "
-                    f"(uid {st.st_uid})"), False
-        if st.st_mode & 0o077:
-            return (f"the token cache folder {path} was open to others "
-                    f"(mode {stat.S_IMODE(st.st_mode):04o})"), True
-    return None
-
-
-def read_private(path: str, limit: int) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file of ours, 0600; None otherwise. Opened
-    with O_NOFOLLOW (a planted link is not followed) and O_NONBLOCK (a FIFO cannot hang)."""
-    import stat
-
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
-            return None
-        return os.read(fd, limit)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def remove(path: str | Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from sfcred import fsutil
+from sfcred import fsread, fsutil
 from sfcred.errors import ConfigError
 from sfcred.untrusted import (
     host_allowed,
@@ -200,16 +200,21 @@ class IndexFile:
         from sfcred.errors import InputError
 
         try:
-            with open(self.path, "rb") as f:
-                raw = f.read(_MAX_INDEX + 1)
-            if len(raw) > _MAX_INDEX:
-                raise ValueError("over 1 MiB")
-            return _parse_index(raw)
+            raw = fsread.read_regular(self.path, _MAX_INDEX, "the profile index")
         except FileNotFoundError:
             return Index()
-        except IsADirectoryError as e:
-            raise ConfigError(f"the profile index {self.path} is a folder",
-                              hint="remove it; profiles in the keyring are unaffected") from e
+        except OSError as e:
+            raise ConfigError(f"cannot read the profile index {self.path} ({e.strerror})",
+                              hint="check its permissions") from None
+        except fsread.NotRegular as e:  # a folder, a FIFO (never waited on)
+            raise ConfigError(e.message,
+                              hint="remove it; profiles in the keyring are unaffected") from None
+        except ConfigError as e:  # over the cap
+            raise ConfigError(f"the profile index {self.path} is damaged",
+                              hint="fix or delete it; profiles in the keyring are unaffected",
+                              ) from e
+        try:
+            return _parse_index(raw)
         except (ValueError, TypeError, RecursionError, InputError) as e:
             raise ConfigError(
                 f"the profile index {self.path} is damaged",

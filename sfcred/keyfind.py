@@ -36,7 +36,7 @@ import os
 import sys
 from typing import Any
 
-from sfcred import fsutil
+from sfcred import fsread, fsutil
 from sfcred.errors import ConfigError
 
 RECORD = "keyring-backend-"  # + the basis's first 24 hex digits + ".json": one per install
@@ -228,7 +228,7 @@ def _remembered_name(path: str, basis: str) -> str | None:
     and no config file has appeared since; else None."""
     import json
 
-    raw = fsutil.read_private(path, 4096)
+    raw = fsread.read_private(path, 4096)
     if raw is None:
         return None
     try:

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -154,6 +155,18 @@ def signing_key(material: KeyMaterial) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("not an RSA key")
     return key
+
+
+def readable(material: KeyMaterial) -> bool:
+    """Whether the key and certificate parse (a ``checked`` key: microseconds), so material
+    damaged in the keyring is a named error where it is read, not a ValueError where used."""
+    try:
+        signing_key(material)
+        if material.cert_pem:
+            load_cert(material.cert_pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def public_key(material: KeyMaterial) -> rsa.RSAPublicKey:

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sfcred import keycalls
 from sfcred.errors import ConfigError, KeyringUnavailable
 from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
-from sfcred.keys import KeyMaterial
+from sfcred.keys import KeyMaterial, readable
 from sfcred.profiles import Profile
 from sfcred.secret import Secret
 from sfcred.ssreads import Reads
@@ -246,14 +246,18 @@ class KeyStore:
                 return None
 
         material = self._insist(read)
-        if material is not None:
+        if material is not None and readable(material):
             return material
         if not manifests_seen:
             raise ConfigError(
                 f"the key {kid} of profile {name!r} is missing from the keyring",
                 hint=f"re-import the key: `sfcred profile add {name} --force ...`",
             )
-        raise ConfigError(f"the key {kid} of profile {name!r} is damaged in the keyring")
+        # Whole (the digest matched) yet not a key and certificate: written by something else.
+        raise ConfigError(
+            f"the key {kid} of profile {name!r} is damaged in the keyring",
+            hint=f"re-import the key: `sfcred profile add {name} --key-file KEY --force` (or "
+                 "--generate-key, and upload the new certificate)")
 
     def _insist(self, read: Callable[[], T | None]) -> T | None:
         """A read of something that must be there, tried again when it comes back empty or

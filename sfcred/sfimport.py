@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sfcred.errors import ConfigError, InputError
+from sfcred.fsread import read_regular
 from sfcred.index import check_name
 
 MAX_FILE = 1 << 20
@@ -39,8 +40,7 @@ def sf_dir(given: str | None) -> Path:
 
 def _json(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read(MAX_FILE))
+        data = json.loads(read_regular(str(path), MAX_FILE, "the Salesforce CLI file"))
     except FileNotFoundError:
         raise ConfigError(f"{path} does not exist") from None
     except OSError as e:

@@ -9,7 +9,7 @@ with every note, error and mint; so the warm path never answers what the full pa
 
 It shares its rules instead of copying them: the request parser (``protocol``), the profile
 choice and host ownership (``choice``, ``index``), the cache folder and file checks
-(``fsutil``), the entry parser and FRESH test (``cache.Entry``), and the formats
+(``fsread``), the entry parser and FRESH test (``cache.Entry``), and the formats
 (``formats``). Those modules, and this one, import nothing heavy at module level (no typing,
 dataclasses, json, keyring, httpx or cryptography): a warm ``get`` costs little more than
 Python's own start (see README, Speed).
@@ -72,7 +72,7 @@ def answer(
         return None, 0.0
     if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
         return None, 0.0  # CI mode: its profile comes from the environment (full path)
-    from sfcred import cache, choice, formats, fsutil, protocol
+    from sfcred import cache, choice, formats, fsread, protocol
     from sfcred.index import index_file
 
     try:
@@ -82,7 +82,7 @@ def answer(
     except SfcredError:
         return None, 0.0  # the full path says what is wrong (or, under git, says nothing)
     folder = cache.runtime_dir()
-    if folder is None or fsutil.folder_problem(folder) is not None:
+    if folder is None or fsread.folder_problem(folder) is not None:
         return None, 0.0  # sealed on disk (needs the keyring), or a folder to warn about
     tokens = cache.TokenCache(folder)
     entry, waited = tokens.read(chosen.name), 0.0  # the full path's own reader

@@ -187,3 +187,61 @@ def test_the_request_is_soap_with_the_session_and_an_empty_action() -> None:
     assert root.findtext(f".//{q('sessionId')}") == "00Dx!session"
     assert root.findtext(f".//{q('fullNames')}") == "Acme & <Co>"  # escaped, not templated
     assert metadata.API_VERSION == "60.0"
+
+
+def test_depth_is_bounded_before_any_tree_is_built() -> None:
+    """150,000 levels (about 1 MiB, under the 4 MiB cap) crashed ``copy.deepcopy`` with
+    SIGSEGV; 1,000 raised RecursionError. Refused now by a linear expat pass, in well under a
+    second; 64 levels still parse."""
+    import time
+
+    def nested(levels: int) -> bytes:
+        return (b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+                + b"<a>" * levels + b"</a>" * levels + b"</e:Body></e:Envelope>")
+
+    for levels in (150_000, 1_000, metadata.MAX_DEPTH - 1):
+        started = time.monotonic()
+        with pytest.raises(SalesforceUnreachable, match=(
+                "the Metadata API answer is nested deeper than 64 levels; refusing it")):
+            hostile(nested(levels)).read("ConnectedApp", "Acme")
+        assert time.monotonic() - started < 2
+    assert hostile(nested(metadata.MAX_DEPTH - 2)).read("ConnectedApp", "Acme") is None
+
+
+def test_a_dtd_is_refused_in_any_encoding_and_utf16_is_read() -> None:
+    envelope = ('<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>'
+                f'<readMetadataResponse xmlns="{MD}"><result>{RECORD}</result>'
+                "</readMetadataResponse></e:Body></e:Envelope>")
+    dtd = '<!DOCTYPE e:Envelope [<!ENTITY x "y">]>'
+    for encoding, declared in (("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"),
+                               ("utf-16-le", "UTF-16LE")):
+        body = f'<?xml version="1.0" encoding="{declared}"?>{dtd}{envelope}'.encode(encoding)
+        assert b"<!DOCTYPE" not in body
+        with pytest.raises(SalesforceUnreachable, match="holds a DTD; refusing it"):
+            hostile(body).read("ConnectedApp", "Acme")
+    # An encoding expat cannot read (UTF-32) is refused too, as no envelope: never parsed.
+    body = f'<?xml version="1.0" encoding="UTF-32"?>{dtd}{envelope}'.encode("utf-32")
+    with pytest.raises(SalesforceUnreachable, match="no SOAP envelope"):
+        hostile(body).read("ConnectedApp", "Acme")
+    plain = f'<?xml version="1.0" encoding="UTF-16"?>{envelope}'.encode("utf-16")
+    record = hostile(plain).read("ConnectedApp", "Acme")
+    assert record is not None
+    assert record.certificate() == "T0xE"
+
+
+def test_a_dripped_answer_ends_the_call_at_its_budget() -> None:
+    """A per-read timeout restarts with every byte; the call's budget does not."""
+    import time
+
+    def drip() -> Iterator[bytes]:
+        while True:
+            time.sleep(0.05)
+            yield b" "
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=drip()))
+    md = MetadataClient("https://acme.my.salesforce.com", Secret("t"), budget=0.5,
+                        client=httpx.Client(transport=transport))
+    started = time.monotonic()
+    with pytest.raises(SalesforceUnreachable, match=r"did not answer readMetadata within 0\.5 s"):
+        md.read("ConnectedApp", "Acme")
+    assert time.monotonic() - started < 3

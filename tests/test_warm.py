@@ -126,7 +126,8 @@ def test_every_warm_path_module_stays_light() -> None:
     import sfcred
 
     package = Path(sfcred.__file__).parent
-    warm_modules = ["cli", "warm", "protocol", "choice", "index", "cache", "fsutil", "formats",
+    warm_modules = ["cli", "warm", "protocol", "choice", "index", "cache", "fsutil", "fsread",
+                    "formats",
                     "errors", "secret", "untrusted", "__init__", "__main__"]
     heavy = {"typing", "dataclasses", "json", "argparse", "httpx", "keyring", "jwt",
              "cryptography", "filelock", "platformdirs", "shlex", "re", "enum", "urllib",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, fleetindex, manage
+from sfcred import app, fleetindex, fsread, manage
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.index import IndexFile, check_name, index_file
@@ -69,8 +69,7 @@ def _list(args: argparse.Namespace, con: Console, index: IndexFile) -> int:
 
 def _read_file(path: str) -> bytes:
     try:
-        with open(path, "rb") as f:
-            return f.read(1 << 20)
+        return fsread.read_regular(path, 1 << 20, "the file")
     except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror}") from None
 

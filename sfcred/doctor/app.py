@@ -17,13 +17,14 @@ from sfcred.salesforce import metadata
 from sfcred.salesforce.oauth import Token
 
 
-def app_check(store: KeyStore, profile: Profile, token: Token, now: float | None = None) -> Check:
+def app_check(store: KeyStore, profile: Profile, token: Token, now: float | None = None,
+              budget: float | None = None) -> Check:
     app, eca = profile.deploy_app, profile.deploy_eca
     if not app:
         return make("app", "skip", "no app recorded yet (the first `sfcred rotate "
                     f"{profile.name} --deploy --app NAME` records it)")
     type_name = metadata.ECA_OAUTH if eca else metadata.CONNECTED_APP
-    md = metadata.MetadataClient(token.instance_url, token.access_token, eca=eca)
+    md = metadata.MetadataClient(token.instance_url, token.access_token, eca=eca, budget=budget)
     try:
         record = md.read(type_name, metadata.metadata_name(app, eca))
     except SalesforceRefused as e:

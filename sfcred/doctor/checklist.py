@@ -93,10 +93,11 @@ def diagnose(
     checks.append(audience_check(profile))
     if offline:
         return rest("offline")
-    checks.append(online.clock_check(profile.login_url, clock))
+    deadline = online.budget()  # the online part as a whole
+    checks.append(online.clock_check(profile.login_url, clock, deadline))
     if material is None:
         return rest("needs a readable key")
     instance_host = entry.instance_host if entry is not None else None
     checks.extend(online.token_checks(profile, material, client,
-                                      my_domain(profile, instance_host), store))
+                                      my_domain(profile, instance_host), store, deadline))
     return rest("needs a token")

@@ -6,6 +6,10 @@ Every pair tried is a real login attempt (at most ``MAX_PROBES``, and only for t
 in ``refusals.PAIR_PROBLEMS``): the 3,600-logins-per-hour limit is far, but a loop of doctors
 would count.
 The access token is used for userinfo only, then dropped: doctor never fills the token cache.
+
+Bounded in time: every call within ``SFCRED_TIMEOUT`` (as a mint), and all of them within
+``budget()`` (``ONLINE_CALLS`` of those), after which the checks left are skipped; a server
+that drips its answers cannot keep doctor running.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from sfcred.deadline import Deadline, mint_budget
 from sfcred.doctor.model import (
     REFUSED,
     SKEW_FAIL,
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
     from sfcred.salesforce.oauth import Token, TokenClient
 
 MAX_PROBES = 6
+ONLINE_CALLS = 4  # the clock, the token (with its pair search), userinfo, the app
+OUT_OF_TIME = "doctor's online time (4 x SFCRED_TIMEOUT) ran out"
 _ISO = "%Y-%m-%d %H:%M:%S UTC"
 
 
@@ -53,18 +60,44 @@ def _iso(t: float) -> str:
     return time.strftime(_ISO, time.gmtime(t))
 
 
-def clock_check(login_url: str, clock: Callable[[], float]) -> Check:
+def budget() -> Deadline:
+    """The deadline of doctor's whole online part."""
+    return Deadline(ONLINE_CALLS * mint_budget())
+
+
+def _left(deadline: Deadline) -> float:
+    """One call's time: SFCRED_TIMEOUT, or what is left of doctor's (0: none left)."""
+    return min(mint_budget(), deadline.left())
+
+
+def _date(url: str, left: float) -> str | None:
+    """The Date header of a GET (its body read capped, all of it within ``left``)."""
+    with sfhttp.client() as http:
+        def get() -> str | None:
+            with http.stream("GET", url, timeout=sfhttp.timeouts(http.timeout, left)) as r:
+                sfhttp.read_capped(r)
+                date: str | None = r.headers.get("date")
+                return date
+
+        return sfhttp.within(get, left, f"no answer from {netloc(url)}")
+
+
+def clock_check(login_url: str, clock: Callable[[], float],
+                deadline: Deadline | None = None) -> Check:
     """Any answer of the login host carries a Date header; userinfo without a token is cheap
     and is no login attempt."""
     host = netloc(login_url)
+    left = _left(deadline or budget())
+    if not left:
+        return make("clock", "skip", OUT_OF_TIME)
     try:
-        with sfhttp.client() as http:
-            before = clock()
-            response = http.get(f"{login_url}/services/oauth2/userinfo")
-            after = clock()
+        before = clock()
+        date = _date(f"{login_url}/services/oauth2/userinfo", left)
+        after = clock()
     except httpx.HTTPError as e:
         return make("clock", "skip", f"no answer from {host} ({type(e).__name__})")
-    date = response.headers.get("date")
+    except SalesforceUnreachable as e:
+        return make("clock", "skip", e.message)
     try:
         server = email.utils.parsedate_to_datetime(date).timestamp() if date else None
     except (TypeError, ValueError):
@@ -89,39 +122,45 @@ def clock_check(login_url: str, clock: Callable[[], float]) -> Check:
 
 def token_checks(
     profile: Profile, material: KeyMaterial, client: Callable[[], TokenClient],
-    my_domain: str | None, store: KeyStore | None = None,
+    my_domain: str | None, store: KeyStore | None = None, deadline: Deadline | None = None,
 ) -> list[Check]:
+    deadline = deadline or budget()
     skip = make("userinfo", "skip", "needs a token")
+    if not _left(deadline):
+        return [make("token", "skip", OUT_OF_TIME), skip]
     c = client()
+    c.budget = min(c.budget, _left(deadline))
     try:
         try:
             token = c.mint(profile, material)
         except SalesforceRefused as e:
-            return [_refused(profile, material, c, e, my_domain), skip]
+            return [_refused(profile, material, c, e, my_domain, deadline), skip]
         except SfcredError as e:
             return [make("token", "fail", e.message, e.hint, e.exit_code), skip]
     finally:
         c.close()
     scope = f", scope {token.scope}" if token.scope else ""
     ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
-    checks = [ok, userinfo_check(profile, token)]
+    checks = [ok, userinfo_check(profile, token, deadline)]
     if store is not None:
         from sfcred.doctor.app import app_check
 
-        checks.append(app_check(store, profile, token))
+        left = _left(deadline)
+        checks.append(app_check(store, profile, token, budget=left) if left else
+                      make("app", "skip", OUT_OF_TIME))
     return checks
 
 
 def _refused(
     profile: Profile, material: KeyMaterial, client: TokenClient, e: SalesforceRefused,
-    my_domain: str | None,
+    my_domain: str | None, deadline: Deadline,
 ) -> Check:
     said = f"{e.error}: {e.description}" if e.description else e.error
     detail = f"Salesforce refused it ({said}): {e.cause}"
     fix = e.fix
     if e.refusal in PAIR_PROBLEMS:
         pairs = candidates(profile, my_domain, e.refusal is Refusal.APP_NOT_FOUND)
-        found = search(profile, material, client, pairs, progress(e))
+        found = search(profile, material, client, pairs, progress(e), deadline)
         if found is not None:
             host, audience, later = found
             change = change_command(profile, host, audience)
@@ -171,11 +210,16 @@ def progress(e: SalesforceRefused | None) -> int:
 
 def search(
     profile: Profile, material: KeyMaterial, client: TokenClient,
-    pairs: list[tuple[str, str]], baseline: int,
+    pairs: list[tuple[str, str]], baseline: int, deadline: Deadline | None = None,
 ) -> tuple[str, str, SalesforceRefused | None] | None:
-    """The first pair that works, else the pair that gets furthest past ``baseline``."""
+    """The first pair that works, else the pair that gets furthest past ``baseline``; only
+    while doctor's online time lasts."""
     best: tuple[int, tuple[str, str, SalesforceRefused | None]] | None = None
+    deadline = deadline or budget()
     for host, audience in pairs:
+        if not _left(deadline):
+            break
+        client.budget = min(client.budget, _left(deadline))
         try:
             client.mint(replace(profile, login_url=host, audience=audience), material)
         except SalesforceRefused as e:
@@ -189,15 +233,23 @@ def search(
     return best[1] if best else None
 
 
-def userinfo_check(profile: Profile, token: Token) -> Check:
+def userinfo_check(profile: Profile, token: Token, deadline: Deadline | None = None) -> Check:
     host = netloc(token.instance_url)
     url = f"{token.instance_url}/services/oauth2/userinfo"
+    left = _left(deadline or budget())
+    if not left:
+        return make("userinfo", "skip", OUT_OF_TIME)
     try:
         with sfhttp.client() as http:
-            status, info = sfhttp.get_json(http, url, token.access_token.reveal())
-    except (httpx.HTTPError, SalesforceUnreachable) as e:
+            status, info = sfhttp.within(
+                lambda: sfhttp.get_json(http, url, token.access_token.reveal(), left), left,
+                f"no complete answer from {host} at userinfo")
+    except httpx.HTTPError as e:
         return make("userinfo", "fail", f"no answer from {host} ({type(e).__name__})",
                       "check the network and proxy settings", UNREACHABLE)
+    except SalesforceUnreachable as e:
+        return make("userinfo", "fail", e.message, "check the network and proxy settings",
+                    UNREACHABLE)
     if status in (401, 403):
         return make("userinfo", "fail", f"{host} refused the new token at userinfo (HTTP "
                       f"{status})",

@@ -3,22 +3,26 @@
 Every call to Salesforce (token requests, userinfo, the code exchange, doctor's probes) goes
 through ``client()``: the same timeouts, no redirects followed (a 3xx from a token endpoint is
 an answer, never a hop to another host), TLS verified the way httpx does it (``SSL_CERT_FILE``
-honoured). Bodies are read capped, since a server is not trusted.
+honoured). Bodies are read capped, since a server is not trusted, and each exchange runs
+``within`` a deadline: a per-read timeout restarts with every byte of a dripped answer.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from sfcred.deadline import Expired, run_within
 from sfcred.errors import SalesforceUnreachable
 from sfcred.untrusted import origin
 
 MAX_BODY = 1 << 20
 TIMEOUT = httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0)
+T = TypeVar("T")
 
 
 def client() -> httpx.Client:
@@ -63,6 +67,17 @@ def read_capped(response: httpx.Response, limit: int = MAX_BODY) -> bytes:
     return b"".join(chunks)
 
 
+def within(exchange: Callable[[], T], seconds: float, what: str) -> T:
+    """``exchange()`` (an HTTP call and its capped read), abandoned after ``seconds``: then
+    SalesforceUnreachable ("WHAT within N s"). What it raises is raised as is."""
+    try:
+        return run_within(exchange, seconds, "sfcred-http-call")
+    except Expired:
+        raise SalesforceUnreachable(
+            f"{what} within {seconds:g} s", hint="check the network; SFCRED_TIMEOUT sets the "
+            "seconds each call to Salesforce may take") from None
+
+
 def json_object(body: bytes) -> dict[str, Any] | None:
     """A JSON object, or None for anything else (not JSON, a list, a string, too deep)."""
     try:
@@ -72,10 +87,12 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def get_json(http: httpx.Client, url: str, token: str) -> tuple[int, dict[str, Any] | None]:
-    """GET with a bearer token: (status, the JSON object of a 200, capped; else None)."""
+def get_json(http: httpx.Client, url: str, token: str,
+             left: float | None = None) -> tuple[int, dict[str, Any] | None]:
+    """GET with a bearer token: (status, the JSON object of a 200, capped; else None); the
+    timeouts within ``left`` seconds."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    with http.stream("GET", url, headers=headers) as r:
+    with http.stream("GET", url, headers=headers, timeout=timeouts(http.timeout, left)) as r:
         body = read_capped(r)
         return r.status_code, json_object(body) if r.status_code == 200 else None
 

@@ -3,8 +3,11 @@
 ``POST {instance_url}/services/Soap/m/{version}`` (``API_VERSION``, 60.0: the first with the
 External Client App's ``certificate``), ``SOAPAction: ""``, the session id in the
 ``SessionHeader`` (an access token minted with the active key). Envelopes are built and read
-with ElementTree, never with string templates; an answer with a DTD is refused before it is
-parsed (SOAP has none), and bodies are capped like every answer from a server.
+with ElementTree, never with string templates. An answer is checked by expat before any tree
+is built (``_parse``): nested deeper than ``MAX_DEPTH`` or holding a DTD (SOAP has none), in
+whatever encoding it declares, it is refused. Bodies are capped like every answer from a
+server, and each call runs within its deadline (``SFCRED_TIMEOUT``), so an answer dripped
+one byte at a time ends the call, not the command's patience.
 
 ``AppRecord`` keeps the record exactly as read, so the update writes every field back (a lossy
 update drops the app's policies and scopes) with two changes only: the certificate (bare
@@ -16,9 +19,11 @@ from __future__ import annotations
 import copy
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from xml.parsers import expat
 
 import httpx
 
+from sfcred.deadline import mint_budget
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.salesforce import http
 from sfcred.secret import Secret
@@ -30,6 +35,7 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CONNECTED_APP = "ConnectedApp"
 ECA_OAUTH = "ExtlClntAppGlobalOauthSettings"
 MAX_SOAP = 4 << 20
+MAX_DEPTH = 64  # a readMetadata answer is about 8 deep; copy.deepcopy recurses per level
 
 ET.register_namespace("soapenv", SOAP)
 ET.register_namespace("xsi", XSI)
@@ -109,11 +115,13 @@ class MetadataClient:
     """One session's Metadata API calls at one instance."""
 
     def __init__(self, instance_url: str, session: Secret, *, version: str = API_VERSION,
-                 eca: bool = False, client: httpx.Client | None = None) -> None:
+                 eca: bool = False, client: httpx.Client | None = None,
+                 budget: float | None = None) -> None:
         self.eca = eca  # which permissions a refusal names
         self.url = f"{http.check_instance_url(instance_url)}/services/Soap/m/{version}"
         self._session = session
         self._http = client or http.client()
+        self.budget = mint_budget() if budget is None else budget  # per call, as a mint
 
     def close(self) -> None:
         self._http.close()
@@ -155,10 +163,16 @@ class MetadataClient:
         body = ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
         headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
         name = operation.tag.split("}")[-1]
+        timeout = http.timeouts(self._http.timeout, self.budget)
+
+        def exchange() -> tuple[bytes, int]:
+            with self._http.stream("POST", self.url, content=body, headers=headers,
+                                   timeout=timeout) as r:
+                return http.read_capped(r, MAX_SOAP), r.status_code
+
         try:
-            with self._http.stream("POST", self.url, content=body, headers=headers) as r:
-                raw = http.read_capped(r, MAX_SOAP)
-                status = r.status_code
+            raw, status = http.within(exchange, self.budget,
+                                      f"the Metadata API at {self.url} did not answer {name}")
         except httpx.HTTPError as e:
             raise SalesforceUnreachable(
                 f"the Metadata API at {self.url} did not answer {name} ({type(e).__name__})",
@@ -177,12 +191,46 @@ class MetadataClient:
         return answer
 
 
+class _Refused(Exception):
+    """Raised from expat's handlers: ends the check at the first offending event."""
+
+
+def _check(raw: bytes) -> None:
+    """Refuse, before ElementTree builds (or anything copies) a tree: nesting past MAX_DEPTH
+    and any DTD. Expat decodes first (a UTF-16 answer is checked like UTF-8, which a search
+    of the bytes for ``<!DOCTYPE`` was not) and keeps no tree, so a 150,000-deep answer costs
+    one linear pass. Hand-written on purpose: defusedxml refuses DTDs and entities but does
+    not bound depth, so it would not spare this check, and it is one more dependency."""
+    depth = 0
+
+    def start(tag: str, attrs: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _Refused(f"is nested deeper than {MAX_DEPTH} levels")
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    def dtd(*args: object) -> None:
+        raise _Refused("holds a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartDoctypeDeclHandler = dtd
+    parser.EntityDeclHandler = dtd
+    parser.Parse(raw, True)
+
+
 def _parse(raw: bytes, status: int, name: str) -> ET.Element:
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise SalesforceUnreachable(f"the Metadata API's answer to {name} holds a DTD; refused")
     try:
-        return ET.fromstring(raw)  # noqa: S314  # no DTD (above): nothing is expanded
-    except ET.ParseError:
+        _check(raw)
+        return ET.fromstring(raw)  # noqa: S314  # checked above: no DTD, at most 64 deep
+    except _Refused as e:
+        raise SalesforceUnreachable(f"the Metadata API answer {e}; refusing it") from None
+    except (ET.ParseError, expat.ExpatError):
         raise SalesforceUnreachable(
             f"the Metadata API answered {name} with HTTP {status} and no SOAP envelope",
             hint="is the instance URL right? rerun the same command to continue") from None

@@ -242,18 +242,26 @@ def exchange_code(
     if client_secret is not None:
         form["client_secret"] = client_secret.reveal()
     host = netloc(profile.login_url)
+    budget = mint_budget()  # the exchange; then the userinfo call, which may fail quietly
+
+    def exchange(http: httpx.Client) -> dict[str, Any]:
+        url = f"{profile.login_url}/services/oauth2/token"
+        answer = sfhttp.post_form(http, url, form, budget)
+        status, data = answer.status, json_object(answer.body)
+        if status >= 500 or (status == 200 and data is None):
+            raise SalesforceUnreachable(
+                f"{host} answered the code exchange with HTTP {status}",
+                hint="try again later; Salesforce status: status.salesforce.com",
+            )
+        if status != 200 or data is None or "access_token" not in data:
+            raise code_refused(profile, status, data, redirect)
+        return data
+
     try:
         with sfhttp.client() as http:
-            answer = sfhttp.post_form(http, f"{profile.login_url}/services/oauth2/token", form)
-            status, data = answer.status, json_object(answer.body)
-            if status >= 500 or (status == 200 and data is None):
-                raise SalesforceUnreachable(
-                    f"{host} answered the code exchange with HTTP {status}",
-                    hint="try again later; Salesforce status: status.salesforce.com",
-                )
-            if status != 200 or data is None or "access_token" not in data:
-                raise code_refused(profile, status, data, redirect)
-            return _approver(http, data, profile.allow_hosts)
+            data = sfhttp.within(partial(exchange, http), budget,
+                                 f"{host} did not finish the code exchange")
+            return _approver(http, data, budget, profile.allow_hosts)
     except httpx.HTTPError as e:
         raise SalesforceUnreachable(
             f"cannot reach {host} to finish the approval ({type(e).__name__})",
@@ -271,9 +279,10 @@ def code_refused(
     return explain(error, desc[:300], ctx, flow="code", status=status)
 
 
-def _approver(http: httpx.Client, data: dict[str, Any], allow: tuple[str, ...]) -> str | None:
-    """Who approved: userinfo with the fresh access token (only at an allowed host). None
-    when it cannot tell."""
+def _approver(http: httpx.Client, data: dict[str, Any], left: float,
+              allow: tuple[str, ...]) -> str | None:
+    """Who approved: userinfo with the fresh access token (only at an allowed host), within
+    ``left`` seconds. None when it cannot tell."""
     token, instance = data.get("access_token"), data.get("instance_url")
     if not isinstance(token, str) or not isinstance(instance, str):
         return None
@@ -281,7 +290,9 @@ def _approver(http: httpx.Client, data: dict[str, Any], allow: tuple[str, ...]) 
         base = check_instance_url(instance)
         if not host_allowed(netloc(base), allow):
             return None
-        _, info = sfhttp.get_json(http, f"{base}/services/oauth2/userinfo", token)
+        url = f"{base}/services/oauth2/userinfo"
+        _, info = sfhttp.within(lambda: sfhttp.get_json(http, url, token, left), left,
+                                "no userinfo")
     except (SalesforceUnreachable, httpx.HTTPError):
         return None
     name = info.get("preferred_username") if info is not None else None

@@ -126,6 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        delay = org.drip.get(path)
+        if delay is not None:  # answer as usual, one byte at a time
+            self._send = lambda reply: self._drip(reply, delay)  # type: ignore[method-assign]
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         auth = self.headers.get("Authorization")

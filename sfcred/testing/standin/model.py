@@ -8,9 +8,6 @@ stand-in module imported here is ``records``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -28,6 +25,7 @@ from sfcred.testing.standin.records import (
     new_code,
     new_refresh_token,
     sf_id,
+    token_answer,
 )
 
 _VALUED_FAULTS = ("instance_url", "error_body", "redirect")  # the kinds fail_next(value=...) is for
@@ -66,13 +64,14 @@ class Org:
         self._logins: dict[str, list[float]] = {}
         self._faults: list[Fault] = []
         self._signing_key = secrets.token_bytes(32)
-        # The Metadata API (metadata.py): who may use it, how long a deployed certificate
-        # takes to reach every server, what was called, and how long each call is held.
+        # The Metadata API (metadata.py): permissions, propagation, calls, held or hostile answers.
         self._metadata_perms: dict[str, set[str]] = {}
-        self.eca_secrets_via_metadata = True  # the org setting ECAs need
-        self.propagation_delay = 0.0
+        self.eca_secrets_via_metadata, self.propagation_delay = True, 0.0  # ECAs' org setting; s
         self.metadata_calls: list[tuple[str, str, str]] = []  # (operation, type, full name)
         self.metadata_hold: dict[str, float] = {}  # operation -> seconds held before answering
+        self.metadata_answer: dict[str, bytes] = {}  # operation -> raw body sent instead
+        self.token_size = 0  # access tokens padded to this many characters (a big token)
+        self.drip: dict[str, float] = {}  # path -> seconds between the bytes of its answers
         self._propagation_tick = 0
 
     def now(self) -> float:
@@ -99,8 +98,7 @@ class Org:
             app.public_key, app.certificate_der, app.next_key = key, der, None
 
     def deploy_certificate(self, app: App, key: rsa.RSAPublicKey, der: bytes) -> None:
-        """A certificate saved through the Metadata API: it reaches Salesforce's servers over
-        ``propagation_delay`` seconds (during which a request meets the old or the new one)."""
+        """Saved by metadata: it reaches the servers over ``propagation_delay`` s (key_now)."""
         with self.lock:
             self._settle(app)
             if self.propagation_delay <= 0:
@@ -184,34 +182,19 @@ class Org:
 
     def issue_session(self, app: App, user: User, *, scope: str, refresh: bool,
                       jwt: bool = False) -> dict[str, str]:
-        """Mint a session; returns the token answer's fields in the order Salesforce sends
-        them (no expires_in, ever). A JWT bearer answer is the five fields of Salesforce's
-        documentation of that flow; the code flow's adds refresh_token, signature and
-        issued_at. ``id`` is on the org's login host (docs/standin.md lists the sources)."""
+        """Mint a session; the token answer's fields in Salesforce's order, never expires_in
+        (JWT bearer: five fields; the code flow adds more: docs/standin.md)."""
         with self.lock:
             now = self.now()
-            access_token = new_access_token(self.org_id)
+            access_token = new_access_token(self.org_id).ljust(self.token_size, "x")
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
             identity = f"{self.identity_url or self.instance_url}/id/{self.org_id}/{user.user_id}"
-            if jwt:
-                return {"access_token": access_token, "scope": scope,
-                        "instance_url": self.instance_url, "id": identity,
-                        "token_type": "Bearer"}  # the scheme name
-            issued_at = str(int(now * 1000))
-            key = (app.client_secret or "").encode() or self._signing_key
-            mac = hmac.new(key, (identity + issued_at).encode(), hashlib.sha256).digest()
-            body: dict[str, str] = {"access_token": access_token}
             if refresh_token is not None:
                 self._refresh[refresh_token] = (app.client_id, user.username)
-                body["refresh_token"] = refresh_token
-            body["signature"] = base64.b64encode(mac).decode("ascii")
-            body["scope"] = scope
-            body["instance_url"] = self.instance_url
-            body["id"] = identity
-            body["token_type"] = "Bearer"  # noqa: S105  # the scheme name, not a secret
-            body["issued_at"] = issued_at
-            return body
+            signing = (app.client_secret or "").encode() or self._signing_key
+            return token_answer(access_token, scope, self.instance_url, identity,
+                                None if jwt else (refresh_token, signing, now))
 
     def live_session(self, token: str) -> Session | None:
         """The session of ``token`` if it still works: not idle too long, org and user active."""

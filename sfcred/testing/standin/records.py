@@ -6,6 +6,9 @@ changes them; the endpoint modules read them. Imports nothing from the rest of t
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -140,3 +143,22 @@ class Fault:
     kind: str
     delay: float
     value: object = None  # "instance_url": the URL to send; "error_body": the JSON to send
+
+
+def token_answer(access_token: str, scope: str, instance_url: str, identity: str,
+                 code_flow: tuple[str | None, bytes, float] | None) -> dict[str, str]:
+    """A token answer's fields in Salesforce's order. The JWT bearer flow's are the five of
+    its documentation; the code flow (``code_flow``: refresh token, signing key, now) adds a
+    refresh token, the signature of ``id`` + ``issued_at``, and ``issued_at``."""
+    if code_flow is None:
+        return {"access_token": access_token, "scope": scope, "instance_url": instance_url,
+                "id": identity, "token_type": "Bearer"}
+    refresh_token, key, now = code_flow
+    issued_at = str(int(now * 1000))
+    mac = hmac.new(key, (identity + issued_at).encode(), hashlib.sha256).digest()
+    body = {"access_token": access_token}
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    return body | {"signature": base64.b64encode(mac).decode("ascii"), "scope": scope,
+                   "instance_url": instance_url, "id": identity,
+                   "token_type": "Bearer", "issued_at": issued_at}

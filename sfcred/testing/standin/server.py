@@ -97,6 +97,9 @@ class FakeSalesforce:
     eca_secrets_via_metadata = _OnOrg[bool]()  # the org setting External Client Apps need
     metadata_calls = _OnOrg[list[tuple[str, str, str]]]()  # (operation, type, full name)
     metadata_hold = _OnOrg[dict[str, float]]()  # operation -> seconds held before answering
+    metadata_answer = _OnOrg[dict[str, bytes]]()  # operation -> raw body answered instead
+    token_size = _OnOrg[int]()  # access tokens padded to this many characters (0: as usual)
+    drip = _OnOrg[dict[str, float]]()  # path -> seconds between the bytes of its answers
 
     def __init__(
         self,
@@ -127,8 +130,7 @@ class FakeSalesforce:
             self._listeners[name] = Listener(self.state, name, self.ssl_context, self._stopping)
         # Bound already, so the URL is known before the first request can arrive.
         self.state.instance_url = self.url
-        # The identity URL of a token answer is on the generic login host of the org's kind,
-        # whichever host was asked (as captured answers show: login.salesforce.com/id/...).
+        # A token answer's `id` is on the login host of the org's kind (docs/standin.md).
         self.state.identity_url = self._base("test" if self.state.environment == "sandbox"
                                              else "login")
         for name, listener in self._listeners.items():

@@ -1,0 +1,108 @@
+"""Files sfcred reads, checked before they are trusted or even waited on: the token cache's
+folder and files (``folder_problem``, ``read_private``: lstat, owner, mode, no links followed)
+and any file a user or another tool controls (``read_regular``). Every open is O_NONBLOCK and
+refused unless it is a regular file, read up to a cap: a FIFO planted anywhere sfcred reads
+ends the command with a named error instead of hanging it (and the lock it may hold).
+
+On the warm path of ``get``: nothing heavy is imported at module level.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sfcred.errors import ConfigError
+
+
+def folder_problem(path: str) -> tuple[str, bool] | None:
+    """Why the cache folder ``path`` must not be trusted, and whether it may be repaired (it is
+    ours, only too open); None when it is fine or does not exist yet (the first write creates
+    it 0700). lstat: a link is refused, not followed."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        return f"the token cache folder {path} cannot be checked ({e.strerror})", False
+    if not stat.S_ISDIR(st.st_mode):
+        return f"the token cache folder {path} is not a folder", False
+    if hasattr(os, "getuid"):
+        if st.st_uid != os.getuid():
+            return (f"the token cache folder {path} belongs to another user "
+                    f"(uid {st.st_uid})"), False
+        if st.st_mode & 0o077:
+            return (f"the token cache folder {path} was open to others "
+                    f"(mode {stat.S_IMODE(st.st_mode):04o})"), True
+    return None
+
+
+def read_private(path: str, limit: int) -> bytes | None:
+    """The bytes of ``path`` (at most ``limit``) if it is a regular file of ours, 0600; None
+    otherwise. Opened with O_NOFOLLOW (a planted link is not followed) and O_NONBLOCK (a FIFO
+    cannot hang)."""
+    import stat
+
+    try:
+        fd = _open_nonblocking(path, follow=False)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+            return None
+        return _read_upto(fd, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+class NotRegular(ConfigError):
+    """A path that must be a regular file is a folder, a FIFO, a socket or a device."""
+
+
+def read_regular(path: str, limit: int, what: str) -> bytes:
+    """The bytes of ``path``, a file a user or another tool controls (a key file, the Salesforce
+    CLI's files, the profile index): opened with O_NONBLOCK, so a FIFO or a device cannot hang
+    the read, and refused (ConfigError naming ``what``) unless it is a regular file of at most
+    ``limit`` bytes. Links are followed: a key is often a link (a Kubernetes secret mount).
+    OSError (a missing file, no permission) is the caller's to word."""
+    import stat
+
+    fd = _open_nonblocking(path, follow=True)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a folder" if stat.S_ISDIR(st.st_mode) else
+                    "a FIFO" if stat.S_ISFIFO(st.st_mode) else
+                    "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")
+            raise NotRegular(f"cannot read {what} {path}: it is {kind}, not a regular file")
+        data = _read_upto(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ConfigError(f"cannot read {what} {path}: it is over {limit >> 10} KiB")
+    return data
+
+
+def _open_nonblocking(path: str, *, follow: bool) -> int:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    return os.open(path, flags)
+
+
+def _read_upto(fd: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes: read until the end or the limit (one read may return less)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
