@@ -144,6 +144,23 @@ if sf_ok; then
 else
     echo "the Salesforce CLI is not available: tests/test_sf_cli.py will skip (fail if CI)" >&2
 fi
+# jsforce 3, the JavaScript client, in a folder of its own (sf's tree stays as npm made it):
+# tests/test_jsforce.py reads and updates the stand-in's Metadata API with it.
+JSFORCE_VERSION=3.10.26
+JSFORCE=$TOOLS/jsforce
+jsforce_ok() { grep -q "\"version\": \"$JSFORCE_VERSION\"" \
+    "$JSFORCE/node_modules/jsforce/package.json" 2>/dev/null; }
+if command -v npm >/dev/null && ! jsforce_ok; then
+    mkdir -p "$JSFORCE"
+    npm install --prefix "$JSFORCE" --no-audit --no-fund --loglevel=error \
+        "jsforce@$JSFORCE_VERSION" </dev/null >&2 || echo "npm install of jsforce failed" >&2
+fi
+if jsforce_ok; then
+    export SFCRED_TEST_JSFORCE="$JSFORCE/node_modules"
+    echo "jsforce $JSFORCE_VERSION" >&2
+else
+    echo "jsforce is not available: tests/test_jsforce.py will skip (fail if CI)" >&2
+fi
 phase_done tools
 
 # ---------------------------------------------------------------- 3. lint

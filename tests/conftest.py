@@ -79,6 +79,7 @@ SCRUBBED = {
 }
 # Read by the secret_service fixture, and by the test that stops the daemon (SIGSTOP).
 KEEP = {"SFCRED_TEST_SECRET_SERVICE", "SFCRED_TEST_KEYRING_PID", "SFCRED_TEST_SF_PATH",
+        "SFCRED_TEST_JSFORCE",
         "SFCRED_TEST_VAULT_ADDR", "SFCRED_TEST_VAULT_TOKEN"}
 
 

@@ -171,9 +171,9 @@ def _read(org: Org, username: str, operation: ET.Element) -> Reply:
         org.metadata_calls.append(("readMetadata", str(type_name), name))
         app = org.app_by_name(kind, name)
         if app is None:
-            # An org without the component answers an empty record of the type (records is
-            # not nillable in the WSDL): no fullName, which clients read as "not found".
-            ET.SubElement(result, q("records"), {f"{{{XSI}}}type": str(type_name)})
+            # An org without the component answers an empty record (Metadata, whose fullName
+            # is optional; records is not nillable): no fullName reads as "not found".
+            ET.SubElement(result, q("records"))
             continue
         result.append(record_of(org, app, str(type_name)))
     return _envelope(answer)

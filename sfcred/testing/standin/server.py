@@ -20,16 +20,14 @@ Every listener serves every endpoint; what it answers depends on which host it p
   Salesforce's error bodies, see ``standin.errors``) and the authorization code + PKCE grant;
 - ``GET /services/oauth2/authorize``: the browser step, with ``browser_user`` consenting
   (or not: ``consent = "deny"``);
-- ``GET /services/oauth2/userinfo``, ``POST /services/oauth2/revoke``;
-- ``GET /services/data/`` and ``GET /services/data/vNN.N/query?q=SELECT ... FROM Account``.
+- ``GET /services/oauth2/userinfo``, ``POST /services/oauth2/revoke``; the Metadata API's
+  ``readMetadata``/``updateMetadata``; ``GET /services/data/`` and a query of Account.
 
-Time is ``clock() + clock_offset`` (skew tests) and is what the ``Date`` header says. State is
-guarded by one lock, so tests may drive the object while subprocesses talk to it. Nothing is
-logged: tokens and assertions never reach stderr.
+Time is ``clock() + clock_offset`` (skew tests), as the ``Date`` header says. One lock guards
+the state, so tests may drive it while subprocesses talk to it. Nothing is logged.
 
-``FakeSalesforce`` is a facade: the org's state lives in a ``model.Org`` (``state``), which
-the endpoints share. Its settings and counters (``clock_offset``, ``consent``,
-``token_requests``, ...) are views of that ``Org``, so setting one takes effect at once.
+``FakeSalesforce`` is a facade over a ``model.Org`` (``state``) the endpoints share: its
+settings and counters (``clock_offset``, ``token_requests``, ...) are views of it.
 """
 
 from __future__ import annotations
@@ -209,11 +207,13 @@ class FakeSalesforce:
         require_secret: bool = True,
         callback_urls: Iterable[str] = ("http://localhost:1717/OauthRedirect",),
         full_name: str | None = None,
+        fields: list[tuple[str, object]] | None = None,
     ) -> str:
         """Create (or replace) an app and return its client secret (made up if not given).
 
-        ``full_name`` is its developer name for the Metadata API (default ``App_`` and part of
-        the client id); its record there has the fields a real one has (``app_record``)."""
+        ``full_name`` is its Metadata API name (default ``App_`` and part of the client id);
+        its record has the fields a real one has, or ``fields`` ((name, text or nested
+        fields) in WSDL order; no fullName, certificate, consumerKey): see ``app_record``."""
         if kind not in ("connected", "external"):
             raise ValueError("kind must be 'connected' or 'external'")
         secret = client_secret if client_secret is not None else secrets.token_hex(32).upper()
@@ -224,7 +224,7 @@ class FakeSalesforce:
         )
         app.full_name = full_name or f"App_{client_id[-8:]}"
         app.certificate_der = pem_to_der(certificate_pem)
-        app.fields = default_fields(app)
+        app.fields = fields if fields is not None else default_fields(app)
         self.state.add_app(app)
         return secret
 
