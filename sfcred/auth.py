@@ -11,6 +11,7 @@ token.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,7 @@ class _Source:
     @staticmethod
     def owns(token: Token, scheme: str, netloc: str) -> bool:
         """``scheme://netloc`` is the token's own instance."""
-        own = origin(token.instance_url)
-        return own is not None and own[0] == scheme and same_host(netloc, own[1], scheme)
+        return _owns(token.instance_url, scheme, netloc)
 
     @staticmethod
     def check(token: Token, scheme: str, netloc: str) -> None:
@@ -52,6 +52,13 @@ class _Source:
                 f"it is for {token.instance_url}",
                 hint="point the client at the instance URL (Token.instance_url)",
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _owns(instance_url: str, scheme: str, netloc: str) -> bool:
+    """Kept per (instance, target): a client asks the same pair on every request."""
+    own = origin(instance_url)
+    return own is not None and own[0] == scheme and same_host(netloc, own[1], scheme)
 
 
 def _renew(response: httpx.Response, token: Token) -> bool:

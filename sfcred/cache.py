@@ -9,18 +9,13 @@ State is decided in one place, ``Entry.state``:
 ``expires_at`` is mint time + the profile's token TTL (Salesforce sends no expiry).
 
 Where: on a memory file system when there is one (``$XDG_RUNTIME_DIR/sfcred``, 0700; files
-0600), as plain ``key=value`` lines so a warm ``get`` needs no keyring, no crypto and not even
-``json``. Without a runtime dir (macOS, Windows, some containers) the file goes to the user
-cache dir sealed with AES-GCM under a key kept in the keyring; that key is written once,
-never per mint.
+0600), as plain ``key=value`` lines (a warm ``get`` needs no keyring, crypto or ``json``);
+else in the user cache dir sealed with AES-GCM under a key in the keyring, written once.
 
-Nothing read back is trusted (SPEC.md, Storage): the folder is used only when it is a real
-folder of this user with no group or other bits (``problem``), a file only when it is a
-regular file of this user, 0600, opened without following links and without blocking (a
-FIFO planted there must not hang ``get``), and an entry only when every field is sane (the
-instance URL a bare origin, finite times). Anything else is a miss, never a crash; the next
-mint replaces it atomically. This module is on the warm path: it imports nothing heavy at
-module level.
+Nothing read back is trusted (SPEC.md, Storage): a folder of this user with no group or other
+bits, a regular 0600 file of this user opened without following links or blocking, an entry
+whose every field is sane. Anything else is a miss, never a crash. On the warm path: nothing
+heavy is imported at module level.
 """
 
 from __future__ import annotations
@@ -78,9 +73,8 @@ class Entry:
         return State.FRESH
 
     def due(self, now: float) -> bool:
-        """A copy of the fleet's token that must be confirmed against the store before it is
-        served again: the record may have been erased or replaced since (a clock gone
-        backwards counts too)."""
+        """A fleet token's copy to confirm against the store before it is served again (the
+        record may be gone or replaced; a clock gone backwards counts too)."""
         seen = self.fleet_seen
         return seen is not None and not seen - 5.0 <= now < seen + FLEET_RECHECK
 
@@ -186,7 +180,7 @@ class TokenCache:
     def encrypted(self) -> bool:
         return self.sealer is not None
 
-    def _path(self, name: str) -> str:
+    def path(self, name: str) -> str:
         return os.path.join(self.directory, f"{name}.token")
 
     def check(self) -> tuple[str, bool] | None:
@@ -213,7 +207,7 @@ class TokenCache:
     def read(self, name: str) -> Entry | None:
         if self._distrusted:
             return None
-        raw = fsread.read_private(self._path(name), MAX_ENTRY_BYTES + 64)  # + the sealing
+        raw = fsread.read_private(self.path(name), MAX_ENTRY_BYTES + 64)  # + the sealing
         if raw is None:
             return None
         if self.sealer is not None:
@@ -228,14 +222,18 @@ class TokenCache:
             raw = opened
         return Entry.from_bytes(raw, name)
 
+    def stamp(self, name: str) -> tuple[int, ...] | None:
+        """The token file's identity now, or None (``api.get_token`` keeps it in memory)."""
+        return fsread.stamp(self.path(name))
+
     def write(self, entry: Entry) -> None:
         raw = entry.to_bytes()
         if self.sealer is not None:
             raw = self.sealer.seal(raw, entry.profile.encode())
-        fsutil.atomic_write(self._path(entry.profile), raw)
+        fsutil.atomic_write(self.path(entry.profile), raw)
 
     def drop(self, name: str) -> None:
-        fsutil.remove(self._path(name))
+        fsutil.remove(self.path(name))
 
     def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
         return fsutil.file_lock(os.path.join(self.directory, f"{name}.lock"), timeout)
@@ -260,13 +258,16 @@ class NoCache(TokenCache):
     def drop(self, name: str) -> None:
         return None
 
+    def stamp(self, name: str) -> tuple[int, ...] | None:
+        return None  # nothing cached: nothing to keep in memory either
+
     def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
         return fsutil.NoLock()
 
 
 def runtime_dir() -> str | None:
-    """``$XDG_RUNTIME_DIR/sfcred`` when the runtime dir is an absolute folder of this user,
-    with no group or other bits; else None (the sealed cache on disk is used instead)."""
+    """``$XDG_RUNTIME_DIR/sfcred`` when that is an absolute folder of this user with no group
+    or other bits; else None (the sealed cache on disk is used)."""
     value = os.environ.get("XDG_RUNTIME_DIR")
     if not value or not os.path.isabs(value):
         return None
@@ -290,9 +291,8 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
     disk = os.path.join(fsutil.cache_dir(), "tokens")
 
     def load_key_locked() -> bytes:
-        # The keyring's read-or-create is not atomic: two first uses at once (two profiles
-        # minting) would each create a key, and files sealed with the overwritten one become
-        # unreadable. A profile name never starts with ".", so this lock is nobody else's.
+        # The keyring's read-or-create is not atomic: two first uses at once would each make a
+        # key (a file sealed with the lost one is unreadable). No profile name starts with ".".
         with fsutil.file_lock(os.path.join(disk, ".cache-key.lock"), LOCK_TIMEOUT):
             return load_key()
 

@@ -106,3 +106,13 @@ def _read_upto(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def stamp(path: str) -> tuple[int, ...] | None:
+    """A file's identity now (device, inode, size, mtime), or None when it is not there: an
+    atomic replace or any write changes it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)

@@ -220,3 +220,43 @@ def test_a_401_from_the_host_a_redirect_led_to_renews_nothing(
               for _ in range(3)]
     assert codes == [401] * 6  # the other host's answer, passed on as it is
     assert org.token_requests == 1  # the first mint only: no login per request
+
+
+def test_a_fresh_token_is_kept_in_the_process_until_its_file_changes(
+    org: FakeSalesforce, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sfcred.api
+
+    tok = sfcred.get_token("acme")
+    assert sfcred.get_token("acme") == tok  # read from the file once (the mint wrote it)
+    real_pick = sfcred.api._pick
+
+    def no_pick(*args: object) -> object:
+        raise AssertionError("the kept token was not used")
+
+    monkeypatch.setattr(sfcred.api, "_pick", no_pick)
+    assert [sfcred.get_token("acme") for _ in range(100)] == [tok] * 100  # no cache read
+    monkeypatch.setattr(sfcred.api, "_pick", real_pick)
+    # Another process erases it (`sfcred erase`: the cache file goes): the next call mints.
+    os.remove(os.path.join(os.environ["XDG_RUNTIME_DIR"], "sfcred", "acme.token"))
+    again = sfcred.get_token("acme")
+    assert again != tok
+    assert org.token_requests == 2
+    assert sfcred.get_token("acme") == again
+    # When the index chooses (no name: the default), a changed index is a new read too.
+    assert sfcred.get_token() == again
+    monkeypatch.setattr(sfcred.api, "_pick", no_pick)
+    assert sfcred.get_token() == again
+    index = os.path.join(os.environ["XDG_CONFIG_HOME"], "sfcred", "profiles.json")
+    os.utime(index, ns=(1, 1))
+    with pytest.raises(AssertionError, match="kept token was not used"):
+        sfcred.get_token()
+    monkeypatch.setattr(sfcred.api, "_pick", real_pick)
+    assert sfcred.get_token() == again
+    # A token near its end is never handed out from memory.
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: again.expires_at.timestamp() - 1)
+    monkeypatch.setattr(sfcred.api, "_pick", no_pick)
+    with pytest.raises(AssertionError, match="kept token was not used"):
+        sfcred.get_token("acme")
