@@ -14,7 +14,9 @@ PROG = "sfcred"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        # cli prints "sfcred: " before every error: name the subcommand only, once.
+        where = self.prog.removeprefix(PROG).strip()
+        raise UsageError(f"{where}: {message}" if where else message)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -47,8 +47,8 @@ def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
             return None  # argparse reads "-p=x" as the name "=x": leave such forms to it
         if eq:
             rest = rest[1:]
-        elif len(rest) < 2:
-            return None
+        elif len(rest) < 2 or rest[1].startswith("-"):
+            return None  # a missing value, or one argparse reads as an option: its to say
         else:
             value, rest = rest[1], rest[2:]
         opts[names[flag]] = value

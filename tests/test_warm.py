@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sfcred import warm
@@ -145,3 +145,39 @@ def test_every_warm_path_module_stays_light() -> None:
             if mods & heavy:
                 found[name] = sorted(mods & heavy)
     assert found == {}
+
+
+WORDS = ["get", "store", "erase", "exec", "-p", "--profile", "--format", "--format=json",
+         "--profile=acme", "-p=acme", "acme", "json", "git", "token", "env", "bogus", "--",
+         "-x", "--help"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.tuples(st.sampled_from(WORDS[:4]), st.lists(st.sampled_from(WORDS), max_size=5))
+       .map(lambda t: [t[0], *t[1]]))
+@example(["get", "-p", "--format"])  # the review's case: exit 1 by hand, 2 by argparse
+@example(["get", "--profile", "-x"])
+def test_the_hand_parser_agrees_with_argparse(argv: list[str]) -> None:
+    """What the warm path parses by hand, argparse parses the same way; whatever argparse
+    refuses (exit 2), the hand parser leaves to it."""
+    from sfcred.argspec import parser
+
+    simple = warm.helper_args(argv)
+    if simple is None:
+        return  # argparse decides, with its own errors
+    try:
+        args = parser().parse_args(argv)
+    except (SfcredError, SystemExit) as e:
+        raise AssertionError(f"{argv}: taken by hand, refused by argparse ({e})") from None
+    assert simple == (args.command, args.profile, args.format), argv
+
+
+def test_a_missing_option_value_is_a_usage_error_whatever_the_command(capsys) -> None:
+    from sfcred.cli import main
+
+    for argv in (["get", "-p", "--format"], ["get", "-p", "--format", "json"],
+                 ["exec", "-p", "--format", "json"], ["get", "-p"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("sfcred: "), err
+        assert "sfcred: sfcred" not in err
