@@ -91,7 +91,7 @@ def test_a_silent_endpoint_ends_at_the_deadline(
 
 
 def test_a_damaged_key_is_a_named_error_not_an_internal_one() -> None:
-    from sfcred.salesforce.oauth import assertion
+    from sfcred.salesforce.grants import assertion
 
     with pytest.raises(ConfigError, match="cannot sign: it is damaged") as e:
         assertion(profile("https://x.example"),
@@ -117,7 +117,7 @@ def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from sfcred.keys import signing_key
-    from sfcred.salesforce.oauth import assertion
+    from sfcred.salesforce.grants import assertion
 
     n = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
     ints = [0, n.public_numbers.n, n.public_numbers.e, n.d + 2, n.p, n.q, n.dmp1, n.dmq1, n.iqmp]

@@ -13,8 +13,9 @@ from _support import app_standin
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.profiles import KeySlots, Profile
+from sfcred.salesforce.grants import ASSERTION_LIFETIME, JwtBearer, assertion, grant_of
 from sfcred.salesforce.http import tls_context
-from sfcred.salesforce.oauth import ASSERTION_LIFETIME, TokenClient, assertion
+from sfcred.salesforce.oauth import TokenClient
 from sfcred.testing.server import FakeSalesforce
 
 CID = "3MVGunit"
@@ -67,6 +68,31 @@ def test_mint_returns_a_token_the_stand_in_accepts(sf: FakeSalesforce,
     assert sf.valid_token(token.access_token.reveal())
     assert token.instance_url == sf.url
     assert sf.token_requests == 1
+
+
+def test_a_grant_is_what_the_mint_posts(sf: FakeSalesforce, material: keys.KeyMaterial) -> None:
+    """The Grant seam: a mint sends what the profile's grant (or the one given) says, and
+    every answer is read the same way; a grant whose form Salesforce refuses is explained."""
+    assert isinstance(grant_of(profile(sf.url)), JwtBearer)
+
+    class Other:
+        name = "other"
+
+        def __init__(self) -> None:
+            self.forms: list[dict[str, str]] = []
+
+        def form(self, p: Profile, m: keys.KeyMaterial, now: float) -> dict[str, str]:
+            out = {"grant_type": "urn:example:other", "client_id": p.client_id}
+            self.forms.append(out)
+            return out
+
+    other = Other()
+    with pytest.raises(SalesforceRefused) as refused:
+        client().mint(profile(sf.url), material, grant=other)
+    assert refused.value.error == "unsupported_grant_type"
+    assert other.forms == [{"grant_type": "urn:example:other", "client_id": CID}]
+    token = client().mint(profile(sf.url), material, grant=JwtBearer())
+    assert sf.valid_token(token.access_token.reveal())
 
 
 def test_5xx_is_retried_with_backoff_then_succeeds(sf: FakeSalesforce,

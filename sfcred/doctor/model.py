@@ -20,7 +20,7 @@ from sfcred.untrusted import is_loopback
 ENV_PRODUCTION = "SFCRED_PRODUCTION_URL"
 ENV_SANDBOX = "SFCRED_SANDBOX_URL"
 CERT_WARN_DAYS = 30
-SKEW_WARN = 60.0  # seconds; the assertion lives 170 s (salesforce.oauth.ASSERTION_LIFETIME)
+SKEW_WARN = 60.0  # seconds; the assertion lives 170 s (salesforce.grants.ASSERTION_LIFETIME)
 SKEW_FAIL = 150.0
 # The last label of usernames that sandboxes append (user@corp.com.uat); a hint, not a rule.
 SANDBOX_SUFFIXES = ("uat", "dev", "qa", "sandbox", "full", "partial", "staging", "sit", "test")

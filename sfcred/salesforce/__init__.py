@@ -4,8 +4,10 @@
                   the instance-URL check
     refusals.py   Salesforce's refusals: ``classify(error, description) -> Refusal`` (the only
                   place their strings are matched) and the cause/fix tables keyed by it
-    oauth.py      the JWT bearer grant (assertion, retries, answer checks) and the
-                  authorization-code exchange
+    grants.py     the Grant seam: what each way to mint POSTs (JwtBearer: the assertion)
+    oauth.py      minting through a grant (host rule, deadline, retries, answer checks) and
+                  the authorization-code exchange
+    metadata.py   the Metadata API's readMetadata / updateMetadata (rotate --deploy)
 
 Nothing here imports the domain (helper, cache, keystore) or the CLI.
 """

@@ -1,6 +1,8 @@
-"""OAuth with Salesforce: the JWT bearer grant and the authorization-code exchange.
+"""OAuth with Salesforce: minting a token (any grant of ``grants``) and the authorization-code
+exchange.
 
-The JWT bearer grant: build the assertion, POST it, and accept only a sane answer.
+A mint: the grant's form POSTed to the profile's checked login host, and only a sane answer
+accepted.
 
 Retries: connection errors and 5xx are retried with jittered backoff, a few times within about
 ten seconds; a 4xx is Salesforce's final word and is never retried (each try counts against the
@@ -19,22 +21,18 @@ from functools import partial
 from typing import Any
 
 import httpx
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
 
-from sfcred import keys
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
-from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
+from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
 from sfcred.profiles import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
+from sfcred.salesforce.grants import Grant, grant_of
 from sfcred.salesforce.http import check_instance_url, json_object
 from sfcred.salesforce.refusals import Context, explain
 from sfcred.secret import Secret
 from sfcred.untrusted import host_allowed, host_name, server_words
 
-GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks
 ATTEMPTS = 4
 HTTP_DATE = "%a, %d %b %Y %H:%M:%S GMT"
 BACKOFF = 0.4  # seconds; doubles per attempt, jittered, so four tries stay near 10 s at worst
@@ -46,23 +44,6 @@ class Token:
     instance_url: str
     id_url: str | None
     scope: str | None
-
-
-def assertion(profile: Profile, key: KeyMaterial, now: float) -> str:
-    claims = {
-        "iss": profile.client_id,
-        "sub": profile.username,
-        "aud": profile.audience,
-        "exp": int(now) + ASSERTION_LIFETIME,
-    }
-    try:
-        return jwt.encode(claims, keys.signing_key(key), algorithm="RS256")
-    except (ValueError, TypeError, UnsupportedAlgorithm, jwt.PyJWTError):  # never its text
-        raise ConfigError(
-            f"the private key of profile {profile.name} cannot sign: it is damaged",
-            hint=f"import the key again: `sfcred profile add {profile.name} --key-file KEY "
-            "--force` (or --generate-key and upload the new certificate)",
-        ) from None
 
 
 class TokenClient:
@@ -95,14 +76,16 @@ class TokenClient:
         if self._http is not None:
             self._http.close()
 
-    def mint(self, profile: Profile, key: KeyMaterial) -> Token:
+    def mint(self, profile: Profile, material: KeyMaterial, grant: Grant | None = None) -> Token:
+        """A token for ``profile`` through its grant (``grants``), signed or proven with
+        ``material``."""
         # A record written before the host rule (or edited by hand) is checked again here:
-        # the assertion is a credential, and goes nowhere else.
+        # what the grant sends is a credential, and goes nowhere else.
         login_url = require_salesforce_host(
             profile.login_url, profile.allow_hosts, f"profile {profile.name}: its login URL",
             fix=f"sfcred profile add {profile.name} ... --force --allow-host")
         now = self.clock()
-        form = {"grant_type": GRANT, "assertion": assertion(profile, key, now)}
+        form = (grant or grant_of(profile)).form(profile, material, now)
         answer = self._post(f"{login_url}/services/oauth2/token", form)
         status, data = answer.status, json_object(answer.body)
         if status == 200:
