@@ -24,7 +24,7 @@ def keystore(backend: VaultBackend | None = None,
     ``note``: where a warning about the keyring goes (a plaintext backend the user named)."""
     from sfcred.keystore import KeyStore
 
-    return KeyStore(backend=backend or fleet_backend(), note=note)
+    return KeyStore(fleet=backend or fleet_backend(), note=note)
 
 
 def fleet_backend() -> VaultBackend | None:
@@ -85,7 +85,7 @@ def ci_tokens(env: EnvProfile, note: Callable[[str], None]) -> Tokens:
     folder = runtime_dir()
     return Tokens(
         index=index_file(),
-        store=lambda: EnvStore(env),  # type: ignore[arg-type,return-value]  # the part a mint uses
+        store=lambda: EnvStore(env),
         client=token_client,
         cache=lambda: TokenCache(folder) if folder is not None else NoCache(),
         clock=time.time,

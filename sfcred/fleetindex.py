@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # the warm path asks fleet_mode: typing stays off it
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from sfcred.keystore import KeyStore
+    from sfcred.store.base import Store
 
 
 def fleet_mode(environ: Mapping[str, str] | None = None) -> bool:
@@ -20,7 +20,7 @@ def fleet_mode(environ: Mapping[str, str] | None = None) -> bool:
             or "keyring") != "keyring"
 
 
-def sync_index(store: KeyStore, index: IndexFile) -> None:
+def sync_index(store: Store, index: IndexFile) -> None:
     """Fleet mode: add to the local index every profile the store holds that it lacks, so a
     machine that was never configured lists, completes and routes the fleet's profiles."""
     names = store.profile_names()

@@ -7,15 +7,12 @@ Items live under one service (``SFCRED_KEYRING_SERVICE``, default ``sfcred``):
     key:NAME:KID            a manifest {"n", "tag", "sha256"} for the key material of key KID
     key:NAME:KID:TAG:I      chunk I of that material (JSON of key PEM + certificate)
 
-Chunks keep every item under 1,000 characters, so backends that refuse long secrets (Windows
-Credential Manager: about 1,280) still work; backends known to take long secrets (Secret
-Service, macOS Keychain, KWallet) get the material in one chunk. New chunks are written under
-a fresh tag before the manifest points at them, so a crash mid-write leaves the old material
-readable.
-Always in the backend keyring chooses (``keyfind``: PYTHON_KEYRING_BACKEND and keyringrc.cfg
-keep working; the discovery is remembered); reads go through ``ssreads``. A key or profile is
-written only where keyring itself would put it now, never a plaintext file it fell back to
-unless the user named it (``keywrite``).
+Chunks keep items under 1,000 characters for backends that refuse long secrets (Windows:
+about 1,280); those known to take long ones (Secret Service, macOS, KWallet, the fleet) get
+one chunk. New chunks go under a fresh tag before the manifest points at them, so a crash
+mid-write leaves the old material readable. ``KeyStore`` is a ``store.base.Store``, in the
+backend keyring chooses (``keyfind``), read through ``ssreads``, written only where keyring
+would put it now, never a plaintext file nobody named (``keywrite``).
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfcred import keycalls
 from sfcred.errors import ConfigError, KeyringUnavailable
@@ -36,6 +33,9 @@ from sfcred.keys import KeyMaterial, readable
 from sfcred.profiles import Profile
 from sfcred.secret import Secret
 from sfcred.ssreads import Reads
+
+if TYPE_CHECKING:
+    from sfcred.store.vault import VaultBackend, VaultKV
 
 CHUNK = 1000
 # Backends known to hold long secrets get one chunk per key: fewer keyring round trips per
@@ -63,7 +63,11 @@ class KeyStore:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float | None = None,
         note: Callable[[str], None] | None = None,
+        fleet: VaultBackend | None = None,
     ) -> None:
+        """Over ``backend`` (a keyring backend; None: keyring's choice), or the fleet's."""
+        self._fleet = fleet
+        backend = fleet if fleet is not None else backend
         self._backend = backend
         self._reads = Reads(direct=backend is None)  # a given backend is always used
         self._write_checked = backend is not None  # a given backend is the caller's choice
@@ -140,13 +144,16 @@ class KeyStore:
             self._delete(item)
 
     # --- profiles ------------------------------------------------------------------------
+    def fleet(self) -> VaultKV | None:
+        return self._fleet.kv if self._fleet is not None else None
+
     def profile_names(self) -> list[str] | None:
-        """The names of every stored profile, when the backend can list (the fleet store);
-        None for a keyring, which cannot."""
-        usernames = getattr(self.backend, "usernames", None)
-        if usernames is None:
+        """The names of every stored profile, when the store can list (the fleet's); None for
+        a keyring, which cannot."""
+        fleet = self._fleet
+        if fleet is None:
             return None
-        names: list[str] = self._call(lambda: usernames(self.service))
+        names: list[str] = self._call(lambda: fleet.usernames(self.service))
         return sorted(n.removeprefix("profile:") for n in names if n.startswith("profile:"))
 
     def get_profile(self, name: str) -> Profile | None:
@@ -163,8 +170,7 @@ class KeyStore:
         return profile
 
     def put_profile(self, profile: Profile) -> None:
-        text = profile.to_json()
-        if len(text) > RECORD_LIMIT:
+        if len(text := profile.to_json()) > RECORD_LIMIT:
             raise ConfigError("the profile's settings are too long to store in one keyring item")
         self.writable()
         self._set(f"profile:{profile.name}", text)
@@ -172,7 +178,6 @@ class KeyStore:
     def delete_profile(self, name: str) -> None:
         self._delete(f"profile:{name}")
 
-    # --- the cache key (only where tokens are cached on disk) ------------------------------
     def cache_key(self) -> bytes:
         """32 random bytes, created once and never rewritten (macOS would prompt each time)."""
         import base64

@@ -27,7 +27,7 @@ from sfcred.profiles import (
 
 if TYPE_CHECKING:
     from sfcred.cache import TokenCache
-    from sfcred.keystore import KeyStore
+    from sfcred.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,12 @@ def _locked(cache: TokenCache | None, name: str) -> AbstractContextManager[objec
     return cache.lock(name) if cache is not None else nullcontext()
 
 
-def add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> Added:
+def add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | None) -> Added:
     with _locked(cache, check_name(req.name)):
         return _add(req, store, index, cache)
 
 
-def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> Added:
+def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | None) -> Added:
     name = check_name(req.name)
     client_id = _check_text(req.client_id, "--client-id", 255)
     username = _check_text(req.username, "--username", 255)
@@ -163,13 +163,13 @@ def _add(req: NewProfile, store: KeyStore, index: IndexFile, cache: TokenCache |
     return Added(profile=profile, material=material, generated=generated, fingerprint=fp)
 
 
-def remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> bool:
+def remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None) -> bool:
     """Every trace: cached token, key material, the record, the index entry. Idempotent."""
     with _locked(cache, check_name(name)):
         return _remove(name, store, index, cache)
 
 
-def _remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | None) -> bool:
+def _remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None) -> bool:
     profile = store.get_profile(name)
     in_index = name in index.load().profiles
     if profile is None and not in_index:
@@ -189,10 +189,10 @@ def _remove(name: str, store: KeyStore, index: IndexFile, cache: TokenCache | No
     return True
 
 
-def _forget_shared(store: KeyStore, name: str) -> None:
+def _forget_shared(store: Store, name: str) -> None:
     """Fleet mode (the store is the fleet's): its shared token and lease of ``name`` go where
     the local cached token goes."""
-    kv = getattr(store.backend, "kv", None)
+    kv = store.fleet()
     if kv is not None:
         from sfcred.store.shared import SharedTokens
 
@@ -221,7 +221,7 @@ def listing(index: IndexFile) -> list[dict[str, Any]]:
     ]
 
 
-def describe_key(store: KeyStore, name: str, kid: str, slot: str) -> dict[str, Any]:
+def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]:
     material = store.get_key(name, kid)
     pub = keys.public_key(material)
     expiry = keys.cert_expiry(material.cert_pem)
@@ -234,7 +234,7 @@ def describe_key(store: KeyStore, name: str, kid: str, slot: str) -> dict[str, A
     }
 
 
-def show(name: str, store: KeyStore, index: IndexFile) -> dict[str, Any]:
+def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
     check_name(name)
     profile = store.require_profile(name)
     idx = index.load()
@@ -258,7 +258,7 @@ def show(name: str, store: KeyStore, index: IndexFile) -> dict[str, Any]:
     }
 
 
-def cert(name: str, store: KeyStore, pending: bool = False) -> str:
+def cert(name: str, store: Store, pending: bool = False) -> str:
     check_name(name)
     profile = store.require_profile(name)
     kid = profile.keys.pending if pending else profile.keys.active

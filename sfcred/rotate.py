@@ -17,8 +17,8 @@ from sfcred.profiles import KeySlots, Profile
 from sfcred.salesforce.refusals import Refusal
 
 if TYPE_CHECKING:
-    from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import Token, TokenClient
+    from sfcred.store.base import Store
 
 
 def _is_key_mismatch(e: SalesforceRefused) -> bool:
@@ -26,7 +26,7 @@ def _is_key_mismatch(e: SalesforceRefused) -> bool:
 
 
 def mint_with_rotation(
-    store: KeyStore, client: TokenClient, profile: Profile, note: Callable[[str], None]
+    store: Store, client: TokenClient, profile: Profile, note: Callable[[str], None]
 ) -> tuple[Token, Profile]:
     """Mint with the active key. When Salesforce says it does not know that key ("invalid
     assertion"), try the other keys the profile holds, in this order:
@@ -64,7 +64,7 @@ def mint_with_rotation(
     raise refusal
 
 
-def _promote_after_mint(store: KeyStore, profile: Profile, note: Callable[[str], None]) -> Profile:
+def _promote_after_mint(store: Store, profile: Profile, note: Callable[[str], None]) -> Profile:
     from sfcred.errors import KeyringUnavailable
 
     try:
@@ -82,7 +82,7 @@ def _promote_after_mint(store: KeyStore, profile: Profile, note: Callable[[str],
     return promoted
 
 
-def promote(store: KeyStore, profile: Profile) -> Profile:
+def promote(store: Store, profile: Profile) -> Profile:
     """pending → active → previous in ONE record write; the key that falls off goes after."""
     assert profile.keys.pending is not None
     stale = profile.keys.previous
@@ -95,7 +95,7 @@ def promote(store: KeyStore, profile: Profile) -> Profile:
     return new
 
 
-def _forget(store: KeyStore, name: str, kid: str) -> None:
+def _forget(store: Store, name: str, kid: str) -> None:
     """Delete a key the record no longer names. The step is done once the record is written,
     so a keyring error here only leaves an unreferenced item behind, as a crash here would."""
     from sfcred.errors import KeyringUnavailable
@@ -112,7 +112,7 @@ UPLOAD_STEPS = (
 
 
 def start(
-    store: KeyStore, profile: Profile, bits: int | None, days: int, force: bool
+    store: Store, profile: Profile, bits: int | None, days: int, force: bool
 ) -> tuple[Profile, str]:
     """A pending key and its certificate; the active key keeps working until the upload."""
     from sfcred import keys
@@ -137,7 +137,7 @@ def start(
     return new, material.cert_pem
 
 
-def activate(store: KeyStore, client: TokenClient, profile: Profile) -> tuple[Token, Profile]:
+def activate(store: Store, client: TokenClient, profile: Profile) -> tuple[Token, Profile]:
     from sfcred.errors import ConfigError
 
     if profile.keys.pending is None:
@@ -161,7 +161,7 @@ def activate(store: KeyStore, client: TokenClient, profile: Profile) -> tuple[To
     return token, promote(store, profile)
 
 
-def abort(store: KeyStore, profile: Profile) -> Profile:
+def abort(store: Store, profile: Profile) -> Profile:
     from sfcred.errors import ConfigError
 
     pending = profile.keys.pending
@@ -173,7 +173,7 @@ def abort(store: KeyStore, profile: Profile) -> Profile:
     return new
 
 
-def rollback(store: KeyStore, profile: Profile) -> Profile:
+def rollback(store: Store, profile: Profile) -> Profile:
     """Swap the previous key back in: one record write. Either order with the admin's re-upload
     of its certificate keeps gets working, since a mint falls back to the previous key."""
     from sfcred.errors import ConfigError

@@ -25,10 +25,10 @@ from sfcred.fsutil import LockTimeout
 
 if TYPE_CHECKING:
     from sfcred.index import IndexFile
-    from sfcred.keystore import KeyStore
     from sfcred.profiles import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
+    from sfcred.store.base import Store
     from sfcred.store.shared import SharedTokens
 
 
@@ -39,7 +39,7 @@ class Tokens:
         self,
         *,
         index: IndexFile,
-        store: Callable[[], KeyStore],
+        store: Callable[[], Store],
         client: Callable[[], TokenClient],
         cache: Callable[[], cache_mod.TokenCache],
         clock: Callable[[], float] = time.time,
@@ -57,12 +57,12 @@ class Tokens:
         self.stateless = stateless  # CI mode: no index to check or learn from
         self._shared = shared
         self.waited = waited  # seconds this process already waited on the lock (warm path)
-        self._store_obj: KeyStore | None = None
+        self._store_obj: Store | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
         self._shared_obj: list[SharedTokens | None] = []
 
     @property
-    def store(self) -> KeyStore:
+    def store(self) -> Store:
         if self._store_obj is None:
             self._store_obj = self._store()
         return self._store_obj

@@ -129,3 +129,28 @@ def test_one_module_builds_http_clients() -> None:
     assert _users("httpx.Client", "httpx.AsyncClient", calls_only=True) == {
         "sfcred.salesforce.http"
     }
+
+
+STORES = {"KeyStore", "EnvStore", "VaultBackend", "VaultKV", "Store"}
+
+
+def test_no_caller_asks_which_store_it_has() -> None:
+    """Callers use the ``Store`` protocol (``store.base``): no ``isinstance`` against a store
+    class, and no ``getattr`` probing of a store or its backend (``getattr(store.backend,
+    "kv")`` was how fleet mode used to be recognised)."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == "isinstance" and len(node.args) == 2:
+                names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                names |= {n.attr for n in ast.walk(node.args[1]) if isinstance(n, ast.Attribute)}
+                if names & STORES:
+                    found.append(f"{path.name}:{node.lineno} isinstance")
+            if node.func.id == "getattr" and node.args:
+                target = ast.unparse(node.args[0])
+                if "store" in target.lower() or target.endswith(".backend"):
+                    found.append(f"{path.name}:{node.lineno} getattr({target}, ...)")
+    assert found == []

@@ -64,7 +64,7 @@ def diagnose(
         done = {c.name for c in checks}
         return checks + [make(n, "skip", why) for n in ORDER if n not in done]
 
-    kv = getattr(store.backend, "kv", None)  # fleet mode: the store, not a keyring
+    kv = store.fleet()  # fleet mode: the store, not a keyring
     if kv is not None:
         from sfcred.doctor.store import store_check
 
