@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.store.shared import SharedTokens
     from sfcred.store.vault import VaultBackend
+    from sfcred.warm import Pass
 
 
 def keystore(backend: VaultBackend | None = None,
@@ -49,7 +50,7 @@ def token_cache(store: Callable[[], KeyStore]) -> TokenCache:
     return open_cache(lambda: store().cache_key())
 
 
-def tokens(note: Callable[[str], None], waited: float = 0.0) -> Tokens:
+def tokens(note: Callable[[str], None], warm: Pass | None = None) -> Tokens:
     stores: list[KeyStore] = []
     fleet = fleet_backend()  # one client for the profiles, keys and shared tokens
 
@@ -73,7 +74,7 @@ def tokens(note: Callable[[str], None], waited: float = 0.0) -> Tokens:
         clock=time.time,
         note=note,
         shared=shared,
-        waited=waited,
+        warm=warm,
     )
 
 
@@ -94,12 +95,12 @@ def ci_tokens(env: EnvProfile, note: Callable[[str], None]) -> Tokens:
     )
 
 
-def provider(note: Callable[[str], None], waited: float = 0.0,
+def provider(note: Callable[[str], None], warm: Pass | None = None,
              ) -> Callable[[EnvProfile | None], Tokens]:
-    """The Tokens factory ``helper.pick`` wants: the keyring's, or CI mode's. ``waited``: the
-    seconds the warm path already waited on the profile's lock."""
+    """The Tokens factory ``helper.pick`` wants: the keyring's, or CI mode's. ``warm``: what
+    the warm path of this ``get`` did already (read, chose, waited, the lock it holds)."""
 
     def make(ci: EnvProfile | None) -> Tokens:
-        return tokens(note, waited) if ci is None else ci_tokens(ci, note)
+        return tokens(note, warm) if ci is None else ci_tokens(ci, note)
 
     return make

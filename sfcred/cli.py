@@ -56,17 +56,18 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
         request: str | SfcredError = _read_request(stdin)
     except SfcredError as e:  # store ignores a bad request; get and erase report it
         request = e
-    waited = 0.0
+    done = None
     if isinstance(request, str):
-        text, waited = warm.answer(action, profile, fmt, request, os.environ)
+        text, done = warm.answer(action, profile, fmt, request, os.environ)
         if text is not None:
             sys.stdout.write(text)
             return 0
     from sfcred import app
     from sfcred.helper import Options, handle
 
+    # What the warm path did (parsed, chose, read, the lock it holds) is handed on, not redone.
     answer = handle(action, request, Options(profile, fmt, git), os.environ,
-                    app.provider(note=_err, waited=waited))
+                    app.provider(note=_err, warm=done), done)
     for note in answer.notes:
         _err(note)
     sys.stdout.write(answer.stdout)

@@ -104,10 +104,6 @@ def remove(path: str | Path) -> None:
         pass
 
 
-# Locks this process took with ``Lock.hold``, by path, each for its next ``with``.
-_HELD: dict[str, int] = {}
-
-
 class LockTimeout(ConfigError):
     """Another process held the lock for the whole wait."""
 
@@ -133,13 +129,13 @@ class Lock:
         return os.open(self.path, flags, 0o600)
 
     def hold(self) -> bool:
-        """Take the lock if it is free now (never waits) and keep it for the next ``with`` of
-        a Lock on the same path in this process, which adopts it and releases it as usual.
-        False: another process holds it. The warm path of ``get`` holds a profile's lock this
-        way from the moment it finds no FRESH token, so no other process of a stampede starts
-        on a mint while this one loads the mint path."""
-        if self.path in _HELD:
-            return True  # this process holds it already
+        """Take the lock if it is free now (never waits) and keep it for this object's next
+        ``with``, which adopts it and releases it as usual. False: another process holds it.
+        The warm path of ``get`` holds a profile's lock this way from the moment it finds no
+        FRESH token, and hands this object to the full path (``warm.Pass``), so no other
+        process of a stampede starts on a mint while this one loads the mint path."""
+        if self._fd is not None:
+            return True  # held already
         fd = self._open()
         try:
             taken = _try_lock(fd)
@@ -149,16 +145,26 @@ class Lock:
         if not taken:
             os.close(fd)
             return False
-        _HELD[self.path] = fd
+        self._fd = fd
         return True
+
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Let it go (a ``with`` does this on its way out)."""
+        self.__exit__(None, None, None)
+
+    def __del__(self) -> None:
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:  # held and never adopted: the OS would drop it at exit anyway
+            os.close(fd)
 
     def __enter__(self) -> Lock:
         import time
 
-        held = _HELD.pop(self.path, None)
-        if held is not None:
-            self._fd = held
-            return self
+        if self._fd is not None:
+            return self  # taken by hold(): adopted
         fd = self._open()
         give_up, pause = time.monotonic() + self.timeout, 0.005
         try:

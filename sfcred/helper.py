@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sfcred.envprofile import EnvProfile
     from sfcred.protocol import Request
     from sfcred.tokens import Tokens
+    from sfcred.warm import Pass
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,20 @@ def handle(
     options: Options,
     env: Mapping[str, str],
     tokens: Callable[[EnvProfile | None], Tokens],
+    warm: Pass | None = None,
 ) -> Answer:
     """Answer one helper call. ``request_text`` is what stdin held, or the error met reading
     it (``store`` ignores both). Errors other than ``NotServed`` propagate, to be reported
-    with their exit code by the caller."""
+    with their exit code by the caller. ``warm``: what the warm path parsed and chose for
+    this call (the same rules, so the same answer), used instead of doing it again."""
     from sfcred import formats, protocol
 
     if action == "store":
         return Answer()  # tokens come from minting, never from a client
     if isinstance(request_text, SfcredError):
         raise request_text
-    request = protocol.parse(request_text)
+    request = warm.request if warm is not None and warm.request is not None \
+        else protocol.parse(request_text)
     named = (options.profile, request.profile, env.get("SFCRED_PROFILE"), request.host)
     if action == "erase" and all(value is None for value in named) \
             and not env.get(CI_VARIABLE):
@@ -100,7 +104,10 @@ def handle(
             "erase: nothing named (no -p, profile=, SFCRED_PROFILE or host=); nothing erased",)
         return Answer(notes=notes)
     try:
-        choice, provider = pick(request, options.profile, env, tokens)
+        if warm is not None and warm.choice is not None and action == "get":
+            choice, provider = warm.choice, tokens(None)
+        else:
+            choice, provider = pick(request, options.profile, env, tokens)
     except NotServed as e:
         if options.git:
             return Answer()  # git asks every helper about every host: not ours, say nothing

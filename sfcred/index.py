@@ -1,8 +1,7 @@
 """The non-secret profile index: names, the default, and the hosts that route ``host=``.
 
-A profile's full record lives in the keyring (``keystore``); this file lets ``profile list``,
-shell completion and a cached ``get`` work without touching the keyring. It holds no secret.
-On the warm path: plain classes, ``json`` imported only when the file is read.
+A profile's full record lives in the store; this file lets ``profile list``, completion and a
+cached ``get`` work without it. No secret. On the warm path: plain classes, ``minijson``.
 """
 
 from __future__ import annotations
@@ -137,6 +136,13 @@ class Index:
         self.default = default
         self.profiles: dict[str, IndexEntry] = profiles if profiles is not None else {}
 
+    def copy(self) -> Index:
+        """A copy whose entries can change without changing these."""
+        return Index(self.default, {n: IndexEntry(e.login_host, e.username, e.instance_host,
+                                                  e.login_scheme, e.instance_scheme,
+                                                  e.allow_hosts)
+                                    for n, e in self.profiles.items()})
+
     def match_host(self, host: str, username: str | None,
                    protocol: str | None = None) -> list[str]:
         return sorted(name for name, e in self.profiles.items()
@@ -191,12 +197,23 @@ def _text(value: object) -> str:
 
 
 class IndexFile:
-    """``profiles.json`` in the config dir: read without a lock, changed under one."""
+    """``profiles.json`` in the config dir: read without a lock, changed under one. What was
+    read is kept while the file is unchanged (device, inode, size, mtime), so one ``get``
+    reads it once however many steps ask; ``edit`` always reads afresh under the lock."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._kept: tuple[tuple[int, ...], Index] | None = None
 
     def load(self) -> Index:
+        stamp = fsread.stamp(self.path)  # before the read: a change during it shows next time
+        if stamp is not None and self._kept is not None and self._kept[0] == stamp:
+            return self._kept[1].copy()
+        index = self.read()
+        self._kept = (stamp, index.copy()) if stamp is not None else None
+        return index
+
+    def read(self) -> Index:
         from sfcred.errors import InputError
 
         try:
@@ -210,20 +227,18 @@ class IndexFile:
             raise ConfigError(e.message,
                               hint="remove it; profiles in the keyring are unaffected") from None
         except ConfigError as e:  # over the cap
-            raise ConfigError(f"the profile index {self.path} is damaged",
-                              hint="fix or delete it; profiles in the keyring are unaffected",
-                              ) from e
+            raise self._damaged() from e
         try:
             return _parse_index(raw)
         except (ValueError, TypeError, RecursionError, InputError) as e:
-            raise ConfigError(
-                f"the profile index {self.path} is damaged",
-                hint="fix or delete it; profiles in the keyring are unaffected",
-            ) from e
+            raise self._damaged() from e
+
+    def _damaged(self) -> ConfigError:
+        return ConfigError(f"the profile index {self.path} is damaged",
+                           hint="fix or delete it; profiles in the keyring are unaffected")
 
     def learn_instance(self, name: str, instance_url: str) -> None:
-        """Record profile ``name``'s instance, a bare origin (read first: a known one, or
-        anything else, writes nothing)."""
+        """Record profile ``name``'s instance (a known one, or anything else, writes nothing)."""
         found = origin(instance_url)
         entry = self.load().profiles.get(name)
         if found is None or entry is None or (entry.instance_scheme, entry.instance_host) == found \
@@ -235,8 +250,7 @@ class IndexFile:
                 current.learn_instance(instance_url)
 
     def edit(self) -> _Edit:
-        """``with index_file.edit() as index:`` the index, read under the lock and written
-        back (atomically) when the block ends without an error."""
+        """``with index.edit() as i:`` read under the lock, written back atomically after."""
         return _Edit(self)
 
 
@@ -252,7 +266,7 @@ class _Edit:
     def __enter__(self) -> Index:
         self.lock.__enter__()
         try:
-            self.index = self.file.load()
+            self.index = self.file.read()
         except BaseException:
             self.lock.__exit__(None, None, None)
             raise
@@ -273,5 +287,14 @@ class _Edit:
             self.lock.__exit__(kind, value, tb)
 
 
+_FILES: dict[str, IndexFile] = {}
+
+
 def index_file() -> IndexFile:
-    return IndexFile(os.path.join(fsutil.config_dir(), "profiles.json"))
+    """The index of this config dir: one object per path in a process, so what it read is
+    shared by every step of a call (the warm path's choice, the full path's checks)."""
+    path = os.path.join(fsutil.config_dir(), "profiles.json")
+    found = _FILES.get(path)
+    if found is None:
+        found = _FILES[path] = IndexFile(path)
+    return found

@@ -24,12 +24,14 @@ from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
 
 if TYPE_CHECKING:
+    from sfcred.fsutil import Lock
     from sfcred.index import IndexFile
     from sfcred.profiles import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
     from sfcred.store.base import Store
     from sfcred.store.shared import SharedTokens
+    from sfcred.warm import Pass
 
 
 class Tokens:
@@ -46,7 +48,7 @@ class Tokens:
         note: Callable[[str], None] = lambda _msg: None,
         stateless: bool = False,
         shared: Callable[[], SharedTokens | None] = lambda: None,
-        waited: float = 0.0,
+        warm: Pass | None = None,
     ) -> None:
         self.index = index
         self._store = store
@@ -56,7 +58,7 @@ class Tokens:
         self.note = note
         self.stateless = stateless  # CI mode: no index to check or learn from
         self._shared = shared
-        self.waited = waited  # seconds this process already waited on the lock (warm path)
+        self.warm = warm  # what the warm path of this `get` did already (warm.Pass)
         self._store_obj: Store | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
         self._shared_obj: list[SharedTokens | None] = []
@@ -89,12 +91,15 @@ class Tokens:
         return self._cache_obj
 
     def get(self, name: str) -> cache_mod.Entry:
-        entry = self.cache.read(name)
+        warm = self.warm if self.warm is not None and self.warm.choice is not None \
+            and self.warm.choice.name == name else None
+        # What the warm path read (and the lock it holds) is used, not read or taken again.
+        entry = warm.entry if warm is not None and warm.read else self.cache.read(name)
         if self._ready(entry):
             return entry
         self.known(name)
         with ExitStack() as held:
-            if not self._lock(held, name, entry):
+            if not self._lock(held, name, entry, warm.lock if warm is not None else None):
                 assert entry is not None  # _lock returns False only with a STALE entry
                 return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
@@ -145,16 +150,20 @@ class Tokens:
         known = None if self.stateless else self.index.load().profiles.get(name)
         return fleettrust.vetter(self.store.require_profile(name), known, self.clock)
 
-    def _lock(self, held: ExitStack, name: str, entry: cache_mod.Entry | None) -> bool:
+    def _lock(self, held: ExitStack, name: str, entry: cache_mod.Entry | None,
+              taken: Lock | None = None) -> bool:
         """Take the profile's lock for at most the mint deadline (plus a little, so a waiter
-        outlasts a holder that is still trying). False: the holder did not finish in time and
-        ``entry`` is STALE, so it is served (to every waiter, not only the holder). A lock that
-        cannot be used at all (a folder in its place, no space) is skipped, with a note."""
+        outlasts a holder that is still trying), or adopt the one the warm path holds
+        (``taken``). False: the holder did not finish in time and ``entry`` is STALE, so it
+        is served (to every waiter). A lock that cannot be used is skipped, with a note."""
         wait = lock_wait(self.shared.seconds if self.shared is not None else None)
+        waited = self.warm.waited if self.warm is not None else 0.0
         try:
             # The warm path may have waited on this lock already (a stampede's losers wait
             # there): only what is left of the one wait.
-            held.enter_context(self.cache.lock(name, timeout=max(0.0, wait - self.waited)))
+            lock = taken if taken is not None and taken.held() else \
+                self.cache.lock(name, timeout=max(0.0, wait - waited))
+            held.enter_context(lock)
         except LockTimeout:
             if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
                 self.note(f"another sfcred process has been getting a new token for {wait:g} s; "

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from sfcred.cache import Entry, TokenCache
+    from sfcred.choice import Choice
+    from sfcred.fsutil import Lock
+    from sfcred.protocol import Request
 
 ACTIONS = ("get", "store", "erase")
 
@@ -57,6 +60,24 @@ def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
     return argv[0], opts["profile"], str(opts["format"])
 
 
+class Pass:
+    """What the warm path did, handed to the full path so that one ``get`` does each step
+    once: the parsed request, the profile chosen (with the index it was chosen from), the
+    cache entry read, the profile's lock when this process holds it, and the seconds spent
+    waiting on another process's mint. A field is None when the warm path did not get that
+    far (the full path then does it)."""
+
+    __slots__ = ("choice", "entry", "lock", "read", "request", "waited")
+
+    def __init__(self) -> None:
+        self.request: Request | None = None
+        self.choice: Choice | None = None
+        self.read = False  # the plain cache was read: ``entry`` is what it held (maybe None)
+        self.entry: Entry | None = None
+        self.lock: Lock | None = None
+        self.waited = 0.0
+
+
 def answer(
     action: str,
     profile: str | None,
@@ -64,14 +85,14 @@ def answer(
     request_text: str,
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
-) -> tuple[str | None, float]:
+) -> tuple[str | None, Pass]:
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
-    and the seconds spent waiting on another process's mint (``after_holder``), which the full
-    path takes off its own wait for the lock."""
+    and what was done on the way (``Pass``), for the full path."""
+    done = Pass()
     if action != "get":
-        return None, 0.0
+        return None, done
     if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
-        return None, 0.0  # CI mode: its profile comes from the environment (full path)
+        return None, done  # CI mode: its profile comes from the environment (full path)
     from sfcred import cache, choice, formats, fsread, protocol
     from sfcred.index import index_file
 
@@ -80,49 +101,54 @@ def answer(
         chosen = choice.choose(request, profile, environ.get("SFCRED_PROFILE"),
                                index_file().load)
     except SfcredError:
-        return None, 0.0  # the full path says what is wrong (or, under git, says nothing)
+        return None, done  # the full path says what is wrong (or, under git, says nothing)
+    done.request, done.choice = request, chosen
     folder = cache.runtime_dir()
     if folder is None or fsread.folder_problem(folder) is not None:
-        return None, 0.0  # sealed on disk (needs the keyring), or a folder to warn about
+        return None, done  # sealed on disk (needs the keyring), or a folder to warn about
     tokens = cache.TokenCache(folder)
-    entry, waited = tokens.read(chosen.name), 0.0  # the full path's own reader
+    entry = done.entry = tokens.read(chosen.name)  # the full path's own reader
+    done.read = True
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
     if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
-        entry, waited = after_holder(tokens, chosen.name, environ)
+        entry = done.entry = after_holder(tokens, chosen.name, environ, done)
         if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
-            return None, waited
+            return None, done
     try:
         text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
     except SfcredError:
-        return None, waited
-    return text, waited
+        return None, done
+    return text, done
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
-                 ) -> tuple[Entry | None, float]:
-    """The token another process is minting, and the seconds waited for it.
+                 done: Pass) -> Entry | None:
+    """The token another process is minting (``done.waited``: the seconds waited for it).
 
     A held lock means a mint in progress (the full path holds it from its re-read until the
     token is cached): wait for it, at most as long as the full path would, and read again. So
     the losers of a stampede import no more than a warm get does, instead of the whole mint
-    path (30-45 ms each here). A free lock means nobody is minting: it is taken and kept for
-    this process's full path (``fsutil.Lock.hold``), which mints, and (None, 0) is returned.
+    path (30-45 ms each here). A free lock means nobody is minting: it is taken and kept in
+    ``done.lock`` for this process's full path, which mints; the entry read before is kept.
     A lock that cannot be used is the full path's to report."""
     from sfcred import deadline
     from sfcred.errors import ConfigError
     from sfcred.fleetindex import fleet_mode
 
+    lock = tokens.lock(name)
     try:
-        if tokens.lock(name).hold():
-            return None, 0.0
+        if lock.hold():
+            done.lock = lock
+            return done.entry
     except (ConfigError, OSError):
-        return None, 0.0
+        return done.entry
     wait = deadline.lock_wait(deadline.lease_seconds() if fleet_mode(environ) else None)
     started = time.monotonic()
     try:
         with tokens.lock(name, timeout=wait):
             entry = tokens.read(name)
     except (ConfigError, OSError):  # LockTimeout included: the full path serves or says why
-        return None, time.monotonic() - started
-    return entry, time.monotonic() - started
+        entry = done.entry
+    done.waited = time.monotonic() - started
+    return entry

@@ -413,21 +413,27 @@ def test_a_held_lock_is_adopted_by_the_next_with_and_refused_while_another_holds
     tmp_path: Path, lock_holder: tuple[subprocess.Popen[str], Path],
 ) -> None:
     """``Lock.hold`` (the warm path, on finding no FRESH token): the lock is taken at once and
-    kept, the next ``with`` in this process adopts it without waiting, and releasing that
-    frees it; while another process holds it, hold answers False without waiting."""
+    kept, the object's next ``with`` (the full path, handed the object) adopts it without
+    waiting, and releasing that frees it; while another process holds it, hold answers False
+    without waiting."""
     _holder, taken = lock_holder
     t0 = time.monotonic()
     assert fsutil.file_lock(taken, timeout=5).hold() is False
     assert time.monotonic() - t0 < 1  # never waits
     path = tmp_path / "locks" / "p.lock"
-    assert fsutil.file_lock(path).hold() is True
-    assert fsutil.file_lock(path).hold() is True  # ours already
+    lock = fsutil.file_lock(path, timeout=0)
+    assert lock.hold() is True
+    assert lock.hold() is True  # ours already
+    assert lock.held()
     probe = [sys.executable, "-c",
              "import sys\nfrom sfcred import fsutil\n"
              "print(fsutil.file_lock(sys.argv[1]).hold())", str(path)]
     assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout == "False\n"
-    with fsutil.file_lock(path, timeout=0):  # adopted: a second take would time out at once
+    with pytest.raises(ConfigError), fsutil.file_lock(path, timeout=0):  # another object waits
         pass
+    with lock:  # adopted: a second take would time out at once
+        pass
+    assert not lock.held()
     assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout == "True\n"
 
 

@@ -286,7 +286,11 @@ def test_the_full_path_waits_only_what_the_warm_path_left_of_the_wait(
     monkeypatch.setenv("SFCRED_TIMEOUT", "5")  # the lock wait is 10 s
     notes: list[str] = []
     tokens = tokens_for(tmp_path, sf, material, notes)
-    tokens.waited = 10.0  # all of it, spent on the warm path
+    from sfcred.warm import Pass
+
+    tokens.warm = Pass()
+    tokens.warm.waited = 10.0  # all of it, spent on the warm path (on another profile's
+    # choice: only the wait is the warm path's here, not a read or a lock)
     tokens.cache.write(stale_entry(time.time()))
     with tokens.cache.lock("p"):
         started = time.monotonic()

@@ -4,6 +4,7 @@ answers from the cache, with the same bytes, and steps aside for everything else
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -90,8 +91,10 @@ def test_warm_answers_exactly_what_the_full_path_answers_from_the_cache(
 ) -> None:
     text = "".join(f"{line}\n" for line in lines) + "\n"
     env = {} if env_profile is None else {"SFCRED_PROFILE": env_profile}
-    quick, waited = warm.answer(action, profile, fmt, text, env, clock=lambda: NOW)
-    assert waited == 0.0  # no other process holds a lock here
+    quick, done = warm.answer(action, profile, fmt, text, env, clock=lambda: NOW)
+    assert done.waited == 0.0  # no other process holds a lock here
+    if done.lock is not None:
+        done.lock.release()  # what the full path would have adopted
     slow = full_path(action, profile, fmt, text, env) if action == "get" else None
     assert quick == slow
 
@@ -181,3 +184,41 @@ def test_a_missing_option_value_is_a_usage_error_whatever_the_command(capsys) ->
         err = capsys.readouterr().err
         assert err.startswith("sfcred: "), err
         assert "sfcred: sfcred" not in err
+
+
+def test_a_cold_get_reads_the_index_once_and_the_cache_at_most_twice(
+    world: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One pass per get: the warm path's parse, choice, cache read and lock are handed to the
+    full path, and the index is read from disk once however many steps ask for it."""
+    import io
+
+    from sfcred import cache, cli, index, tokens
+
+    reads = {"index": 0, "cache": 0}
+    real_read, real_cache_read = index.IndexFile.read, cache.TokenCache.read
+
+    def count_index(self: index.IndexFile) -> index.Index:
+        reads["index"] += 1
+        return real_read(self)
+
+    def count_cache(self: cache.TokenCache, name: str) -> Entry | None:
+        reads["cache"] += 1
+        return real_cache_read(self, name)
+
+    def minted(self: Tokens, name: str) -> Entry:  # what a mint leaves: a cached token
+        now = time.time()
+        entry = Entry(name, "int@acme.com", Secret("00Dminted!x"),
+                      "https://acme.my.salesforce.com", now, now + 900, 60)
+        self._keep(entry)
+        return entry
+
+    monkeypatch.setattr(index.IndexFile, "read", count_index)
+    monkeypatch.setattr(cache.TokenCache, "read", count_cache)
+    monkeypatch.setattr(tokens.Tokens, "_mint", minted)
+    cache.TokenCache(cache.runtime_dir() or "").drop("acme")
+    index._FILES.clear()  # a new process
+    request = io.StringIO("protocol=https\nhost=acme.my.salesforce.com\n\n")
+    assert cli.cmd_helper("get", None, "token", request) == 0
+    assert capsys.readouterr().out == "00Dminted!x\n"
+    assert reads == {"index": 1, "cache": 2}
