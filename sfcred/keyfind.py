@@ -182,7 +182,10 @@ def _prune(keep: str) -> None:
 
 def _chosen_in_process() -> bool:
     """A backend is set in this process already (``keyring.set_keyring``, or keyring's own
-    choice made earlier): keyring's, and never replaced."""
+    choice made earlier): keyring's, and never replaced. The one read of a private name of
+    keyring's here (``core._keyring_backend``, also in ``for_write``): keyring has no public
+    "is a backend set" question, and ``get_keyring()`` would answer by running the discovery
+    this module exists to skip."""
     core = sys.modules.get("keyring.core")
     return core is not None and getattr(core, "_keyring_backend", None) is not None
 

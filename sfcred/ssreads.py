@@ -17,8 +17,9 @@ as secretstorage's ``Item`` allows. Two ways:
   included (keyring unlocks, or prompts, or names the lock), goes to the backend.
 - **through the backend**: the collection the backend itself picks
   (``get_preferred_collection``: the user's choice, unlocked as it unlocks it), searched with
-  the backend's own query, which is what its ``get_password`` does. Any other backend:
-  ``get_password``.
+  the attributes of the backend's own scheme (``schemes[scheme]``), which is what its
+  ``get_password`` does. Any other backend: ``get_password``. Only public names of keyring
+  and secretstorage are used: an ``Item`` is made with the process's session, not patched.
 
 A connection busy in an abandoned call (a keyring call that ran out of time) is never shared:
 that call's successor reads through the backend with its own connection.
@@ -61,12 +62,13 @@ class Reads:
                 self._direct = False
             chosen = backend()
             kind = type(chosen)
-            if (kind.__module__, kind.__qualname__) != BACKEND or not hasattr(chosen, "_query"):
+            query = _query(chosen, service, item)
+            if (kind.__module__, kind.__qualname__) != BACKEND or query is None:
                 value = chosen.get_password(service, item)
                 return value
             if self._collection is None:
                 self._collection = chosen.get_preferred_collection()
-            for found in self._collection.search_items(chosen._query(service, item)):
+            for found in self._collection.search_items(query):
                 chosen.unlock(found)
                 return self._secret(found)
             return None
@@ -112,10 +114,15 @@ class Reads:
         return None
 
     def _secret(self, found: Any) -> str:
+        """The secret over this process's one encrypted session (secretstorage's ``Item``
+        takes the session to use; the first read opens it)."""
+        item = found
         if self._session is not None:
-            found.session = self._session
-        text: str = found.get_secret().decode("utf-8")
-        self._session = found.session
+            import secretstorage
+
+            item = secretstorage.Item(found.connection, found.item_path, session=self._session)
+        text: str = item.get_secret().decode("utf-8")
+        self._session = item.session
         return text
 
     def _close(self) -> None:
@@ -128,3 +135,13 @@ class Reads:
 
 
 _LOCKED = object()  # an item keyring must unlock (or report): not a value
+
+
+def _query(backend: Any, service: str, item: str) -> dict[str, str] | None:
+    """The attributes the backend's ``get_password`` searches by, from its public settings
+    (``schemes`` and the ``scheme`` chosen, ``KEYRING_PROPERTY_SCHEME``); None if it has
+    none we know."""
+    scheme = getattr(backend, "schemes", {}).get(getattr(backend, "scheme", None))
+    if not isinstance(scheme, dict) or not {"username", "service"} <= set(scheme):
+        return None
+    return {scheme["username"]: item, scheme["service"]: service}
