@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import os
 
-from sfcred import fsread, fsutil
+from sfcred import fsread
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.sealer import Sealer as Sealer  # re-exported: its home before it moved
+from sfcred.fsread import runtime_dir as runtime_dir  # where the plain cache lives
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
 
@@ -32,6 +32,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+    from sfcred.fsutil import Lock
+    from sfcred.sealer import Sealer  # only the sealed cache needs it: off the warm path
 
 LOCK_TIMEOUT = 20.0
 # The largest token record read back (cache file or fleet store): any token the endpoint's
@@ -73,8 +76,7 @@ class Entry:
         return State.FRESH
 
     def due(self, now: float) -> bool:
-        """A fleet token's copy to confirm against the store before it is served again (the
-        record may be gone or replaced; a clock gone backwards counts too)."""
+        """A fleet token's copy due for a check against the store (a clock gone back too)."""
         seen = self.fleet_seen
         return seen is not None and not seen - 5.0 <= now < seen + FLEET_RECHECK
 
@@ -137,8 +139,8 @@ class Entry:
 
     @classmethod
     def from_fields(cls, data: object, profile: str) -> Entry | None:
-        """``to_fields`` read back from anywhere (a file, the fleet store): None for anything
-        damaged, foreign or insane, never an exception."""
+        """``to_fields`` read back from a file or the fleet store: None for anything damaged,
+        foreign or insane, never an exception."""
         if not isinstance(data, dict) or data.get("v") != _VERSION \
                 or data.get("profile") != profile:
             return None
@@ -184,10 +186,9 @@ class TokenCache:
         return os.path.join(self.directory, f"{name}.token")
 
     def check(self) -> tuple[str, bool] | None:
-        """None when the folder can be trusted. Otherwise a note for the user and whether the
-        cache can still be used: a folder of ours that was too open is tightened to 0700 and
-        not read in this process (anything in it may have been planted), then written as
-        usual; anything else (another user's folder, a link, a file) is not used at all."""
+        """None when the folder can be trusted; else a note and whether the cache can be used:
+        a folder of ours too open is tightened to 0700 and not read in this process (anything
+        may be planted), then written; another user's folder, a link, a file: not used."""
         found = fsread.folder_problem(self.directory)
         if found is None:
             return None
@@ -222,26 +223,31 @@ class TokenCache:
             raw = opened
         return Entry.from_bytes(raw, name)
 
-    def stamp(self, name: str) -> tuple[int, ...] | None:
-        """The token file's identity now, or None (``api.get_token`` keeps it in memory)."""
+    def stamp(self, name: str) -> tuple[int, ...] | None:  # api.get_token's kept token
         return fsread.stamp(self.path(name))
 
     def write(self, entry: Entry) -> None:
         raw = entry.to_bytes()
         if self.sealer is not None:
             raw = self.sealer.seal(raw, entry.profile.encode())
+        from sfcred import fsutil  # writers: off the warm path (a FRESH get writes nothing)
+
         fsutil.atomic_write(self.path(entry.profile), raw)
 
     def drop(self, name: str) -> None:
+        from sfcred import fsutil
+
         fsutil.remove(self.path(name))
 
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Lock:
+        from sfcred import fsutil
+
         return fsutil.file_lock(os.path.join(self.directory, f"{name}.lock"), timeout)
 
 
 class NoCache(TokenCache):
-    """What a cache that must not be used degrades to: every read a miss, writes dropped,
-    locks free. Minting still works; only the single flight across processes is lost."""
+    """A cache that must not be used: reads miss, writes drop, locks are free (minting works;
+    only the single flight across processes is lost)."""
 
     def __init__(self) -> None:
         super().__init__(os.devnull)
@@ -261,26 +267,10 @@ class NoCache(TokenCache):
     def stamp(self, name: str) -> tuple[int, ...] | None:
         return None  # nothing cached: nothing to keep in memory either
 
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> fsutil.Lock:
+    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Lock:
+        from sfcred import fsutil
+
         return fsutil.NoLock()
-
-
-def runtime_dir() -> str | None:
-    """``$XDG_RUNTIME_DIR/sfcred`` when that is an absolute folder of this user with no group
-    or other bits; else None (the sealed cache on disk is used)."""
-    value = os.environ.get("XDG_RUNTIME_DIR")
-    if not value or not os.path.isabs(value):
-        return None
-    try:
-        st = os.stat(value)
-    except OSError:
-        return None
-    import stat
-
-    if not stat.S_ISDIR(st.st_mode) or (
-            hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077)):
-        return None
-    return os.path.join(value, "sfcred")
 
 
 def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
@@ -288,6 +278,8 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
     directory = runtime_dir()
     if directory is not None:
         return TokenCache(directory)
+    from sfcred import fsutil
+
     disk = os.path.join(fsutil.cache_dir(), "tokens")
 
     def load_key_locked() -> bytes:
@@ -295,6 +287,8 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
         # key (a file sealed with the lost one is unreadable). No profile name starts with ".".
         with fsutil.file_lock(os.path.join(disk, ".cache-key.lock"), LOCK_TIMEOUT):
             return load_key()
+
+    from sfcred.sealer import Sealer
 
     return TokenCache(disk, Sealer(load_key_locked))
 

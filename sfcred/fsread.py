@@ -10,6 +10,7 @@ On the warm path of ``get``: nothing heavy is imported at module level.
 from __future__ import annotations
 
 import os
+import sys
 
 from sfcred.errors import ConfigError
 
@@ -116,3 +117,48 @@ def stamp(path: str) -> tuple[int, ...] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+# Where sfcred's files are (the warm path needs these, and not fsutil's writers).
+def config_dir() -> str:
+    override = os.environ.get("SFCRED_CONFIG_DIR")
+    if override:
+        return override
+    if os.name == "posix" and "darwin" not in sys.platform:
+        # What platformdirs answers on Linux, without its import on the warm path.
+        base = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        if not os.path.isabs(base):
+            base = os.path.expanduser("~/.config")
+        return os.path.join(base, "sfcred")
+    import platformdirs
+
+    return platformdirs.user_config_dir("sfcred", appauthor=False)
+
+
+def cache_dir() -> str:
+    if os.name == "posix" and "darwin" not in sys.platform:
+        base = os.environ.get("XDG_CACHE_HOME", "").strip()  # as platformdirs on Linux
+        if not os.path.isabs(base):
+            base = os.path.expanduser("~/.cache")
+        return os.path.join(base, "sfcred")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("sfcred", appauthor=False)
+
+
+def runtime_dir() -> str | None:
+    """``$XDG_RUNTIME_DIR/sfcred`` when that is an absolute folder of this user with no group
+    or other bits; else None (the sealed cache on disk is used)."""
+    value = os.environ.get("XDG_RUNTIME_DIR")
+    if not value or not os.path.isabs(value):
+        return None
+    try:
+        st = os.stat(value)
+    except OSError:
+        return None
+    import stat
+
+    if not stat.S_ISDIR(st.st_mode) or (
+            hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077)):
+        return None
+    return os.path.join(value, "sfcred")

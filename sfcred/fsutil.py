@@ -7,9 +7,10 @@ On the warm path of ``get``: nothing heavy is imported at module level.
 from __future__ import annotations
 
 import os
-import sys
 
 from sfcred.errors import ConfigError
+from sfcred.fsread import cache_dir as cache_dir
+from sfcred.fsread import config_dir as config_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,32 +18,6 @@ if TYPE_CHECKING:
     from types import TracebackType
 
 LOCK_TIMEOUT = 30.0
-
-
-def config_dir() -> str:
-    override = os.environ.get("SFCRED_CONFIG_DIR")
-    if override:
-        return override
-    if os.name == "posix" and "darwin" not in sys.platform:
-        # What platformdirs answers on Linux, without its import on the warm path.
-        base = os.environ.get("XDG_CONFIG_HOME", "").strip()
-        if not os.path.isabs(base):
-            base = os.path.expanduser("~/.config")
-        return os.path.join(base, "sfcred")
-    import platformdirs
-
-    return platformdirs.user_config_dir("sfcred", appauthor=False)
-
-
-def cache_dir() -> str:
-    if os.name == "posix" and "darwin" not in sys.platform:
-        base = os.environ.get("XDG_CACHE_HOME", "").strip()  # as platformdirs on Linux
-        if not os.path.isabs(base):
-            base = os.path.expanduser("~/.cache")
-        return os.path.join(base, "sfcred")
-    import platformdirs
-
-    return platformdirs.user_cache_dir("sfcred", appauthor=False)
 
 
 def private_dir(path: str | Path) -> str:

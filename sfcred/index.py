@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from sfcred import fsread, fsutil
+from sfcred import fsread
 from sfcred.errors import ConfigError
 from sfcred.untrusted import (
     host_allowed,
@@ -33,10 +33,8 @@ def check_name(name: str) -> str:
             and _NAME_CHARS.issuperset(name)):
         from sfcred.errors import InputError
 
-        raise InputError(
-            f"invalid profile name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
-        )
+        raise InputError(f"invalid profile name {name!r}: use 1-64 letters, digits, '.', '_' "
+                         "or '-', starting with a letter or digit")
     return name
 
 
@@ -136,8 +134,7 @@ class Index:
         self.default = default
         self.profiles: dict[str, IndexEntry] = profiles if profiles is not None else {}
 
-    def copy(self) -> Index:
-        """A copy whose entries can change without changing these."""
+    def copy(self) -> Index:  # entries that can change without changing these
         return Index(self.default, {n: IndexEntry(e.login_host, e.username, e.instance_host,
                                                   e.login_scheme, e.instance_scheme,
                                                   e.allow_hosts)
@@ -197,9 +194,8 @@ def _text(value: object) -> str:
 
 
 class IndexFile:
-    """``profiles.json`` in the config dir: read without a lock, changed under one. What was
-    read is kept while the file is unchanged (device, inode, size, mtime), so one ``get``
-    reads it once however many steps ask; ``edit`` always reads afresh under the lock."""
+    """``profiles.json``: read without a lock, changed under one; what was read is kept while
+    the file is unchanged (one read per ``get``); ``edit`` reads afresh under its lock."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -259,8 +255,9 @@ class _Edit:
     cost the warm path about 2 ms)."""
 
     def __init__(self, file: IndexFile) -> None:
-        self.file = file
-        self.lock = fsutil.file_lock(file.path + ".lock")
+        from sfcred import fsutil  # the writers: off the warm path
+
+        self.file, self.lock = file, fsutil.file_lock(file.path + ".lock")
         self.index: Index | None = None
 
     def __enter__(self) -> Index:
@@ -278,6 +275,8 @@ class _Edit:
             if kind is None and self.index is not None:
                 import json
 
+                from sfcred import fsutil
+
                 data = {
                     "default": self.index.default,
                     "profiles": {k: v.to_dict() for k, v in sorted(self.index.profiles.items())},
@@ -293,7 +292,7 @@ _FILES: dict[str, IndexFile] = {}
 def index_file() -> IndexFile:
     """The index of this config dir: one object per path in a process, so what it read is
     shared by every step of a call (the warm path's choice, the full path's checks)."""
-    path = os.path.join(fsutil.config_dir(), "profiles.json")
+    path = os.path.join(fsread.config_dir(), "profiles.json")
     found = _FILES.get(path)
     if found is None:
         found = _FILES[path] = IndexFile(path)

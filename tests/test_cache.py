@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sfcred.cache import Entry, Sealer, State, TokenCache, open_cache
+from sfcred.cache import Entry, State, TokenCache, open_cache
+from sfcred.sealer import Sealer
 from sfcred.secret import Secret
 
 

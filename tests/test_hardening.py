@@ -22,7 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred import keys
-from sfcred.cache import Entry, Sealer, State, TokenCache
+from sfcred.cache import Entry, State, TokenCache
 from sfcred.deadline import Deadline, Expired, run_within
 from sfcred.errors import (
     ConfigError,
@@ -37,6 +37,7 @@ from sfcred.profiles import KeySlots, Profile
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.salesforce.refusals import Refusal
+from sfcred.sealer import Sealer
 from sfcred.secret import Secret
 from sfcred.testing.keyrings import MemoryKeyring, StoppedKeyring
 from sfcred.testing.server import FakeSalesforce
