@@ -245,3 +245,39 @@ def test_simple_salesforce_mdapi_reads_whole_records_and_updates_the_certificate
     assert after["certificate"] == certificate
     assert after["fields"] == before  # nothing else lost
     assert base64.b64decode(certificate)  # bare base64 DER, as the WSDL's string holds it
+
+
+FRESH_PROCESS = """
+import sys, zeep
+from sfcred.testing.server import FakeSalesforce
+sys.path.insert(0, sys.argv[1])
+from _support import make_keypair
+from _wsdl import MD, WSDL, session
+assert "sfcred.salesforce.metadata" not in sys.modules  # nobody registered its prefixes
+pair = make_keypair()
+with FakeSalesforce() as sf:
+    sf.add_app("3MVG9fresh", pair.cert_pem, full_name="Acme")
+    sf.add_user("u@example.com")
+    sf.preauthorize("3MVG9fresh", "u@example.com")
+    sf.grant_metadata("u@example.com")
+    client = zeep.Client(WSDL.as_uri(), settings=zeep.Settings(strict=True))
+    service = client.create_service(f"{{{MD}}}MetadataBinding", f"{sf.url}/services/Soap/m/63.0")
+    header = client.get_element("ns0:SessionHeader")(
+        sessionId=session(sf, pair.key_pem, "3MVG9fresh", "u@example.com"))
+    app = service.readMetadata("ConnectedApp", ["Acme"], _soapheaders=[header])[0]
+    print(type(app).__name__, app.contactEmail, app.oauthConfig.consumerKey)
+"""
+
+
+def test_the_stand_in_answers_right_in_a_process_of_its_own() -> None:
+    """The stand-in as a user runs it: in a process where sfcred's own Metadata client (which
+    registers the same XML prefixes) was never imported. A new user's first try found the
+    envelope's prefixes wrong there (two ``xmlns:xsi``), and zeep reading bare records."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ConnectedApp", "admin@example.com", "3MVG9fresh"]

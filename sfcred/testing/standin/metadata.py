@@ -41,6 +41,11 @@ PERMISSIONS = {
 # simple-salesforce always sends the trailing slash; Salesforce answers both forms.
 _PATH = re.compile(r"/services/Soap/m/(\d{2,3})\.0/?")
 
+# The prefixes Salesforce writes (and sfcred's own client registers the same: the registry is
+# process-wide). The metadata namespace gets none: answers declare it as the default.
+ET.register_namespace("soapenv", SOAP)
+ET.register_namespace("xsi", XSI)
+
 
 def default_fields(app: App) -> list[tuple[str, object]]:
     """What a real record holds besides its name, certificate and consumer key: the fields a
@@ -71,11 +76,7 @@ def _envelope(body_child: ET.Element) -> Reply:
     type (clients such as zeep and jsforce resolve the unprefixed QName against it)."""
     envelope = ET.Element(f"{{{SOAP}}}Envelope")
     ET.SubElement(envelope, f"{{{SOAP}}}Body").append(body_child)
-    # Prefixes set here, not by ET.register_namespace: that is process-wide, and sfcred's
-    # own client (in the same process in the unit tests) registers its own.
     xml = ET.tostring(envelope, encoding="unicode", default_namespace=MD)
-    xml = xml.replace("xmlns:ns0=", "xmlns:soapenv=").replace("ns0:", "soapenv:")
-    xml = xml.replace("xmlns:ns1=", "xmlns:xsi=").replace("ns1:", "xsi:")
     return Reply(200, b'<?xml version="1.0" encoding="UTF-8"?>' + xml.encode(),
                  "text/xml;charset=UTF-8")
 
