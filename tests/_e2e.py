@@ -146,3 +146,14 @@ def fleet_machine(tmp_path: Path, name: str, fleet: dict[str, str]) -> dict[str,
         (root / sub).mkdir(parents=True, mode=0o700)
         env[var] = str(root / sub)
     return env
+
+
+DEPLOY_APP = "Acme_Sync"
+
+
+def setup_deploy_org(run: Run, sf: FakeSalesforce, tmp_path: Path) -> Org:
+    """Profile ``acme`` whose app ``DEPLOY_APP`` its user may change through the Metadata API
+    (``rotate --deploy``)."""
+    made = setup_org(run, sf, tmp_path, "acme", app={"full_name": DEPLOY_APP})
+    sf.grant_metadata(USERNAME)
+    return made

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _e2e import USERNAME, Org, setup_org
+from _e2e import DEPLOY_APP, USERNAME, Org, setup_deploy_org, setup_org
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -29,14 +29,12 @@ from sfcred import keys
 from sfcred.testing.server import FakeSalesforce
 
 pytestmark = [pytest.mark.slow, pytest.mark.secret_service]
-APP = "Acme_Sync"
+APP = DEPLOY_APP
 
 
 @pytest.fixture
 def org(run_sfcred, standin: FakeSalesforce, tmp_path: Path) -> Org:
-    made = setup_org(run_sfcred, standin, tmp_path, "acme", app={"full_name": APP})
-    standin.grant_metadata(USERNAME)
-    return made
+    return setup_deploy_org(run_sfcred, standin, tmp_path)
 
 
 def shown_keys(run_sfcred) -> dict[str, str]:

@@ -14,20 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _e2e import USERNAME, Org, setup_org
+from _e2e import DEPLOY_APP, USERNAME, Org, setup_deploy_org
 
 from sfcred.testing.server import FakeSalesforce
 
 pytestmark = [pytest.mark.slow, pytest.mark.secret_service]
-APP = "Acme_Sync"
+APP = DEPLOY_APP
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 @pytest.fixture
 def org(run_sfcred, standin: FakeSalesforce, tmp_path: Path) -> Org:
-    made = setup_org(run_sfcred, standin, tmp_path, "acme", app={"full_name": APP})
-    standin.grant_metadata(USERNAME)
-    return made
+    return setup_deploy_org(run_sfcred, standin, tmp_path)
 
 
 def timed(run_sfcred, *args: str, env: dict[str, str | None] | None = None) -> tuple[Any, float]:
