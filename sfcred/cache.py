@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from sfcred.fsutil import Lock
     from sfcred.sealer import Sealer  # only the sealed cache needs it: off the warm path
 
-LOCK_TIMEOUT = 20.0
 # The largest token record read back (cache file or fleet store): any token the endpoint's
 # 1 MiB body cap lets through fits, sealed or not.
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
@@ -239,8 +238,8 @@ class TokenCache:
 
         fsutil.remove(self.path(name))
 
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Lock:
-        from sfcred import fsutil
+    def lock(self, name: str, timeout: float | None = None) -> Lock:
+        from sfcred import fsutil  # the one wait by default (deadline.lock_wait)
 
         return fsutil.file_lock(os.path.join(self.directory, f"{name}.lock"), timeout)
 
@@ -267,7 +266,7 @@ class NoCache(TokenCache):
     def stamp(self, name: str) -> tuple[int, ...] | None:
         return None  # nothing cached: nothing to keep in memory either
 
-    def lock(self, name: str, timeout: float = LOCK_TIMEOUT) -> Lock:
+    def lock(self, name: str, timeout: float | None = None) -> Lock:
         from sfcred import fsutil
 
         return fsutil.NoLock()
@@ -285,7 +284,7 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
     def load_key_locked() -> bytes:
         # The keyring's read-or-create is not atomic: two first uses at once would each make a
         # key (a file sealed with the lost one is unreadable). No profile name starts with ".".
-        with fsutil.file_lock(os.path.join(disk, ".cache-key.lock"), LOCK_TIMEOUT):
+        with fsutil.file_lock(os.path.join(disk, ".cache-key.lock")):
             return load_key()
 
     from sfcred.sealer import Sealer

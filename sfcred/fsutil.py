@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
-LOCK_TIMEOUT = 30.0
 
 
 def private_dir(path: str | Path) -> str:
@@ -217,5 +216,11 @@ class NoLock(Lock):
         return None
 
 
-def file_lock(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Lock:
+def file_lock(path: str | Path, timeout: float | None = None) -> Lock:
+    """A lock on ``path``, waited for at most ``timeout`` seconds: by default the one wait
+    every sfcred lock shares (``deadline.lock_wait``: a holder's whole mint and a little)."""
+    if timeout is None:
+        from sfcred.deadline import lock_wait
+
+        timeout = lock_wait(None)
     return Lock(path, timeout)

@@ -22,7 +22,8 @@ import pytest
 from _e2e import setup_org
 
 from sfcred import fsutil
-from sfcred.cache import LOCK_TIMEOUT, Entry, State
+from sfcred.cache import Entry, State
+from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError
 from sfcred.testing.server import FakeSalesforce
 
@@ -228,7 +229,7 @@ def test_a_holder_killed_mid_mint_does_not_block_the_next_gets(
 
     t0 = time.monotonic()
     others = [spawn(sfcred_bin, sfcred_env, "acme") for _ in range(4)]
-    outs = [p.communicate(timeout=LOCK_TIMEOUT + 10) for p in others]
+    outs = [p.communicate(timeout=lock_wait(None) + 10) for p in others]
     took = time.monotonic() - t0
 
     assert [p.returncode for p in others] == [0] * 4, [err for _, err in outs]
@@ -251,7 +252,7 @@ def test_a_waiter_behind_a_holder_that_is_killed_proceeds(
 
     holder.send_signal(signal.SIGKILL)
     t0 = time.monotonic()
-    out, err = waiter.communicate(timeout=LOCK_TIMEOUT + 10)
+    out, err = waiter.communicate(timeout=lock_wait(None) + 10)
     took = time.monotonic() - t0
     holder.wait(timeout=10)
 
