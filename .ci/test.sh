@@ -115,7 +115,7 @@ phase_done install
 
 # ---------------------------------------------------------------- 2b. the Salesforce CLI
 # The real `sf` (npm @salesforce/cli, pinned) on Node 22 from npm's node-linux-* package,
-# whatever Node the machine has: tests/test_sf_cli.py drives it through `sfcred exec`.
+# whatever Node the machine has: tests/test_sf_cli_e2e.py drives it through `sfcred exec`.
 say "the Salesforce CLI (npm)"
 # sf would otherwise start a background `sf update --autoupdate` that outlives this script.
 export SF_AUTOUPDATE_DISABLE=true SF_DISABLE_AUTOUPDATE=true SF_DISABLE_TELEMETRY=true
@@ -142,10 +142,10 @@ if sf_ok; then
     export SFCRED_TEST_SF_PATH="$TOOLS/node_modules/${NODE_PKG%@*}/bin:$TOOLS/node_modules/.bin"
     echo "sf: $(PATH=$SFCRED_TEST_SF_PATH:$PATH sf --version 2>/dev/null | head -1)" >&2
 else
-    echo "the Salesforce CLI is not available: tests/test_sf_cli.py will skip (fail if CI)" >&2
+    echo "the Salesforce CLI is not available: tests/test_sf_cli_e2e.py will skip (fail if CI)" >&2
 fi
 # jsforce 3, the JavaScript client, in a folder of its own (sf's tree stays as npm made it):
-# tests/test_jsforce.py reads and updates the stand-in's Metadata API with it.
+# tests/test_jsforce_e2e.py reads and updates the stand-in's Metadata API with it.
 JSFORCE_VERSION=3.10.26
 JSFORCE=$TOOLS/jsforce
 jsforce_ok() { grep -q "\"version\": \"$JSFORCE_VERSION\"" \
@@ -159,7 +159,7 @@ if jsforce_ok; then
     export SFCRED_TEST_JSFORCE="$JSFORCE/node_modules"
     echo "jsforce $JSFORCE_VERSION" >&2
 else
-    echo "jsforce is not available: tests/test_jsforce.py will skip (fail if CI)" >&2
+    echo "jsforce is not available: tests/test_jsforce_e2e.py will skip (fail if CI)" >&2
 fi
 phase_done tools
 

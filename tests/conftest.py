@@ -204,14 +204,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests using the ``secret_service`` fixture carry its marker (``-m secret_service``).
 
     Every test is also ``unit`` (in process, seconds for the lot: ``pytest -m unit``) or
-    ``e2e`` (the installed program, the real Secret Service, real clients, many processes).
+    ``e2e`` (the installed program, the real Secret Service, real clients, many processes),
+    and its file says which: end-to-end tests live in ``*_e2e.py`` files, unit tests in the
+    others (a test in the wrong kind of file stops the collection).
     """
+    misplaced = []
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "secret_service" in fixtures:
             item.add_marker(pytest.mark.secret_service)
         slow = any(item.get_closest_marker(name) for name in ("secret_service", "slow"))
-        item.add_marker(pytest.mark.e2e if slow or fixtures & E2E_FIXTURES else pytest.mark.unit)
+        e2e = bool(slow or fixtures & E2E_FIXTURES)
+        item.add_marker(pytest.mark.e2e if e2e else pytest.mark.unit)
+        if e2e != item.path.name.endswith("_e2e.py"):
+            misplaced.append(item.nodeid)
+    if misplaced:  # the file's name says its kind: no file mixes both
+        raise pytest.UsageError("end-to-end tests live in *_e2e.py files and only there; "
+                                "misplaced: " + ", ".join(misplaced[:10]))
 
 
 # ---------------------------------------------------------------- keyring backends

@@ -1,9 +1,10 @@
-"""The test keyring backends of sfcred.testing.keyrings behave like the keyrings they stand for."""
+"""The test keyring backends of sfcred.testing.keyrings behave like the keyrings they stand for.
+
+The in-process tests; the end-to-end ones (the installed program, the real Secret Service,
+real clients) are in test_keyrings_e2e.py.
+"""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import keyring
 import pytest
@@ -79,40 +80,6 @@ def test_limited_keyring_fixture(limited_keyring: LimitedKeyring) -> None:
     assert keyring.get_keyring() is limited_keyring
     with pytest.raises(PasswordSetError):
         keyring.set_password("svc", "user", "x" * 1281)
-
-
-def test_backends_load_by_name_in_a_child(sfcred_env: dict[str, str]) -> None:
-    """PYTHON_KEYRING_BACKEND from the test environment reaches a child process."""
-    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=sfcred_env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "MemoryKeyring"
-
-
-def test_limited_keyring_by_name_in_a_child(
-    limited_keyring: LimitedKeyring, sfcred_env: dict[str, str]
-) -> None:
-    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=sfcred_env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "LimitedKeyring"
-
-
-# ---------------------------------------------------------------- keyring's own backend battery
 
 
 class TestMemoryKeyringPassesKeyringsBattery(BackendBasicTests):

@@ -123,7 +123,7 @@ def test_the_hand_parser_only_takes_plain_helper_calls() -> None:
 
 def test_every_warm_path_module_stays_light() -> None:
     """The modules a warm get imports do not import typing, dataclasses or json at module
-    level (checked statically here, and by the real import in test_demo_and_startup)."""
+    level (checked statically here, and by the real import in test_demo_and_startup_e2e)."""
     import ast
 
     import sfcred

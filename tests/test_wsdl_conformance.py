@@ -1,7 +1,7 @@
 """The stand-in's Metadata API, and sfcred's client of it, checked by artifacts nobody here wrote:
 Salesforce's Metadata WSDL (v63.0, as simple-salesforce ships it) through xmlschema, strict
 zeep, and simple-salesforce's ``mdapi`` (zeep as it configures it) over TLS. jsforce, the
-JavaScript client, is driven in ``test_jsforce.py``.
+JavaScript client, is driven in ``test_jsforce_e2e.py``.
 
 Every envelope sfcred sends and every stand-in answer is validated against the WSDL's schema;
 a record holding every field of ConnectedApp and of ExtlClntAppGlobalOauthSettings goes

@@ -1,6 +1,6 @@
 // jsforce reads a ConnectedApp and an External Client App's global OAuth settings from the
 // Metadata API at INSTANCE_URL, writes each back with a new certificate, and prints what it
-// read and what the saves answered, as JSON on stdout. Driven by tests/test_jsforce.py.
+// read and what the saves answered, as JSON on stdout. Driven by tests/test_jsforce_e2e.py.
 //   node metadata_roundtrip.js  (env: INSTANCE_URL, ACCESS_TOKEN, CERT_APP, CERT_ECA)
 "use strict";
 const jsforce = require("jsforce");

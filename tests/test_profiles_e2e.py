@@ -1,10 +1,9 @@
 """The profile life cycle through the installed program: importing keys in every form people
 have them, refusing what cannot work, listing, showing, defaulting and removing, and storage on
-the real Secret Service and on a backend that refuses long secrets."""
+the real Secret Service (a backend that refuses long secrets: test_profiles_add.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -18,9 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from sfcred import cli
 from sfcred.keys import fingerprint
-from sfcred.testing.server import FakeSalesforce
 
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
@@ -55,9 +52,6 @@ def _show(run, name: str) -> dict[str, Any]:
     data = json.loads(done.stdout)
     assert isinstance(data, dict)
     return data
-
-
-# ---------------------------------------------------------------- importing keys
 
 
 @pytest.mark.secret_service
@@ -124,9 +118,6 @@ def test_generate_a_3072_bit_key(run_sfcred, standin, tmp_path) -> None:
     cert = x509.load_pem_x509_certificate(org.cert_pem.encode())
     assert cert.public_key().key_size == 3072  # type: ignore[union-attr]
     assert get_json(run_sfcred, "-p", "big")["username"] == org.username
-
-
-# ---------------------------------------------------------------- refusals
 
 
 def _ec_key() -> str:
@@ -235,9 +226,6 @@ def test_duplicate_needs_force_and_force_replaces_key_and_drops_the_token(
     assert standin.token_requests == 2
 
 
-# ---------------------------------------------------------------- login URL and audience
-
-
 @pytest.mark.secret_service
 @pytest.mark.parametrize(
     ("args", "login_url", "audience"),
@@ -265,9 +253,6 @@ def test_login_url_shorthands_and_audience_defaults(
     assert done.returncode == 0, done.stderr
     shown = _show(run_sfcred, "org")
     assert (shown["login_url"], shown["audience"]) == (login_url, audience)
-
-
-# ---------------------------------------------------------------- list, default, show
 
 
 @pytest.mark.secret_service
@@ -312,9 +297,6 @@ def test_list_default_and_show(run_sfcred, standin, tmp_path, keyring_service) -
         assert not PEM_KEY.search(text)  # ... and nowhere in what show prints
 
 
-# ---------------------------------------------------------------- remove
-
-
 @pytest.mark.secret_service
 def test_remove_takes_every_keyring_item_and_the_index_entry(
     run_sfcred, standin, tmp_path, keyring_service
@@ -348,34 +330,3 @@ def test_remove_takes_every_keyring_item_and_the_index_entry(
     assert set(keyring_items(keyring_service)) <= {"cache-key"}  # shared, not a profile's
     assert org.sf.token_requests == 2
     _one_line_refusal(run_sfcred("profile", "remove", "acme"))
-
-
-# ---------------------------------------------------------------- a backend with a size limit
-
-
-def test_a_4096_bit_key_on_a_backend_that_refuses_long_secrets(
-    limited_keyring, standin: FakeSalesforce, tmp_path, capsys, keyring_service
-) -> None:
-    """In-process: the limited backend is an in-memory dict that lives in this process."""
-    cert_out = tmp_path / "big.crt"
-    argv = ["profile", "add", "big", "--client-id", "c4096", "--username", USERNAME,
-            "--login-url", standin.url, "--generate-key", "--key-size", "4096",
-            "--cert-out", str(cert_out)]  # fmt: skip
-    assert cli.main(argv, stdin=io.StringIO("")) == 0, capsys.readouterr().err
-    ours = {k: v for (service, k), v in limited_keyring.store.items() if service == keyring_service}
-    assert ours
-    assert max(len(v) for v in ours.values()) <= limited_keyring.limit
-    stored = "".join(ours.values())
-    assert "PRIVATE KEY" in stored  # the key is there, split over several items
-    assert sum(len(v) for v in ours.values()) > 3000
-
-    capsys.readouterr()
-    assert cli.main(["profile", "show", "big", "--json"], stdin=io.StringIO("")) == 0
-    assert [k["bits"] for k in json.loads(capsys.readouterr().out)["keys"]] == [4096]
-
-    standin.add_app("c4096", cert_out.read_text())
-    standin.add_user(USERNAME)
-    standin.preauthorize("c4096", USERNAME)
-    assert cli.main(["get", "-p", "big", "--format", "json"], stdin=io.StringIO("")) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert userinfo(standin.url, data["access_token"]).status_code == 200
