@@ -14,32 +14,20 @@ from sfcred.testing.keyrings import (
 )
 
 
+def backend_in_a_child(env: dict[str, str]) -> str:
+    """The class name of the backend keyring chooses in a child process with ``env``."""
+    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=True)
+    return done.stdout.strip()
+
+
 def test_backends_load_by_name_in_a_child(sfcred_env: dict[str, str]) -> None:
     """PYTHON_KEYRING_BACKEND from the test environment reaches a child process."""
-    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=sfcred_env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "MemoryKeyring"
+    assert backend_in_a_child(sfcred_env) == "MemoryKeyring"
 
 
 def test_limited_keyring_by_name_in_a_child(
     limited_keyring: LimitedKeyring, sfcred_env: dict[str, str]
 ) -> None:
-    code = "import keyring; print(type(keyring.get_keyring()).__name__)"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=sfcred_env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.strip() == "LimitedKeyring"
+    assert backend_in_a_child(sfcred_env) == "LimitedKeyring"
