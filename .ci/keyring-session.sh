@@ -68,12 +68,19 @@ limit=${SFCRED_TEST_TIMEOUT:-1800}
 rc=0
 # PYTHONSAFEPATH: `python -m` must not put the checkout first on sys.path (tests import the
 # installed sfcred). timeout: a hung test must not hang CI.
-# The whole suite (no arguments) runs under coverage, in this process: the gate is
-# [tool.coverage.report] fail_under in pyproject.toml. A chosen subset runs without it.
+# The whole suite (no arguments) runs under coverage: this process, and every Python process
+# the tests start (the installed sfcred above all), through a .pth file in the venv that starts
+# coverage when COVERAGE_PROCESS_START is set, except under -X importtime (the tests that count
+# a command's imports). The gate is [tool.coverage.report] fail_under in pyproject.toml.
+# A chosen subset runs without any of it.
+runner=("$VPY" -m pytest)
 if [ $# -eq 0 ]; then
-    runner=("$VPY" -m coverage run -m pytest)
-else
-    runner=("$VPY" -m pytest)
+    site=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    pth=$site/sfcred-test-coverage.pth
+    printf '%s\n' "import os, sys; 'COVERAGE_PROCESS_START' in os.environ and 'importtime' not in sys._xoptions and __import__('coverage').process_startup()" >"$pth"
+    trap 'rm -f "$pth"; cleanup' EXIT
+    rm -f .coverage .coverage.*
+    export COVERAGE_PROCESS_START=$PWD/pyproject.toml COVERAGE_FILE=$PWD/.coverage
 fi
 PYTHONSAFEPATH=1 timeout -k 10 "$limit" "${runner[@]}" "$@" </dev/null || rc=$?
 case $rc in
@@ -82,7 +89,8 @@ case $rc in
     124|137) echo "pytest ran over ${limit}s (SFCRED_TEST_TIMEOUT) and was stopped" >&2 ;;
 esac
 if [ "$rc" -eq 0 ] && [ $# -eq 0 ]; then
-    echo "coverage of sfcred by the tests' own process (installed program runs not counted):" >&2
+    echo "coverage of sfcred by the tests and every process they started:" >&2
+    "$VPY" -m coverage combine -q >&2 || true
     "$VPY" -m coverage report || { echo "coverage is under the gate (fail_under)" >&2; rc=1; }
 fi
 exit "$rc"

@@ -59,6 +59,7 @@ PASS_THROUGH = (
     "SYSTEMROOT",
     "DBUS_SESSION_BUS_ADDRESS",
     "COVERAGE_PROCESS_START",
+    "COVERAGE_FILE",
 )
 # Variables that would make a test depend on the runner's setup; removed for every test.
 SCRUBBED_PREFIXES = ("SFCRED_", "GIT_", "SF_", "SFDX_", "KEYRING_PROPERTY_", "VAULT_", "BAO_")
