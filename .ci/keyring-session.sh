@@ -69,15 +69,16 @@ rc=0
 # PYTHONSAFEPATH: `python -m` must not put the checkout first on sys.path (tests import the
 # installed sfcred). timeout: a hung test must not hang CI.
 # The whole suite (no arguments) runs under coverage: this process, and every Python process
-# the tests start (the installed sfcred above all), through a .pth file in the venv that starts
-# coverage when COVERAGE_PROCESS_START is set, except under -X importtime (the tests that count
-# a command's imports). The gate is [tool.coverage.report] fail_under in pyproject.toml.
+# the tests start (the installed sfcred above all), which coverage starts by itself when
+# COVERAGE_PROCESS_START is set (its a1_coverage.pth; ours below does the same for a coverage
+# without one). Tests that count a command's imports drop the variable for it
+# (_support.counting_imports). The gate is [tool.coverage.report] fail_under in pyproject.toml.
 # A chosen subset runs without any of it.
 runner=("$VPY" -m pytest)
 if [ $# -eq 0 ]; then
     site=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     pth=$site/sfcred-test-coverage.pth
-    printf '%s\n' "import os, sys; 'COVERAGE_PROCESS_START' in os.environ and 'importtime' not in sys._xoptions and __import__('coverage').process_startup()" >"$pth"
+    printf '%s\n' "import os; 'COVERAGE_PROCESS_START' in os.environ and __import__('coverage').process_startup()" >"$pth"
     trap 'rm -f "$pth"; cleanup' EXIT
     rm -f .coverage .coverage.*
     export COVERAGE_PROCESS_START=$PWD/pyproject.toml COVERAGE_FILE=$PWD/.coverage

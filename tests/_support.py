@@ -198,3 +198,10 @@ def app_standin(material: Any, client_id: str, username: str) -> Iterator[FakeSa
         server.add_user(username)
         server.preauthorize(client_id, username)
         yield server
+
+
+def counting_imports(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` for a process whose imports a test counts (``-X importtime``): without the
+    variables that make coverage start in it (coverage's own ``.pth`` starts it in every
+    process when ``COVERAGE_PROCESS_START`` is set, and would add its imports)."""
+    return {k: v for k, v in env.items() if not k.startswith("COVERAGE_")}

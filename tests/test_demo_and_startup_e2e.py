@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _support import counting_imports
 
 from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
@@ -86,7 +87,7 @@ def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env, routed: bo
     done = subprocess.run(
         [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
          *args],  # the installed script, as users run it
-        env=sfcred_env, capture_output=True, text=True, timeout=60, check=False,
+        env=counting_imports(sfcred_env), capture_output=True, text=True, timeout=60, check=False,
         input="protocol=https\nhost=warm.my.salesforce.com\n\n" if routed else "", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -126,7 +127,7 @@ def test_a_get_waiting_on_another_mint_imports_nothing_heavy(tmp_path: Path,
         waiter = subprocess.Popen(
             [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
              "get", "-p", "warm", "--format", "token"],
-            env=sfcred_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            env=counting_imports(sfcred_env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         )  # fmt: skip
         time.sleep(1.0)  # it is waiting on the lock by now (a warm get takes 20-40 ms)

@@ -16,6 +16,7 @@ from typing import Any
 import keyring
 import keyring.core
 import pytest
+from _support import counting_imports
 
 from sfcred import keyfind
 from sfcred.ssreads import Reads
@@ -93,7 +94,8 @@ def test_a_cold_get_with_the_remembered_secret_service_imports_no_keyring(
     runtime = records[0]
     assert json.loads(runtime.read_text())["backend"] == keyfind.SECRET_SERVICE
     assert run("erase", "-p", "acme").returncode == 0
-    env = {k: v for k, v in sfcred_env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env = {k: v for k, v in counting_imports(sfcred_env).items()
+           if k != "PYTHON_KEYRING_BACKEND"}
     cold = subprocess.run(
         [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
          "get", "-p", "acme", "--format", "token"],
