@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sfcred.untrusted import host_allowed, is_loopback, origin, same_host, split_hostport
+from sfcred.index import host_schemes
+from sfcred.untrusted import host_allowed, origin, same_host
 
 if TYPE_CHECKING:
     from sfcred.cache import Entry
@@ -48,21 +49,14 @@ def _instance(url: str, profile: Profile, known: IndexEntry | None) -> str | Non
     scheme, netloc = found
     if known is not None and known.instance_host is not None:
         own = known.instance_host
-        own_scheme = known.instance_scheme or _default_scheme(own, scheme)
-        if scheme != own_scheme or not same_host(netloc, own, scheme):
-            return f"its instance {url} is not the profile's ({own_scheme}://{own})"
+        schemes = host_schemes(own, known.instance_scheme)
+        if scheme not in schemes or not same_host(netloc, own, scheme):
+            return f"its instance {url} is not the profile's ({schemes[0]}://{own})"
         return None
     if not host_allowed(netloc, profile.allow_hosts):
         return (f"its instance {url} is not a Salesforce host (nor one allowed with "
                 "--allow-host)")
     return None
-
-
-def _default_scheme(own: str, scheme: str) -> str:
-    """The scheme of an instance an older index recorded without one: https, or either on a
-    loopback host."""
-    parts = split_hostport(own)
-    return scheme if parts is not None and is_loopback(parts[0]) else "https"
 
 
 def _times(entry: Entry, ttl: float, now: float) -> str | None:

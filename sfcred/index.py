@@ -95,7 +95,7 @@ class IndexEntry:
                             (self.instance_host, self.instance_scheme)):
             if own is None or not host_allowed(own, self.allow_hosts):
                 continue
-            schemes = _schemes(own, scheme)
+            schemes = host_schemes(own, scheme)
             for candidate in schemes:
                 if (protocol in (None, candidate)
                         and same_host(host, own, protocol or candidate)):
@@ -108,7 +108,7 @@ class IndexEntry:
         for own, scheme in ((self.login_host, self.login_scheme),
                             (self.instance_host, self.instance_scheme)):
             if own is not None:
-                out += [s for s in _schemes(own, scheme) if s not in out]
+                out += [s for s in host_schemes(own, scheme) if s not in out]
         return tuple(out)
 
     def __eq__(self, other: object) -> bool:
@@ -121,7 +121,8 @@ class IndexEntry:
         return f"IndexEntry({self.to_dict()!r})"
 
 
-def _schemes(host: str, scheme: str | None) -> tuple[str, ...]:
+def host_schemes(host: str, scheme: str | None) -> tuple[str, ...]:
+    """A recorded host's schemes: its own, else (an older index) https, or both on loopback."""
     if scheme is not None:
         return (scheme,)
     name = split_hostport(host)

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sfcred import keycalls
+from sfcred import keycalls, keyfind
 from sfcred.errors import ConfigError, KeyringUnavailable
 from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.keys import KeyMaterial, readable
@@ -83,8 +83,7 @@ class KeyStore:
         return self._backend
 
     def backend_name(self) -> str:
-        b = self.backend
-        return f"{type(b).__module__}.{type(b).__qualname__}"
+        return keyfind.name_of(self.backend)
 
     def writable(self) -> None:
         """Before a key or profile is written: keyring's own choice now, not the remembered

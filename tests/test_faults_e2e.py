@@ -86,15 +86,16 @@ def test_a_hanging_endpoint_serves_the_stale_token_to_every_waiter(
 
 @pytest.mark.secret_service
 def test_stdout_closed_is_a_clear_error(sfcred_env, org: Org) -> None:
-    done = subprocess.run(["sh", "-c", "sfcred get -p acme --format token >&-"],
-                          env=sfcred_env, capture_output=True, text=True, timeout=60,
-                          check=False, stdin=subprocess.DEVNULL)
+    def get_into(redirect: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", "-c", f"sfcred get -p acme --format token {redirect}"],
+                              env=sfcred_env, capture_output=True, text=True, timeout=60,
+                              check=False, stdin=subprocess.DEVNULL)
+
+    done = get_into(">&-")
     assert done.returncode == 1
     assert "stdout is closed" in done.stderr
     assert "internal error" not in done.stderr
-    full = subprocess.run(["sh", "-c", "sfcred get -p acme --format token >/dev/full"],
-                          env=sfcred_env, capture_output=True, text=True, timeout=60,
-                          check=False, stdin=subprocess.DEVNULL)
+    full = get_into(">/dev/full")
     assert full.returncode == 1
     assert "cannot write the answer" in full.stderr
     assert "Traceback" not in full.stderr
