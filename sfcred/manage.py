@@ -126,6 +126,8 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
     else:
         material, generated = build_material(req)
         slots = KeySlots(active=store.put_key(name, material))
+    imported = (old.imported_keys if keep_keys and old is not None
+                else () if generated else (slots.active,))
     profile = Profile(
         name=name,
         client_id=client_id,
@@ -137,7 +139,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
-        allow_hosts=allow,
+        allow_hosts=allow, imported_keys=imported,
     )
     store.put_profile(profile)
     if cache is not None:
@@ -173,7 +175,9 @@ def _remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None)
     profile = store.get_profile(name)
     in_index = name in index.load().profiles
     if profile is None and not in_index:
-        raise ConfigError(f"no profile named {name!r}")
+        from sfcred.suggest import missing
+
+        raise missing(name, index.load().profiles)
     if cache is not None:
         cache.drop(name)
     _forget_shared(store, name)
@@ -203,22 +207,17 @@ def set_default(name: str, index: IndexFile) -> None:
     check_name(name)
     with index.edit() as idx:
         if name not in idx.profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+            from sfcred.suggest import missing
+
+            raise missing(name, idx.profiles)
         idx.default = name
 
 
 def listing(index: IndexFile) -> list[dict[str, Any]]:
     idx = index.load()
-    return [
-        {
-            "name": n,
-            "default": n == idx.default,
-            "username": e.username,
-            "login_host": e.login_host,
-            "instance_host": e.instance_host,
-        }
-        for n, e in sorted(idx.profiles.items())
-    ]
+    return [{"name": n, "default": n == idx.default, "username": e.username,
+             "login_host": e.login_host, "instance_host": e.instance_host}
+            for n, e in sorted(idx.profiles.items())]
 
 
 def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]:
@@ -236,8 +235,12 @@ def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]
 
 def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
     check_name(name)
-    profile = store.require_profile(name)
     idx = index.load()
+    profile = store.get_profile(name)
+    if profile is None:
+        from sfcred.suggest import missing
+
+        raise missing(name, idx.profiles, " in the keyring" if name in idx.profiles else "")
     slots = [("active", profile.keys.active)]
     slots += [(s, k) for s, k in (("pending", profile.keys.pending),
                                    ("previous", profile.keys.previous)) if k]

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from sfcred import trace
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
@@ -112,7 +113,10 @@ class TokenClient:
             if attempt:
                 pause = BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter())
                 if pause >= deadline.left():
+                    trace.say(f"try {attempt}: {last}; no time left for another "
+                              f"(deadline {self.budget:g} s)")
                     break
+                trace.say(f"try {attempt}: {last}; retrying in {pause:.1f} s")
                 self.sleep(pause)
             left = deadline.left()
             if left <= 0:
