@@ -11,7 +11,7 @@ from sfcred.errors import ConfigError
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
-    from sfcred.testing.standin.shell import StandinError
+    from sfcred.testing.standin.client import StandinError
     from sfcred.testing.standin.shell import run as standin
 
     try:

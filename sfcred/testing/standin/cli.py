@@ -12,7 +12,8 @@ from sfcred.testing.standin.grammar import add_arguments
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve a stand-in, or drive the running one, as ``argv`` says."""
-    from sfcred.testing.standin.shell import StandinError, run
+    from sfcred.testing.standin.client import StandinError
+    from sfcred.testing.standin.shell import run
 
     parser = argparse.ArgumentParser(
         prog="python -m sfcred.testing",

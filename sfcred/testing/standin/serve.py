@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from sfcred.testing.standin import tlsfiles
+from sfcred.testing.standin.client import StandinError, Write, call
 from sfcred.testing.standin.control import (
     CONTROL,
     JOURNAL,
@@ -26,7 +27,6 @@ from sfcred.testing.standin.control import (
     write_control,
 )
 from sfcred.testing.standin.server import FakeSalesforce
-from sfcred.testing.standin.shell import StandinError, Write, call
 
 
 def serve(args: argparse.Namespace, folder: Path, port: int, out: Write) -> int:
