@@ -249,6 +249,7 @@ class Tokens:
     def changing(self, name: str) -> Iterator[Profile]:
         """The profile, read under its lock (no get mints meanwhile); its token is dropped
         after a change, since it may belong to the old settings or key."""
+        self.known(name)
         with self.cache.lock(name):
             yield self.store.require_profile(name)
             self.cache.drop(name)
