@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import os
 import shlex
 import signal
 import ssl
@@ -65,7 +66,7 @@ def serve(args: argparse.Namespace, folder: Path, port: int, out: Write) -> int:
         threading.Thread(target=listener.serve_forever, daemon=True,
                          name="sfcred-standin-control").start()
         trust = tlsfiles.trust_variables(folder / tlsfiles.CA_FILE) if args.tls else {}
-        write_control(folder, {"control_port": listener.server_address[1],
+        write_control(folder, {"control_port": listener.server_address[1], "pid": os.getpid(),
                                "token": listener.token, "trust": trust})
         out(f"My Domain: {sf.url}\nlogin:     {sf.login_url}\ntest:      {sf.test_url}\n")
         out(f"folder:    {folder} ({replayed} changes replayed)\n")
