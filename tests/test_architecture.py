@@ -99,6 +99,41 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "sfcred.commands")
+LOWER = ("sfcred.store", "sfcred.salesforce")
+# The value types and the leaves everything may import.
+LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors",
+          "sfcred.untrusted", "sfcred.fsread", "sfcred.fsutil", "sfcred.deadline",
+          "sfcred.minijson"}
+
+
+def _inside(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def test_lower_layers_import_nothing_from_upper_ones() -> None:
+    """The store, the Salesforce client and the value types sit under the helper, the token
+    layer, the fleet, rotation and the commands: they never import from those."""
+    mods = modules()
+    known = set(mods)
+    wrong = {name: sorted(m for m in imports(name, path, known) if _inside(m, UPPER))
+             for name, path in mods.items() if _inside(name, LOWER) or name in LEAVES}
+    assert {n: m for n, m in wrong.items() if m} == {}
+
+
+def test_the_package_rule_would_see_a_wrong_import(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.py"
+    fake.write_text("def f():\n    from sfcred.tokens.cache import Entry\n")
+    found = imports("sfcred.store.fake", fake, set(modules()))
+    assert sorted(m for m in found if _inside(m, UPPER)) == ["sfcred.tokens", "sfcred.tokens.cache"]
+    assert not _inside("sfcred.tokensx", UPPER)
+
+
+def test_about_fifteen_modules_stay_at_the_top_level() -> None:
+    top = [p.stem for p in PACKAGE.glob("*.py")]
+    assert len(top) <= 16, sorted(top)
+
+
 def _uses(path: Path, *, calls_only: bool) -> set[str]:
     """Dotted names a module reads (``sys.stdout``) or, with ``calls_only``, calls
     (``httpx.Client(...)``; an annotation naming the class does not count)."""

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfcred import fleetflight
-from sfcred.cache import Entry, State
 from sfcred.deadline import LEASE_SECONDS, lease_seconds
 from sfcred.errors import SalesforceUnreachable
+from sfcred.fleet import flight as fleetflight
+from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
-from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, StoreUnavailable, VaultKV
+from sfcred.tokens.cache import Entry, State
 
 USER = "fleet@example.com"
 

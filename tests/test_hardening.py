@@ -22,7 +22,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred import keys
-from sfcred.cache import Entry, State, TokenCache
 from sfcred.deadline import Deadline, Expired, run_within
 from sfcred.errors import (
     ConfigError,
@@ -30,18 +29,19 @@ from sfcred.errors import (
     SalesforceRefused,
     SalesforceUnreachable,
 )
-from sfcred.index import IndexEntry, IndexFile, _parse_index
 from sfcred.keys import KeyMaterial
-from sfcred.keystore import KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.index import IndexEntry, IndexFile, _parse_index
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.salesforce.refusals import Refusal
-from sfcred.sealer import Sealer
 from sfcred.secret import Secret
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring, StoppedKeyring
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens import Tokens
+from sfcred.tokens.cache import Entry, State, TokenCache
+from sfcred.tokens.flight import Tokens
+from sfcred.tokens.sealer import Sealer
 
 CID, USER = "3MVG9hardening", "hard@example.com"
 
@@ -132,7 +132,7 @@ def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
 
 
 def test_a_keyring_error_names_its_type_once() -> None:
-    from sfcred.keycalls import _reason
+    from sfcred.store.calls import _reason
 
     class InitError(Exception):
         pass
@@ -287,7 +287,7 @@ def test_the_full_path_waits_only_what_the_warm_path_left_of_the_wait(
     monkeypatch.setenv("SFCRED_TIMEOUT", "5")  # the lock wait is 10 s
     notes: list[str] = []
     tokens = tokens_for(tmp_path, sf, material, notes)
-    from sfcred.warm import Pass
+    from sfcred.helper.warm import Pass
 
     tokens.warm = Pass()
     tokens.warm.waited = 10.0  # all of it, spent on the warm path (on another profile's

@@ -18,8 +18,8 @@ import keyring.core
 import pytest
 from _support import counting_imports
 
-from sfcred import keyfind
-from sfcred.ssreads import Reads
+from sfcred.store import keyfind
+from sfcred.store.secretservice import Reads
 
 MEMORY = "sfcred.testing.keyrings.MemoryKeyring"
 

@@ -9,8 +9,8 @@ from keyring.errors import PasswordSetError
 
 from sfcred import keys
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keystore import CHUNK, KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
+from sfcred.store.keystore import CHUNK, KeyStore
 from sfcred.testing.keyrings import FailKeyring, LimitedKeyring, MemoryKeyring
 
 

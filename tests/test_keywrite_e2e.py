@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sfcred import keyfind
+from sfcred.store import keyfind
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from sfcred import manage, rotate
-from sfcred.cache import TokenCache
 from sfcred.errors import InputError
-from sfcred.index import IndexFile
-from sfcred.keystore import KeyStore
+from sfcred.profiles import manage
+from sfcred.profiles.index import IndexFile
+from sfcred.rotation import lifecycle as rotate
+from sfcred.store.keystore import KeyStore
+from sfcred.tokens.cache import TokenCache
 
 
 def _new(**kw: object) -> manage.NewProfile:

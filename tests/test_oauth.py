@@ -12,7 +12,7 @@ from _support import app_standin
 
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.grants import ASSERTION_LIFETIME, JwtBearer, assertion, grant_of
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient

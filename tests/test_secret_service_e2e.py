@@ -54,7 +54,7 @@ def test_reads_share_one_connection_and_answer_as_get_password(
     import secretstorage
     import secretstorage.item
 
-    from sfcred.keystore import KeyStore
+    from sfcred.store.keystore import KeyStore
 
     for name, value in (("profile:a", "{}"), ("key:a:1", "x" * LONG), ("odd", "é\n\t")):
         keyring.set_password(keyring_service, name, value)

@@ -1,5 +1,5 @@
 """Where profiles and keys live, behind one protocol (``base.Store``): the OS keyring
-(``sfcred.keystore``, the default) or, in fleet mode (``SFCRED_STORE=vault://MOUNT/PREFIX``),
+(``sfcred.store.keystore``, the default) or, in fleet mode (``SFCRED_STORE=vault://MOUNT/PREFIX``),
 OpenBao / HashiCorp Vault KV v2 (``vault.py``; the fleet's shared tokens and leases beside
 them: ``shared.py``, read capped: ``capped.py``); CI mode's environment (``envprofile``).
 """

@@ -8,7 +8,7 @@ path of ``get``: it imports nothing but the error tree and the name check.
 from __future__ import annotations
 
 from sfcred.errors import ConfigError, InputError, NotServed
-from sfcred.index import check_name
+from sfcred.profiles.index import check_name
 
 # Set, with no profile named: CI mode, a profile made from the environment (envprofile.py).
 CI_VARIABLE = "SFCRED_CLIENT_ID"
@@ -17,8 +17,8 @@ TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sfcred.index import Index, IndexEntry
-    from sfcred.protocol import Request
+    from sfcred.helper.protocol import Request
+    from sfcred.profiles.index import Index, IndexEntry
 
 
 class Choice:

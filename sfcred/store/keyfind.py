@@ -153,7 +153,7 @@ def record_path(basis: str | None = None) -> str:
 
 
 def _folder() -> str:
-    from sfcred.cache import runtime_dir
+    from sfcred.fsread import runtime_dir
 
     return runtime_dir() or fsutil.cache_dir()
 

@@ -104,6 +104,6 @@ def _reason(e: Exception) -> str:
 
 
 def load_backend() -> Any:
-    from sfcred import keyfind
+    from sfcred.store import keyfind
 
     return keyfind.backend()

@@ -26,13 +26,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sfcred import keycalls, keyfind
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.keys import KeyMaterial, readable
-from sfcred.profiles import Profile
+from sfcred.profiles.record import Profile
 from sfcred.secret import Secret
-from sfcred.ssreads import Reads
+from sfcred.store import calls as keycalls
+from sfcred.store import keyfind
+from sfcred.store.calls import RETRY_PAUSE, TRIES, call_timeout
+from sfcred.store.secretservice import Reads
 
 if TYPE_CHECKING:
     from sfcred.store.vault import VaultBackend, VaultKV
@@ -90,7 +91,7 @@ class KeyStore:
         one, and refused when it is a file backend nobody named (``keywrite``)."""
         if self._write_checked:
             return
-        from sfcred import keywrite
+        from sfcred.store import writes as keywrite
 
         chosen, warning = self._call(keywrite.target)
         self._write_checked = True
