@@ -1,4 +1,4 @@
-"""cache.py: FRESH/STALE/EXPIRED in one place, private files, corrupt files are misses."""
+"""tokens/cache.py: FRESH/STALE/EXPIRED in one place, private files, corrupt files are misses."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """keyring's backend choice, remembered (``keyfind``), and reads that skip keyring itself
-(``ssreads``): the user's choice always wins, and every answer is keyring's own.
+(``store.secretservice``): the user's choice always wins, and every answer is keyring's own.
 
 The in-process tests; the end-to-end ones (the installed program, the real Secret Service,
 real clients) are in test_keyfind_e2e.py.

@@ -1,4 +1,4 @@
-"""keystore.py: chunked key material, single-item profile records, keyring errors → exit 5."""
+"""store/keystore.py: chunked key material, single-item profile records, keyring errors → exit 5."""
 
 from __future__ import annotations
 

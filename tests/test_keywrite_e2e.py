@@ -1,4 +1,4 @@
-"""Where keys and profiles are written (``keywrite``): keyring's own choice now, never the
+"""Where keys and profiles are written (``store.writes``): keyring's own choice now, never the
 remembered one, and never a plaintext file keyring fell back to unless the user named it.
 
 The end-to-end tests: the installed program, the real Secret Service, real clients (the

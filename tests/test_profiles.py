@@ -1,4 +1,4 @@
-"""profiles.py: names, URL rules, audience defaults, the index and host routing."""
+"""profiles (record, index): names, URL rules, audience defaults, the index and host routing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""warm.py and the full path agree: the warm path answers exactly the requests the full path
+"""helper/warm.py and the full path agree: the warm path answers exactly the requests the full path
 answers from the cache, with the same bytes, and steps aside for everything else."""
 
 from __future__ import annotations

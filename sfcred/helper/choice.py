@@ -10,7 +10,7 @@ from __future__ import annotations
 from sfcred.errors import ConfigError, InputError, NotServed
 from sfcred.profiles.index import check_name
 
-# Set, with no profile named: CI mode, a profile made from the environment (envprofile.py).
+# Set, with no profile named: CI mode, a profile made from the environment (profiles/env.py).
 CI_VARIABLE = "SFCRED_CLIENT_ID"
 
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
@@ -66,7 +66,7 @@ def choose(
         if entry is None:
             raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
         return _owned(named, entry, req)
-    if ci is not None:  # CI mode: the profile made from the environment (envprofile.py)
+    if ci is not None:  # CI mode: the profile made from the environment (profiles/env.py)
         return _owned(ci[0], ci[1], req)
     index = load_index()
     if req.host is not None:

@@ -1,1 +1,2 @@
-"""rotation."""
+"""Key rotation without an outage: the pending/active/previous life of a key (``lifecycle``)
+and deploying a certificate to the connected app through the Metadata API (``deploy``)."""

@@ -11,8 +11,8 @@ Chunks keep items under 1,000 characters for backends that refuse long secrets (
 about 1,280); those known to take long ones (Secret Service, macOS, KWallet, the fleet) get
 one chunk. New chunks go under a fresh tag before the manifest points at them, so a crash
 mid-write leaves the old material readable. ``KeyStore`` is a ``store.base.Store``, in the
-backend keyring chooses (``keyfind``), read through ``ssreads``, written only where keyring
-would put it now, never a plaintext file nobody named (``keywrite``).
+backend keyring chooses (``keyfind``), read through ``secretservice``, written only where keyring
+would put it now, never a plaintext file nobody named (``writes``).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ class KeyStore:
 
     def writable(self) -> None:
         """Before a key or profile is written: keyring's own choice now, not the remembered
-        one, and refused when it is a file backend nobody named (``keywrite``)."""
+        one, and refused when it is a file backend nobody named (``writes``)."""
         if self._write_checked:
             return
         from sfcred.store import writes as keywrite
@@ -104,7 +104,7 @@ class KeyStore:
 
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
-        """One keyring operation, bounded and classified (``keycalls.call``)."""
+        """One keyring operation, bounded and classified (``calls.call``)."""
         return keycalls.call(fn, self.timeout, self.sleep)
 
     def _get(self, item: str) -> str | None:

@@ -5,7 +5,7 @@ the keyring, httpx, jwt and cryptography load only when a token must be minted.
 Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
 it, and only the first one mints (single flight). In fleet mode (``shared`` set) the one
 process per machine that holds the lock goes on to the fleet's single flight
-(``fleetflight``): the fleet's token, or the lease and one mint for every machine. A token
+(``fleet.flight``): the fleet's token, or the lease and one mint for every machine. A token
 taken from the fleet is checked first (``fleettrust``), and its local copy is marked and
 confirmed against the store at least every ``cache.FLEET_RECHECK`` seconds: dropped when the
 fleet's record was erased or replaced.
