@@ -189,3 +189,14 @@ def test_no_caller_asks_which_store_it_has() -> None:
                 if "store" in target.lower() or target.endswith(".backend"):
                     found.append(f"{path.name}:{node.lineno} getattr({target}, ...)")
     assert found == []
+
+
+def test_tests_make_an_rsa_key_one_way() -> None:
+    """``_support.make_keypair`` is how a test makes a key (``conftest.KeyPool`` stands in only
+    for the keys the program generates in the test process)."""
+    here = Path(__file__).parent
+    makers = ("rsa.generate_private_key", "keys.generate_key(")
+    found = sorted(p.name for p in here.glob("*.py")
+                   if p.name not in {"_support.py", "conftest.py", "test_architecture.py"}
+                   and any(m in p.read_text(encoding="utf-8") for m in makers))
+    assert found == []

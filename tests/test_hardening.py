@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from _support import app_standin
+from _support import app_standin, make_keypair
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,8 +48,7 @@ CID, USER = "3MVG9hardening", "hard@example.com"
 
 @pytest.fixture(scope="module")
 def material() -> keys.KeyMaterial:
-    key = keys.generate_key()
-    return keys.material(key, keys.self_signed_cert(key, "hardening"))
+    return make_keypair(common_name="hardening").material
 
 
 @pytest.fixture
@@ -115,12 +114,10 @@ def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
     (d off by one, a PKCS#1 key built by hand) is refused when unchecked."""
     import base64
 
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     from sfcred.keys import signing_key
     from sfcred.salesforce.grants import assertion
 
-    n = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+    n = make_keypair().key.private_numbers()
     ints = [0, n.public_numbers.n, n.public_numbers.e, n.d + 2, n.p, n.q, n.dmp1, n.dmq1, n.iqmp]
     body = b"".join(_der_int(i) for i in ints)
     der = b"\x30" + _der_len(len(body)) + body

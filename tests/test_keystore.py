@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from _support import make_keypair
 from keyring.errors import PasswordSetError
 
 from sfcred import keys
@@ -15,8 +16,7 @@ from sfcred.testing.keyrings import FailKeyring, LimitedKeyring, MemoryKeyring
 
 
 def _material(bits: int = 2048) -> keys.KeyMaterial:
-    key = keys.generate_key(bits)
-    return keys.material(key, keys.self_signed_cert(key, "t"))
+    return make_keypair(bits, "t").material
 
 
 @pytest.fixture(scope="module")

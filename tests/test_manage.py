@@ -1,4 +1,4 @@
-"""profiles/manage.py in-process (memory keyring): re-adding a profile without a key keeps its keys."""
+"""profiles/manage.py in process (memory keyring): re-adding without a key keeps its keys."""
 
 from __future__ import annotations
 

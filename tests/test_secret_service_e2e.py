@@ -49,8 +49,8 @@ def test_reads_share_one_connection_and_answer_as_get_password(
     secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mint reads three items; keyring's backend opens a D-Bus connection and an encrypted
-    session for each. sfcred's reads (store.secretservice.Reads) open one of each, and answer exactly
-    what get_password answers."""
+    session for each. sfcred's reads (store.secretservice.Reads) open one of each, and
+    answer exactly what get_password answers."""
     import secretstorage
     import secretstorage.item
 

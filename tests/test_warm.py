@@ -161,6 +161,7 @@ WORDS = ["get", "store", "erase", "exec", "-p", "--profile", "--format", "--form
        .map(lambda t: [t[0], *t[1]]))
 @example(["get", "-p", "--format"])  # the review's case: exit 1 by hand, 2 by argparse
 @example(["get", "--profile", "-x"])
+@example(["get", "--format", "get", "--format=json"])  # every --format is checked, not the last
 def test_the_hand_parser_agrees_with_argparse(argv: list[str]) -> None:
     """What the warm path parses by hand, argparse parses the same way; whatever argparse
     refuses (exit 2), the hand parser leaves to it."""

@@ -54,9 +54,9 @@ def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
             return None  # a missing value, or one argparse reads as an option: its to say
         else:
             value, rest = rest[1], rest[2:]
+        if names[flag] == "format" and value not in FORMATS:
+            return None  # argparse checks every --format given, not only the last
         opts[names[flag]] = value
-    if opts["format"] not in FORMATS:
-        return None
     return argv[0], opts["profile"], str(opts["format"])
 
 
