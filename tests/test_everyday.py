@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from _e2e import USERNAME
 
-from sfcred import cli, profileset, suggest, trace
+from sfcred import cli
 from sfcred.commands import execute
 from sfcred.errors import ConfigError, InputError, UsageError
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles import edit as profileset
+from sfcred.profiles import suggest
+from sfcred.profiles.record import KeySlots, Profile
+from sfcred.salesforce import trace
 from sfcred.testing.server import FakeSalesforce
 
 

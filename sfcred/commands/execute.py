@@ -19,14 +19,15 @@ import argparse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from sfcred import app, trace
+from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import UsageError
-from sfcred.helper import pick
-from sfcred.protocol import Request
+from sfcred.helper.protocol import Request
+from sfcred.helper.serve import pick
+from sfcred.salesforce import trace
 
 if TYPE_CHECKING:
-    from sfcred.cache import Entry
+    from sfcred.tokens.cache import Entry
 
 OWN_SECRETS = ("SFCRED_PRIVATE_KEY", "SFCRED_CLIENT_SECRET")
 STORE_TOKENS = ("VAULT_TOKEN", "BAO_TOKEN")  # what fleet mode reads the store with
@@ -84,7 +85,7 @@ def env_map(specs: list[str]) -> dict[str, str]:
 
 def fields(entry: Entry) -> dict[str, str]:
     """The token's fields by name, as ``--format json`` names them."""
-    from sfcred.formats import rfc3339
+    from sfcred.helper.formats import rfc3339
 
     return {"access_token": entry.access_token.reveal(), "instance_url": entry.instance_url,
             "username": entry.username, "profile": entry.profile, "token_type": "Bearer",
@@ -94,6 +95,6 @@ def fields(entry: Entry) -> dict[str, str]:
 def without(environ: Mapping[str, str]) -> tuple[str, ...]:
     """The variables of sfcred's own secrets the command does not get: the key and client
     secret always, the store's token when sfcred reads the fleet store with it."""
-    from sfcred.fleetindex import fleet_mode
+    from sfcred.fleet.index import fleet_mode
 
     return OWN_SECRETS + (STORE_TOKENS if fleet_mode(environ) else ())

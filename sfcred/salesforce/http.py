@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from sfcred import trace
 from sfcred.deadline import Expired, run_within
 from sfcred.errors import SalesforceUnreachable
+from sfcred.salesforce import trace
 from sfcred.untrusted import origin
 
 MAX_BODY = 1 << 20

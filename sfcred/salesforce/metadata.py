@@ -23,10 +23,9 @@ from xml.parsers import expat
 
 import httpx
 
-from sfcred import trace
 from sfcred.deadline import mint_budget
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.salesforce import http
+from sfcred.salesforce import http, trace
 from sfcred.secret import Secret
 
 API_VERSION = "60.0"

@@ -22,12 +22,12 @@ from typing import Any
 
 import httpx
 
-from sfcred import trace
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import Profile, netloc, require_salesforce_host
+from sfcred.profiles.record import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
+from sfcred.salesforce import trace
 from sfcred.salesforce.grants import Grant, grant_of
 from sfcred.salesforce.http import check_instance_url, json_object
 from sfcred.salesforce.refusals import Context, explain
