@@ -203,6 +203,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         report(e)
         return e.exit_code
     except KeyboardInterrupt:
+        _end_progress()  # the shell's prompt on a line of its own
         return 130
     except BrokenPipeError:
         _quiet_stdout()
