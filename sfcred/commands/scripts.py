@@ -3,8 +3,8 @@ reads only the non-secret index (no keyring prompt while you press Tab)."""
 
 from __future__ import annotations
 
-COMMANDS = "profile cert get store erase exec rotate doctor authorize completion demo"
-PROFILE_ACTIONS = "add list show remove default import-sf import-keyring"
+COMMANDS = "profile cert get store erase exec rotate doctor authorize completion demo standin"
+PROFILE_ACTIONS = "add set list show remove default import-sf import-keyring"
 NEEDS_NAME = "cert rotate doctor authorize"
 
 BASH = f"""# bash completion for sfcred; source it, or put it in
@@ -17,7 +17,7 @@ _sfcred() {{
         COMPREPLY=($(compgen -W "{COMMANDS} --help --version" -- "$cur")); return
     fi
     case "$prev" in
-        -p|--profile|{NEEDS_NAME.replace(" ", "|")}|show|remove|default)
+        -p|--profile|{NEEDS_NAME.replace(" ", "|")}|show|set|remove|default)
             COMPREPLY=($(compgen -W "$(sfcred profile list --names 2>/dev/null)" -- "$cur"))
             return;;
         --format) COMPREPLY=($(compgen -W "git token json env" -- "$cur")); return;;
@@ -50,7 +50,7 @@ _sfcred() {
         compadd -- %s; return
     fi
     case ${words[CURRENT-1]} in
-        -p|--profile|cert|rotate|doctor|authorize|show|remove|default)
+        -p|--profile|cert|rotate|doctor|authorize|show|set|remove|default)
             compadd -a profiles; return;;
         --format) compadd git token json env; return;;
         --login-url) compadd production sandbox; return;;
@@ -70,7 +70,7 @@ end
 complete -c sfcred -f
 complete -c sfcred -n __fish_use_subcommand -a "{COMMANDS}"
 complete -c sfcred -n "__fish_seen_subcommand_from profile" -a "{PROFILE_ACTIONS}"
-complete -c sfcred -n "__fish_seen_subcommand_from {NEEDS_NAME} show remove default" \\
+complete -c sfcred -n "__fish_seen_subcommand_from {NEEDS_NAME} show set remove default" \\
     -a "(__sfcred_profiles)"
 complete -c sfcred -s p -l profile -x -a "(__sfcred_profiles)"
 complete -c sfcred -l format -x -a "git token json env"
