@@ -199,6 +199,7 @@ def test_a_mistyped_profile_gets_a_suggestion_in_get_and_show(
     _add("production", standin, tmp_path)
     capsys.readouterr()
     for argv in (["get", "-p", "prodution"], ["profile", "show", "prodution"],
-                 ["profile", "default", "prodution"], ["profile", "remove", "prodution"]):
+                 ["profile", "default", "prodution"], ["profile", "remove", "prodution"],
+                 ["cert", "prodution"], ["erase", "-p", "prodution"]):
         assert cli.main(argv, stdin=io.StringIO("")) == 1, argv
         assert "did you mean 'production'?" in capsys.readouterr().err, argv

@@ -172,8 +172,8 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
     profile = copy_profile(args.name, KeyStore(), store, force=args.force)
     fleetindex.sync_index(store, index)
     con.info(f"copied profile {profile.name} ({profile.username}) and its keys into the fleet "
-             f"store; the OS keyring still has it: remove it there with "
-             f"`SFCRED_STORE=keyring sfcred profile remove {profile.name} --yes` once the fleet works")
+             f"store; the OS keyring still has it: remove it there with `SFCRED_STORE=keyring "
+             f"sfcred profile remove {profile.name} --yes` once the fleet works")
     return 0
 
 
