@@ -5,17 +5,17 @@ _sfcred() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "profile cert get store erase exec rotate doctor authorize completion demo --help --version" -- "$cur")); return
+        COMPREPLY=($(compgen -W "profile cert get store erase exec rotate doctor authorize completion demo standin --help --version" -- "$cur")); return
     fi
     case "$prev" in
-        -p|--profile|cert|rotate|doctor|authorize|show|remove|default)
+        -p|--profile|cert|rotate|doctor|authorize|show|set|remove|default)
             COMPREPLY=($(compgen -W "$(sfcred profile list --names 2>/dev/null)" -- "$cur"))
             return;;
         --format) COMPREPLY=($(compgen -W "git token json env" -- "$cur")); return;;
         --login-url) COMPREPLY=($(compgen -W "production sandbox https://" -- "$cur")); return;;
         --key-size) COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur")); return;;
         --key-file|--cert-out|--cert-file) COMPREPLY=($(compgen -f -- "$cur")); return;;
-        profile) COMPREPLY=($(compgen -W "add list show remove default import-sf import-keyring" -- "$cur")); return;;
+        profile) COMPREPLY=($(compgen -W "add set list show remove default import-sf import-keyring" -- "$cur")); return;;
         completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return;;
     esac
     case "${COMP_WORDS[1]}" in

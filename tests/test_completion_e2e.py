@@ -37,7 +37,7 @@ echo "--"; complete_words sfcred profile s
     _, commands, names, actions = out.split("--\n")
     assert commands.split() == ["rotate"]
     assert names.split() == ["alpha", "beta"]
-    assert actions.split() == ["show"]
+    assert actions.split() == ["set", "show"]
 
 
 def _shell(name: str) -> str:
