@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _support import counting_imports
 
+from sfcred import __version__
 from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
 
@@ -163,7 +164,7 @@ def test_the_exit_runs_atexit_callbacks_and_skips_only_the_teardown(tmp_path: Pa
         "from sfcred.cli import run\n"
         "run()\n"
     )
-    for args, status, shown in ((["--version"], 0, "0.1.0"), (["get", "-p", "x"], 1, "")):
+    for args, status, shown in ((["--version"], 0, __version__), (["get", "-p", "x"], 1, "")):
         done = subprocess.run([sys.executable, "-c", code, *args], env=sfcred_env,
                               capture_output=True, text=True, timeout=60, cwd=tmp_path,
                               stdin=subprocess.DEVNULL, check=False)
