@@ -1,6 +1,6 @@
-"""Which profile answers a request (docs/reference/protocol.md, Input), and the rule over
-every choice: a request that names a host, protocol or user is answered only by a profile
-that owns it.
+"""Which profile answers a request (docs/reference/protocol.md), and the rule over every
+choice: a request that names a host, protocol or user is answered only by a profile that
+owns it.
 
 Pure: the index is passed in as a loader (read only when the request needs it). On the warm
 path of ``get``: it imports nothing but the error tree and the name check.

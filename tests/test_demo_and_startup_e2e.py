@@ -39,6 +39,11 @@ def _check_demo(done: subprocess.CompletedProcess[str]) -> None:
     # Tokens are shown shortened only: nothing token-shaped follows "password=" whole.
     for value in re.findall(r"password=(\S+)", out):
         assert value.endswith("…(redacted)")
+    # The README tells a new user how many steps to expect.
+    steps = [int(n) for n in re.findall(r"^(\d+)\. ", out, re.M)]
+    assert steps == list(range(1, len(steps) + 1)), steps
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"It prints {len(steps)} steps" in " ".join(readme.split())
 
 
 def test_demo_on_a_machine_without_a_keyring(run_sfcred, sfcred_env) -> None:
