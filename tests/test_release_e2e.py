@@ -8,6 +8,7 @@ runner's own pip cache when it has one.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pwd
 import re
@@ -55,6 +56,9 @@ def child_env() -> dict[str, str]:
 
 @pytest.mark.slow
 def test_the_sdist_and_wheel_build_check_and_the_sdists_tests_pass(tmp_path: Path) -> None:
+    # Minutes by design: pytest's faulthandler_timeout would dump every thread's stack
+    # midway. Each step has its own timeout instead.
+    faulthandler.cancel_dump_traceback_later()
     env = child_env()
     # Built from a clean copy, so nothing local (a stale egg-info, build/) can leak in.
     source = tmp_path / "source"
