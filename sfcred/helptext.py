@@ -1,0 +1,108 @@
+"""The words of ``--help`` that are not the grammar: each command's examples, the environment
+variables, where the docs are, and the formatter that shows every default.
+
+Kept apart from ``argspec`` so that the grammar stays readable; ``argspec.parser`` attaches
+these to the parsers it builds (a command without an example fails tests/test_help.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DOCS = "the docs/ pages of the sfcred source (reference, CI, fleet mode, troubleshooting)"
+
+# (variable, what it does): what a user may set. tests/test_help.py checks both ways that this
+# is every SFCRED_ variable the package reads, except INTERNAL.
+ENVIRONMENT = (
+    ("SFCRED_PROFILE", "the profile when -p and the request name none"),
+    ("SFCRED_CLIENT_ID", "CI mode (no keyring): the connected app's consumer key"),
+    ("SFCRED_USERNAME", "CI mode: the user to act as"),
+    ("SFCRED_LOGIN_URL", "CI mode: https URL, production (default) or sandbox"),
+    ("SFCRED_AUDIENCE", "CI mode: the JWT aud (default: derived from the login URL)"),
+    ("SFCRED_PRIVATE_KEY", "CI mode: the key as PEM text"),
+    ("SFCRED_PRIVATE_KEY_FILE", "CI mode: the key file's path"),
+    ("SFCRED_CLIENT_SECRET", "CI mode: the consumer secret, for apps that need one"),
+    ("SFCRED_ALLOW_HOST", "CI mode: hosts outside Salesforce's domains (comma-separated)"),
+    ("SFCRED_STORE", "keyring (default) or vault://MOUNT/PREFIX: fleet mode"),
+    ("VAULT_ADDR, VAULT_TOKEN", "fleet mode: the store (also VAULT_NAMESPACE, VAULT_CACERT, "
+                                "BAO_ADDR, BAO_TOKEN)"),
+    ("SFCRED_TIMEOUT", "seconds one mint may take, retries included (default 15)"),
+    ("SFCRED_KEYRING_TIMEOUT", "seconds one keyring call may take (default 10)"),
+    ("SFCRED_STORE_TIMEOUT", "seconds one fleet-store request may take (default 5)"),
+    ("SFCRED_KEYRING_SERVICE", "the keyring service name (default sfcred)"),
+    ("SFCRED_CONFIG_DIR", "where the profile index lives"),
+    ("SFCRED_DEBUG", "1: a traceback for an internal error"),
+)
+# Read by the package but not for users: tests, fault injection, mirrors of Salesforce's hosts.
+INTERNAL = frozenset({
+    "SFCRED_FAULT_", "SFCRED_FAULT_AT", "SFCRED_FAULT_DELEGATE", "SFCRED_FAULT_LOG",
+    "SFCRED_FAULT_MODE", "SFCRED_STOPPED_SECONDS", "SFCRED_LEASE_SECONDS",
+    "SFCRED_PRODUCTION_URL", "SFCRED_SANDBOX_URL",
+})
+
+
+def environment() -> str:
+    width = max(len(name) for name, _ in ENVIRONMENT)
+    rows = "\n".join(f"  {name:<{width}}  {text}" for name, text in ENVIRONMENT)
+    return f"environment variables:\n{rows}\n\ndocumentation: {DOCS}"
+
+
+# "command path": the example lines that end its --help ("" is the top level).
+EXAMPLES = {
+    "": """\
+  sfcred profile add prod --client-id 3MVG9... --username ci@acme.com --generate-key \\
+      --cert-out prod.crt         # then upload prod.crt to the connected app
+  sfcred get -p prod --format token
+  git config --global credential.https://acme.my.salesforce.com.helper sfcred""",
+    "profile": "  sfcred profile list\n  sfcred profile show prod",
+    "profile add": """\
+  sfcred profile add prod --client-id 3MVG9... --username ci@acme.com \\
+      --login-url https://acme.my.salesforce.com --generate-key --cert-out prod.crt""",
+    "profile list": "  sfcred profile list --json",
+    "profile show": "  sfcred profile show prod --json",
+    "profile remove": "  sfcred profile remove old-sandbox",
+    "profile default": "  sfcred profile default prod",
+    "profile import-sf": "  sfcred profile import-sf my-org-alias --name prod\n"
+                         "  sfcred profile import-sf --all",
+    "profile import-keyring": "  SFCRED_STORE=vault://secret/sfcred sfcred profile "
+                              "import-keyring prod",
+    "cert": "  sfcred cert prod > prod.crt",
+    "get": "  printf 'protocol=https\\nhost=acme.my.salesforce.com\\n\\n' | sfcred get\n"
+           "  sfcred get -p prod --format json",
+    "store": "  git calls it after a successful request: sfcred store < request",
+    "erase": "  printf 'protocol=https\\nhost=acme.my.salesforce.com\\n\\n' | sfcred erase",
+    "exec": "  sfcred exec -p prod -- sf org display --target-org ci@acme.com",
+    "rotate": "  sfcred rotate prod --cert-out new.crt   # upload new.crt, then:\n"
+              "  sfcred rotate prod --activate\n"
+              "  sfcred rotate prod --deploy --app CI_Integration --if-older-than 90d",
+    "doctor": "  sfcred doctor prod\n  sfcred doctor --offline --json",
+    "authorize": "  sfcred authorize prod --no-browser",
+    "completion": "  sfcred completion bash > ~/.local/share/bash-completion/completions/sfcred\n"
+                  "  sfcred completion zsh > ~/.zfunc/_sfcred   # a folder on $fpath\n"
+                  "  sfcred completion fish > ~/.config/fish/completions/sfcred.fish",
+    "demo": "  sfcred demo",
+}
+
+
+def epilog(path: str) -> str | None:
+    """The text that ends ``path``'s help, or None for a command with no example yet."""
+    lines = EXAMPLES.get(path)
+    if lines is None:
+        return None
+    text = f"example{'s' if lines.count(chr(10)) else ''}:\n{lines}"
+    return f"{text}\n\n{environment()}" if path == "" else text
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilogs as written (examples keep their lines); every option's default is shown, unless
+    its help already says it or there is none to show (a flag, an option given no value)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False
+                or default == argparse.SUPPRESS or default == []):
+            return text
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            return text
+        return f"{text} (default: %(default)s)"

@@ -1,0 +1,1 @@
+"""Shell completion scripts generated from the one argparse grammar (``argspec``)."""
