@@ -50,8 +50,8 @@ def cases() -> list[tuple[str, set[str] | None]]:
         shown = [a for a in p._actions if a.help != argparse.SUPPRESS]
         out.append((f"{line} -", {f for a in shown for f in a.option_strings}))
         subs = [a for a in shown if isinstance(a, argparse._SubParsersAction)]
-        for a in subs:
-            out.append((f"{line} ", set(a.choices)))
+        for group in subs:
+            out.append((f"{line} ", set(group.choices)))
         for a in shown:
             if a.option_strings and a.nargs != 0:
                 value = value_of(a)
@@ -98,39 +98,32 @@ def _compare(answers: dict[str, list[str]]) -> list[str]:
     wrong = []
     for line, expected in cases():
         got = {_normal(c) for c in answers[line] if c}
-        if expected is None:  # exec's command: any command, ls among them
-            ok = "ls" in got
-        else:
-            ok = got == expected
+        # None: exec's command, any command (ls among them)
+        ok = "ls" in got if expected is None else got == expected
         if not ok:
             wrong.append(f"{line!r}: offered {sorted(got)}, grammar {sorted(expected or [])}")
     return wrong
 
 
-def test_the_cases_cover_the_grammar() -> None:
-    lines = [line for line, _ in cases()]
-    assert len(lines) == len(set(lines)) > 60
-    assert "sfcred profile add --key-file " in lines
-    assert "sfcred get -p " in lines
-    assert "sfcred rotate -" in lines
-
-
 def test_bash_offers_what_the_grammar_says(run_sfcred, world: Path, sfcred_env,
                                           tmp_path: Path) -> None:
+    lines = [line for line, _ in cases()]
+    assert len(lines) == len(set(lines)) > 60  # the cases cover the grammar
+    assert {"sfcred profile add --key-file ", "sfcred get -p ", "sfcred rotate -"} <= set(lines)
     script = _script(run_sfcred, "bash", tmp_path / "bash")
     probe = [f"source {shlex.quote(str(script))}",
              'complete -p sfcred >/dev/null || exit 9',
              'ask() { COMP_WORDS=("$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ));'
              ' COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _sfcred;'
              ' printf "%s\\n" "${COMPREPLY[@]}"; printf "\\036\\n"; }']
-    lines = [line for line, _ in cases()]
     probe += ["ask " + " ".join(shlex.quote(w) for w in line.split(" ")) for line in lines]
     done = subprocess.run([_shell("bash"), "-c", "\n".join(probe)], env=sfcred_env, cwd=world,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     blocks = done.stdout.split("\x1e\n")
     assert len(blocks) == len(lines) + 1
-    assert _compare(dict(zip(lines, (b.splitlines() for b in blocks)))) == []
+    answers = dict(zip(lines, (b.splitlines() for b in blocks[:-1]), strict=True))
+    assert _compare(answers) == []
 
 
 ZSH_PROBE = r"""
@@ -161,12 +154,15 @@ bindkey '^I' complete-word
 _probe_mark() { echo -E - $'\0' }
 compprefuncs=(_probe_mark)
 comppostfuncs=(_probe_mark exit)
-# Every candidate offered, as the completion system matched it (-A), printed once.
+# Every candidate offered, as the completion system matched it (-A), printed; then added for
+# real, so that the completers see what they added (a fallback such as _files' all-files
+# runs only when nothing was).
 compadd() {
     if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return $?; fi
     local -a hits
     builtin compadd -A hits "$@"
     local h; for h in $hits; do print -r -- "<cand>$h"; done
+    builtin compadd "$@"
 }
 echo ok
 """
@@ -222,5 +218,5 @@ def test_fish_offers_what_the_grammar_says(run_sfcred, world: Path, sfcred_env,
     blocks = done.stdout.split("\x1e\n")
     assert len(blocks) == len(lines) + 1
     answers = {line: [row.split("\t")[0] for row in block.splitlines()]
-               for line, block in zip(lines, blocks)}
+               for line, block in zip(lines, blocks[:-1], strict=True)}
     assert _compare(answers) == []

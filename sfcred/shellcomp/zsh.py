@@ -74,7 +74,7 @@ def _reply(value: Value) -> str:
     if value.kind == FILES:
         return "_files"
     if value.kind == DIRS:
-        return "_files -/"
+        return "_directories"
     if value.kind == PROFILES:
         return ('local -a names; names=(${(f)"$(sfcred profile list --names 2>/dev/null)"}); '
                 "_wanted profiles expl profile compadd -a names")
