@@ -81,6 +81,20 @@ EXAMPLES = {
                   "  sfcred completion zsh > ~/.zfunc/_sfcred   # a folder on $fpath\n"
                   "  sfcred completion fish > ~/.config/fish/completions/sfcred.fish",
     "demo": "  sfcred demo",
+    # Commands that branches in flight add (issue 25): ready for when they land.
+    "profile set": "  sfcred profile set prod --token-ttl 1800\n"
+                   "  sfcred profile set prod --login-url sandbox",
+    "standin": "  sfcred standin --tls --port 8443 &\n"
+               "  sfcred standin env > standin.env && . ./standin.env",
+    "standin env": "  sfcred standin env > standin.env && . ./standin.env",
+    "standin status": "  sfcred standin status",
+    "standin add-app": "  sfcred standin add-app 3MVG9example --cert prod.crt --name CI_App",
+    "standin upload-cert": "  sfcred standin upload-cert 3MVG9example --cert new.crt",
+    "standin add-user": "  sfcred standin add-user ci@acme.com --preauthorize 3MVG9example",
+    "standin grant": "  sfcred standin grant ci@acme.com modify_metadata customize_application",
+    "standin browser-user": "  sfcred standin browser-user admin@acme.com --deny",
+    "standin delay": "  sfcred standin delay 30",
+    "standin stop": "  sfcred standin stop",
 }
 
 

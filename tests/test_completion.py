@@ -19,6 +19,7 @@ from sfcred.shellcomp.grammar import DIRS, FILES, PROFILES, TEXT, WORDS, grammar
 ROOT = Path(__file__).resolve().parent.parent
 FILES_SHIPPED = {"bash": "sfcred.bash", "zsh": "_sfcred", "fish": "sfcred.fish"}
 PATH_WORDS = ("file", "out", "dir", "path")
+NEW_NAMES = {("profile", "add")}  # where a positional NAME is a new profile's
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -88,6 +89,10 @@ def test_a_profile_option_or_positional_completes_to_profile_names() -> None:
                  ("profile", "remove"), ("profile", "default")):
         assert kinds[path] == PROFILES, path
     assert kinds[("profile", "add")] == TEXT  # a new name: nothing to offer
+    named = [path for path, a in _actions()
+             if not a.option_strings and a.dest == "name" and path not in NEW_NAMES]
+    wrong = [path for path in named if kinds[path] != PROFILES]
+    assert wrong == [], "a positional NAME that names an existing profile: metavar='PROFILE'"
 
 
 def test_choices_complete_to_the_choices() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import sfcred
 from sfcred import helptext
 from sfcred.argspec import PROG, commands, parser
 from sfcred.cli import main
+from sfcred.errors import SfcredError
 
 COMMANDS = [(path, p) for path, p in commands(parser())]
 IDS = [" ".join(path) or "sfcred" for path, _ in COMMANDS]
@@ -80,9 +82,31 @@ def test_examples_keep_their_lines() -> None:
     assert "\n  sfcred rotate prod --activate\n" in text
 
 
-def test_no_example_for_a_command_that_does_not_exist() -> None:
-    names = {" ".join(path) for path, _ in COMMANDS}
-    assert set(helptext.EXAMPLES) - names == set()
+def _example_commands(text: str) -> list[list[str]]:
+    """The sfcred command lines of an example: continuation lines joined, from ``sfcred`` up
+    to a pipe, a redirection or a comment."""
+    found = []
+    for line in text.replace("\\\n", " ").splitlines():
+        start = re.search(r"(?:^|\s)(sfcred .*)", line)
+        if start is None:
+            continue
+        words = shlex.split(start.group(1), comments=True)
+        ends = ("|", ">", "<", ">>", "&", "&&", ";")
+        cut = next((i for i, w in enumerate(words) if w in ends), len(words))
+        found.append(words[1:cut])
+    return found
+
+
+@pytest.mark.parametrize(("path", "p"), COMMANDS, ids=IDS)
+def test_the_examples_are_command_lines_the_grammar_takes(path: tuple[str, ...],
+                                                         p: argparse.ArgumentParser) -> None:
+    lines = _example_commands(helptext.EXAMPLES[" ".join(path)])
+    assert lines, "an example runs sfcred"
+    for argv in lines:
+        try:
+            parser().parse_args(argv)
+        except (SfcredError, SystemExit) as e:
+            raise AssertionError(f"example 'sfcred {shlex.join(argv)}': {e}") from None
 
 
 def test_the_top_level_lists_the_environment_and_the_docs(capsys) -> None:
