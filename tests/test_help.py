@@ -69,9 +69,9 @@ def test_a_default_is_shown_with_its_value() -> None:
 def test_every_command_help_ends_with_an_example(path: tuple[str, ...],
                                                  p: argparse.ArgumentParser) -> None:
     text = p.format_help()
-    assert re.search(r"^examples?:\n  \S", text, re.M), (
-        f"sfcred {' '.join(path)}: add its example to helptext.EXAMPLES")
-    example = text.split("example", 1)[1].split("\n\n", 1)[0]
+    found = re.search(r"^examples?:\n(  \S.*?)(\n\n|$)", text, re.M | re.S)
+    assert found, f"sfcred {' '.join(path)}: add its example to helptext.EXAMPLES"
+    example = found.group(1)
     words = path[-1:] or ("sfcred",)
     assert words[0] in example, "the example shows the command it is the help of"
 
