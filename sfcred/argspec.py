@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from sfcred import __version__
 from sfcred.errors import UsageError
-from sfcred.helptext import Formatter, epilog
+from sfcred.usage.helptext import Formatter, epilog
 
 PROG = "sfcred"
 PROFILE_HELP = ("the profile (default: the request's profile=, then $SFCRED_PROFILE, then the "

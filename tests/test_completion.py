@@ -14,7 +14,7 @@ import pytest
 
 from sfcred.argspec import commands, parser
 from sfcred.commands.completion import SHELLS, script
-from sfcred.shellcomp.grammar import DIRS, FILES, PROFILES, TEXT, WORDS, grammar, value_of
+from sfcred.usage.grammar import DIRS, FILES, PROFILES, TEXT, WORDS, grammar, value_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES_SHIPPED = {"bash": "sfcred.bash", "zsh": "_sfcred", "fish": "sfcred.fish"}

@@ -24,7 +24,7 @@ import pytest
 from _support import require
 
 from sfcred.argspec import commands, parser
-from sfcred.shellcomp.grammar import COMMAND, DIRS, FILES, PROFILES, TEXT, WORDS, value_of
+from sfcred.usage.grammar import COMMAND, DIRS, FILES, PROFILES, TEXT, WORDS, value_of
 
 PROFILE_NAMES = {"alpha", "beta"}
 CWD_ENTRIES = {"a.pem", "b.crt", "sub"}  # what the folder the shells run in holds
@@ -117,13 +117,17 @@ def test_bash_offers_what_the_grammar_says(run_sfcred, world: Path, sfcred_env,
              ' COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _sfcred;'
              ' printf "%s\\n" "${COMPREPLY[@]}"; printf "\\036\\n"; }']
     probe += ["ask " + " ".join(shlex.quote(w) for w in line.split(" ")) for line in lines]
+    # readline splits --format=j at COMP_WORDBREAKS' "=": three words
+    probe += ["ask sfcred get --format = j", "ask sfcred get --format = json -p ''"]
     done = subprocess.run([_shell("bash"), "-c", "\n".join(probe)], env=sfcred_env, cwd=world,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     blocks = done.stdout.split("\x1e\n")
-    assert len(blocks) == len(lines) + 1
-    answers = dict(zip(lines, (b.splitlines() for b in blocks[:-1]), strict=True))
+    assert len(blocks) == len(lines) + 3
+    answers = dict(zip(lines, (b.splitlines() for b in blocks[:-3]), strict=True))
     assert _compare(answers) == []
+    assert blocks[-3].split() == ["json"]
+    assert set(blocks[-2].split()) == PROFILE_NAMES
 
 
 ZSH_PROBE = r"""

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 import sfcred
-from sfcred import helptext
 from sfcred.argspec import PROG, commands, parser
 from sfcred.cli import main
 from sfcred.errors import SfcredError
+from sfcred.usage import helptext
 
 COMMANDS = [(path, p) for path, p in commands(parser())]
 IDS = [" ".join(path) or "sfcred" for path, _ in COMMANDS]

@@ -9,7 +9,7 @@ option and positional slot tests it. Files are offered only where a path is expe
 
 from __future__ import annotations
 
-from sfcred.shellcomp.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
+from sfcred.usage.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
 
 HEAD = """\
 # fish completion for sfcred, generated from its argparse grammar: sfcred completion fish

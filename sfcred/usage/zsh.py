@@ -8,7 +8,7 @@ their help as descriptions. (``path`` is zsh's tied $PATH: the walker says ``cmd
 
 from __future__ import annotations
 
-from sfcred.shellcomp.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
+from sfcred.usage.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
 
 HEAD = """\
 #compdef sfcred

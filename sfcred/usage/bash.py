@@ -7,7 +7,7 @@ walker that finds the command path and the positional slot under the cursor.
 
 from __future__ import annotations
 
-from sfcred.shellcomp.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
+from sfcred.usage.grammar import COMMAND, DIRS, FILES, PROFILES, WORDS, Command, Value
 
 HEAD = """\
 # bash completion for sfcred, generated from its argparse grammar: sfcred completion bash

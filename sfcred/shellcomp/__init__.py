@@ -1,1 +1,0 @@
-"""Shell completion scripts generated from the one argparse grammar (``argspec``)."""
