@@ -115,8 +115,7 @@ def test_the_top_level_lists_the_environment_and_the_docs(capsys) -> None:
     for name, _ in helptext.ENVIRONMENT:
         assert f"\n  {name} " in out
     assert "environment variables:" in out
-    assert "documentation: " in out
-    assert "docs/" in out
+    assert "documentation, in the sfcred source:\n  docs/index.md " in out
 
 
 def _read_variables() -> set[str]:

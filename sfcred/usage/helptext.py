@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import argparse
 
-DOCS = "the docs/ pages of the sfcred source (reference, CI, fleet mode, troubleshooting)"
+# No published site yet: the pages of the source (issue 25 item 7 adds the project's URLs).
+DOCS = (("docs/index.md", "where to start"),
+        ("docs/reference/commands.md", "every command and option"),
+        ("docs/reference/environment.md", "every environment variable"))
 
 # (variable, what it does): what a user may set. tests/test_help.py checks both ways that this
 # is every SFCRED_ variable the package reads, except INTERNAL.
 ENVIRONMENT = (
     ("SFCRED_PROFILE", "the profile when -p and the request name none"),
-    ("SFCRED_CLIENT_ID", "CI mode (no keyring): the connected app's consumer key"),
+    ("SFCRED_CLIENT_ID", "CI mode (no keyring): the app's consumer key"),
     ("SFCRED_USERNAME", "CI mode: the user to act as"),
     ("SFCRED_LOGIN_URL", "CI mode: https URL, production (default) or sandbox"),
-    ("SFCRED_AUDIENCE", "CI mode: the JWT aud (default: derived from the login URL)"),
+    ("SFCRED_AUDIENCE", "CI mode: the JWT aud (default: from the login URL)"),
     ("SFCRED_PRIVATE_KEY", "CI mode: the key as PEM text"),
     ("SFCRED_PRIVATE_KEY_FILE", "CI mode: the key file's path"),
     ("SFCRED_CLIENT_SECRET", "CI mode: the consumer secret, for apps that need one"),
-    ("SFCRED_ALLOW_HOST", "CI mode: hosts outside Salesforce's domains (comma-separated)"),
-    ("SFCRED_STORE", "keyring (default) or vault://MOUNT/PREFIX: fleet mode"),
+    ("SFCRED_ALLOW_HOST", "CI mode: other hosts the login URL may use (a,b)"),
+    ("SFCRED_STORE", "keyring (default); vault://MOUNT/PREFIX: fleet mode"),
     ("VAULT_ADDR, VAULT_TOKEN", "fleet mode: the store (also VAULT_NAMESPACE, VAULT_CACERT, "
                                 "BAO_ADDR, BAO_TOKEN)"),
-    ("SFCRED_TIMEOUT", "seconds one mint may take, retries included (default 15)"),
+    ("SFCRED_TIMEOUT", "seconds one mint may take, retries too (default 15)"),
     ("SFCRED_KEYRING_TIMEOUT", "seconds one keyring call may take (default 10)"),
     ("SFCRED_STORE_TIMEOUT", "seconds one fleet-store request may take (default 5)"),
     ("SFCRED_KEYRING_SERVICE", "the keyring service name (default sfcred)"),
@@ -41,10 +44,20 @@ INTERNAL = frozenset({
 })
 
 
+def _table(rows: tuple[tuple[str, str], ...]) -> str:
+    """Two columns, the second wrapped to 79 characters under itself."""
+    import textwrap
+
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(textwrap.fill(text, 79, initial_indent=f"  {name:<{width}}  ",
+                                    subsequent_indent=" " * (width + 4),
+                                    break_on_hyphens=False)
+                      for name, text in rows)
+
+
 def environment() -> str:
-    width = max(len(name) for name, _ in ENVIRONMENT)
-    rows = "\n".join(f"  {name:<{width}}  {text}" for name, text in ENVIRONMENT)
-    return f"environment variables:\n{rows}\n\ndocumentation: {DOCS}"
+    return (f"environment variables:\n{_table(ENVIRONMENT)}\n\n"
+            f"documentation, in the sfcred source:\n{_table(DOCS)}")
 
 
 # "command path": the example lines that end its --help ("" is the top level).
