@@ -55,7 +55,7 @@ def prepare(args: argparse.Namespace, con: Console,
 
 # Without --env: the token under the names the Salesforce tools read. `sf` takes an access
 # token as its target org when the instance URL is configured: its commands then act on this
-# org and store nothing (see README).
+# org and store nothing (docs/reference/protocol.md).
 DEFAULT_ENV = {
     "SF_ACCESS_TOKEN": "access_token", "SF_INSTANCE_URL": "instance_url",
     "SFDX_ACCESS_TOKEN": "access_token", "SFDX_INSTANCE_URL": "instance_url",

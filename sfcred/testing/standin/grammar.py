@@ -65,21 +65,24 @@ def add_arguments(p: argparse.ArgumentParser,
     app.add_argument("--secret", metavar="SECRET", help="its consumer secret (default: made up)")
     cert = acts.add_parser("upload-cert", help="replace an app's certificate, as an admin "
                            "uploading one does (the old key stops working at once)")
-    cert.add_argument("client_id", metavar="CLIENT_ID")
-    cert.add_argument("--cert", required=True, metavar="PATH")
+    cert.add_argument("client_id", metavar="CLIENT_ID", help="the app's consumer key")
+    cert.add_argument("--cert", required=True, metavar="PATH",
+                      help="the new certificate (PEM)")
     user = acts.add_parser("add-user", help="create (or change) a user")
-    user.add_argument("username", metavar="USERNAME")
+    user.add_argument("username", metavar="USERNAME", help="the user's Salesforce username")
     user.add_argument("--preauthorize", action="append", default=[], metavar="CLIENT_ID",
                       help="assign the user to this app (repeatable)")
     user.add_argument("--inactive", action="store_true", help="a deactivated user")
     grant = acts.add_parser("grant", help="give a user Metadata API rights (rotate --deploy)")
-    grant.add_argument("username", metavar="USERNAME")
+    grant.add_argument("username", metavar="USERNAME", help="the user to give them to")
     grant.add_argument("permissions", nargs="*", metavar="PERMISSION",
                        help=f"{', '.join(PERMISSIONS)} (default: all that rotate --deploy "
                             "needs; none: take them away)")
     browser = acts.add_parser("browser-user", help="who logs in at the authorize page")
-    browser.add_argument("username", metavar="USERNAME")
+    browser.add_argument("username", metavar="USERNAME",
+                         help="the user the authorize page logs in")
     browser.add_argument("--deny", action="store_true", help="the user clicks Deny")
     delay = acts.add_parser("delay", help="the propagation delay of saved certificates")
-    delay.add_argument("seconds", type=float, metavar="SECONDS")
+    delay.add_argument("seconds", type=float, metavar="SECONDS",
+                       help="how long; 0: at once")
     acts.add_parser("stop", help="stop the running stand-in")
