@@ -170,3 +170,62 @@ def test_actions_say_what_is_wrong(run_sfcred, sfcred_env: dict[str, str],
         assert "unknown permission 'everything'" in bad.stderr
         assert run_sfcred("standin", "stop", env=env).returncode == 0
         assert proc.wait(20) == 0
+
+
+def test_the_browser_user_decides_what_authorize_gets(
+        run_sfcred, sfcred_bin, sfcred_env: dict[str, str], tmp_path: Path) -> None:
+    """``sfcred authorize`` against a stand-in driven from the shell: the app's callback and
+    secret given to add-app, the browser user denying, then approving."""
+    from _authorize import CLIENT_SECRET, URL_RE, browse, free_port
+
+    folder = tmp_path / "standin"
+    env = {**sfcred_env, "SFCRED_STANDIN_DIR": str(folder)}
+    client_id, port = new_client_id(), free_port()
+    with stopped_after(folder):
+        proc = _standin(env, "--port", "0")
+        url = _urls(run_sfcred, env)["SFCRED_STANDIN_URL"]
+        added = run_sfcred("profile", "add", "acme", "--client-id", client_id, "--username",
+                           "me@example.com", "--login-url", url, "--generate-key",
+                           "--cert-out", str(tmp_path / "acme.crt"))
+        assert added.returncode == 0, added.stderr
+        for action in (["add-app", client_id, "--cert", str(tmp_path / "acme.crt"), "--secret",
+                        CLIENT_SECRET, "--callback", f"http://localhost:{port}/OauthRedirect"],
+                       ["add-user", "me@example.com"],
+                       ["browser-user", "me@example.com", "--deny"]):
+            done = run_sfcred("standin", *action, env=env)
+            assert done.returncode == 0, done.stderr
+        refused = run_sfcred("get", "-p", "acme")
+        assert refused.returncode == 3  # not approved, not pre-authorized
+        assert "hasn't approved" in refused.stderr
+
+        def authorize() -> subprocess.CompletedProcess[str]:
+            argv = [*sfcred_bin, "authorize", "acme", "--no-browser", "--port", str(port),
+                    "--client-secret-stdin"]
+            running = subprocess.Popen(argv, env=sfcred_env, stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, cwd=tmp_path)
+            assert running.stdin is not None
+            running.stdin.write(CLIENT_SECRET + "\n")
+            running.stdin.close()
+            assert running.stderr is not None
+            seen = ""
+            for line in running.stderr:
+                seen += line
+                found = URL_RE.search(line)
+                if found:
+                    browse(found.group(1))
+                    break
+            assert running.stdout is not None
+            rest = running.stderr.read()
+            out = running.stdout.read()
+            return subprocess.CompletedProcess(argv, running.wait(60), out, seen + rest)
+
+        denied = authorize()
+        assert denied.returncode != 0
+        assert "denied" in denied.stderr.lower()
+        assert run_sfcred("standin", "browser-user", "me@example.com", env=env).returncode == 0
+        approved = authorize()
+        assert approved.returncode == 0, approved.stderr
+        assert run_sfcred("get", "-p", "acme").returncode == 0
+        assert run_sfcred("standin", "stop", env=env).returncode == 0
+        assert proc.wait(20) == 0

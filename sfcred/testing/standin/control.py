@@ -74,7 +74,8 @@ class Control:
                 a.setdefault("secret", secrets.token_hex(32).upper())  # the same after replay
                 sf.add_app(a["client_id"], a["cert"], kind="external" if a.get("external")
                            else "connected", preauthorized_only=bool(a.get("admin_approved")),
-                           client_secret=a["secret"], full_name=a.get("name"))
+                           client_secret=a["secret"], full_name=a.get("name"),
+                           **({"callback_urls": a["callbacks"]} if a.get("callbacks") else {}))
                 record = sf.app_record(a["client_id"])
                 return {"client_id": a["client_id"], "name": record["full_name"],
                         "secret": a["secret"]}

@@ -63,6 +63,9 @@ def add_arguments(p: argparse.ArgumentParser,
     app.add_argument("--admin-approved", action="store_true",
                      help='policy "Admin approved users are pre-authorized"')
     app.add_argument("--secret", metavar="SECRET", help="its consumer secret (default: made up)")
+    app.add_argument("--callback", action="append", metavar="URL",
+                     help="a callback URL of the app, for sfcred authorize (repeatable; "
+                          "default: http://localhost:1717/OauthRedirect)")
     cert = acts.add_parser("upload-cert", help="replace an app's certificate, as an admin "
                            "uploading one does (the old key stops working at once)")
     cert.add_argument("client_id", metavar="CLIENT_ID", help="the app's consumer key")

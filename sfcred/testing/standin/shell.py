@@ -80,7 +80,8 @@ def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
             return "upload_cert", {"client_id": args.client_id, "cert": pem}
         params = {"client_id": args.client_id, "cert": pem, "external": args.external,
                   "admin_approved": args.admin_approved}
-        params.update({k: v for k, v in (("name", args.name), ("secret", args.secret)) if v})
+        params.update({k: v for k, v in (("name", args.name), ("secret", args.secret),
+                                         ("callbacks", args.callback)) if v})
         return "add_app", params
     if action == "add-user":
         return "add_user", {"username": args.username, "preauthorize": args.preauthorize,
