@@ -2,7 +2,9 @@
 folder and files (``folder_problem``, ``read_private``: lstat, owner, mode, no links followed)
 and any file a user or another tool controls (``read_regular``). Every open is O_NONBLOCK and
 refused unless it is a regular file, read up to a cap: a FIFO planted anywhere sfcred reads
-ends the command with a named error instead of hanging it (and the lock it may hold).
+ends the command with a named error instead of hanging it (and the lock it may hold). And
+the rule for a profile name (``check_name``), since a name becomes a file's and a keyring
+item's name.
 
 On the warm path of ``get``: nothing heavy is imported at module level.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from sfcred.errors import ConfigError
+from sfcred.errors import ConfigError, InputError
 
 
 def folder_problem(path: str) -> tuple[str, bool] | None:
@@ -162,3 +164,15 @@ def runtime_dir() -> str | None:
             hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o077)):
         return None
     return os.path.join(value, "sfcred")
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def check_name(name: str) -> str:
+    """Safe in every keyring's item name and as a file name: no separators, no spaces."""
+    if not (0 < len(name) <= 64 and name[0].isascii() and name[0].isalnum()
+            and _NAME_CHARS.issuperset(name)):
+        raise InputError(f"invalid profile name {name!r}: use 1-64 letters, digits, '.', '_' "
+                         "or '-', starting with a letter or digit")
+    return name

@@ -1,7 +1,8 @@
-"""A string that cannot leak by accident: its repr and str hide the value.
+"""The warm path's value helpers: ``Secret`` and ``Plain``.
 
-The value is only reachable through ``reveal()``, so every place that lets a secret out is
-greppable. Used for private keys, access tokens and client secrets.
+``Secret`` is a string that cannot leak by accident: its repr and str hide the value, which
+is only reachable through ``reveal()``, so every place that lets a secret out is greppable.
+Used for private keys, access tokens and client secrets.
 """
 
 from __future__ import annotations
@@ -43,3 +44,30 @@ class Secret:
     def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would copy the value somewhere we do not control.
         raise TypeError("a Secret cannot be pickled")
+
+
+class Plain:
+    """Equality, hash and repr from a class's ``__slots__``, for the few value classes the
+    warm path builds by hand (a dataclass import doubles a cached ``get``'s start-up). Here,
+    not in a module of its own: each module on the warm path costs an import."""
+
+    __slots__ = ()
+
+    def _names(self) -> tuple[str, ...]:
+        names: tuple[str, ...] = self.__slots__  # the subclass's
+        return names
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f) for f in self._names())
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self) or not isinstance(other, Plain):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._names(), self._values(), strict=True))
+        return f"{type(self).__name__}({inner})"

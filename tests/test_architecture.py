@@ -103,7 +103,7 @@ UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "s
          "sfcred.usage")
 LOWER = ("sfcred.store", "sfcred.salesforce")
 # The value types and the leaves everything may import.
-LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors", "sfcred.plain",
+LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors",
           "sfcred.untrusted", "sfcred.fsread", "sfcred.fsutil", "sfcred.deadline",
           "sfcred.minijson"}
 

@@ -108,6 +108,8 @@ def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env, routed: bo
     assert not heavy & imported
     assert "sfcred.helper.warm" in imported
     assert ("sfcred.minijson" in imported) == routed
+    # `get -p NAME` with no host never needs the index (nor its package)
+    assert ("sfcred.profiles.index" in imported) == routed
 
 
 def test_git_helper_ignores_actions_it_does_not_know(sfcred_env) -> None:

@@ -9,8 +9,8 @@ path of ``get``: it imports nothing but the error tree and the name check.
 from __future__ import annotations
 
 from sfcred.errors import ConfigError, InputError, NotServed
-from sfcred.plain import Plain
-from sfcred.profiles.index import check_name
+from sfcred.fsread import check_name
+from sfcred.secret import Plain
 
 # Set, with no profile named: CI mode, a profile made from the environment (profiles/env.py).
 CI_VARIABLE = "SFCRED_CLIENT_ID"

@@ -9,8 +9,7 @@ value holding CR, LF or NUL is never written.
 from __future__ import annotations
 
 from sfcred.errors import InputError
-from sfcred.plain import Plain
-from sfcred.secret import Secret
+from sfcred.secret import Plain, Secret
 
 TYPE_CHECKING = False  # typing costs milliseconds on the warm path; mypy reads this as True
 if TYPE_CHECKING:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from sfcred.fsutil import Lock
     from sfcred.helper.choice import Choice
     from sfcred.helper.protocol import Request
+    from sfcred.profiles.index import Index
     from sfcred.tokens.cache import Entry, TokenCache
 
 ACTIONS = ("get", "store", "erase")
@@ -97,13 +98,12 @@ def answer(
         return None, done  # CI mode: its profile comes from the environment (full path)
     from sfcred import fsread
     from sfcred.helper import choice, formats, protocol
-    from sfcred.profiles.index import index_file
     from sfcred.tokens import cache
 
     try:
         request = protocol.parse(request_text)
         chosen = choice.choose(request, profile, environ.get("SFCRED_PROFILE"),
-                               index_file().load)
+                               _load_index)
     except SfcredError:
         return None, done  # the full path says what is wrong (or, under git, says nothing)
     done.request, done.choice = request, chosen
@@ -130,6 +130,14 @@ def answer(
     except SfcredError:
         return None, done
     return text, done
+
+
+def _load_index() -> Index:
+    # Imported only when the choice needs the index (a host to route, a default to find):
+    # `get -p NAME` with no host never loads it.
+    from sfcred.profiles.index import index_file
+
+    return index_file().load()
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],

@@ -10,7 +10,8 @@ import os
 
 from sfcred import fsread
 from sfcred.errors import ConfigError
-from sfcred.plain import Plain
+from sfcred.fsread import check_name as check_name  # the name rule, on the warm path
+from sfcred.secret import Plain
 from sfcred.untrusted import (
     host_allowed,
     is_host,
@@ -23,20 +24,6 @@ from sfcred.untrusted import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import TracebackType
-
-
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-
-
-def check_name(name: str) -> str:
-    """Safe in every keyring's item name and as a file name: no separators, no spaces."""
-    if not (0 < len(name) <= 64 and name[0].isascii() and name[0].isalnum()
-            and _NAME_CHARS.issuperset(name)):
-        from sfcred.errors import InputError
-
-        raise InputError(f"invalid profile name {name!r}: use 1-64 letters, digits, '.', '_' "
-                         "or '-', starting with a letter or digit")
-    return name
 
 
 class IndexEntry(Plain):
