@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
                      help="how long a minted token is reused (default 900)")
     add.add_argument("--refresh-margin", type=int, default=60, metavar="SECONDS",
                      help="refresh this long before the TTL ends (default 60)")
+    add.add_argument("--login-budget", type=int, metavar="N",
+                     help="token requests an hour this profile's user may make (default: "
+                          "SFCRED_LOGIN_BUDGET, else 3000)")
     src = add.add_mutually_exclusive_group()  # neither, with --force: keep the profile's keys
     src.add_argument("--key-file", metavar="PATH", help="import an RSA key (PEM or DER)")
     src.add_argument("--generate-key", action="store_true", help="make a new RSA key")
@@ -95,6 +98,9 @@ def parser() -> argparse.ArgumentParser:
         h = sub.add_parser(action, help=text)
         h.add_argument("-p", "--profile", metavar="NAME")
         h.add_argument("--format", choices=FORMATS, default="git")
+        if action == "get":
+            h.add_argument("--retry-now", action="store_true",
+                           help="ignore a remembered failure once (sfcred status shows it)")
 
     ex = sub.add_parser("exec", help="run a command with SF_ACCESS_TOKEN / SF_INSTANCE_URL set")
     ex.add_argument("-p", "--profile", metavar="NAME")
@@ -125,6 +131,11 @@ def parser() -> argparse.ArgumentParser:
     rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
     rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
     rot.add_argument("--force", action="store_true", help="replace a pending key")
+
+    st = sub.add_parser("status", help="token state, last mint and failure, next try, "
+                        "logins in the last hour")
+    st.add_argument("name", nargs="?")
+    st.add_argument("--json", action="store_true")
 
     doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
     doc.add_argument("name", nargs="?")

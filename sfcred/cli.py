@@ -47,27 +47,39 @@ def _err(msg: str) -> None:
 
 
 def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
-               git: bool = False) -> int:
+               git: bool = False, retry_now: bool = False) -> int:
     """get / store / erase: the warm path (``warm.answer``) when a FRESH token is cached,
     else the full core (``helper.handle``). Read, call, write."""
+    import time
+
     from sfcred import warm
 
     try:
         request: str | SfcredError = _read_request(stdin)
     except SfcredError as e:  # store ignores a bad request; get and erase report it
         request = e
+    started = time.monotonic()  # the request is in: one deadline from here (deadline.begin)
     done = None
     if isinstance(request, str):
-        text, done = warm.answer(action, profile, fmt, request, os.environ)
+        text, done = warm.answer(action, profile, fmt, request, os.environ,
+                                 recall=not retry_now)
+        for note in done.notes:
+            _err(note)
+        if done.error is not None:
+            raise done.error  # remembered: reported as it was the first time
         if text is not None:
             sys.stdout.write(text)
             return 0
-    from sfcred import app
+    from sfcred import app, deadline
     from sfcred.helper import Options, handle
 
-    # What the warm path did (parsed, chose, read, the lock it holds) is handed on, not redone.
-    answer = handle(action, request, Options(profile, fmt, git), os.environ,
-                    app.provider(note=_err, warm=done), done)
+    deadline.begin(started if action == "get" else None)
+    try:
+        # What the warm path did (parsed, chose, read, the lock it holds) is handed on.
+        answer = handle(action, request, Options(profile, fmt, git, retry_now), os.environ,
+                        app.provider(note=_err, warm=done), done)
+    finally:
+        deadline.begin(None)  # main() may be called again in this process (tests do)
     for note in answer.notes:
         _err(note)
     sys.stdout.write(answer.stdout)
@@ -102,13 +114,14 @@ def cmd_exec(args: argparse.Namespace, con: Console) -> int:
 # The command modules, imported only when their command runs.
 COMMANDS = {
     "profile": "profile", "cert": "cert", "rotate": "rotate", "doctor": "doctor",
-    "authorize": "authorize", "completion": "completion", "demo": "demo",
+    "authorize": "authorize", "completion": "completion", "demo": "demo", "status": "status",
 }
 
 
 def dispatch(args: argparse.Namespace, stdin: TextIO | None, git: bool = False) -> int:
     if args.command in HELPER_ACTIONS:
-        return cmd_helper(args.command, args.profile, args.format, stdin, git)
+        return cmd_helper(args.command, args.profile, args.format, stdin, git,
+                          getattr(args, "retry_now", False))
     con = _console(stdin)
     if args.command == "exec":
         return cmd_exec(args, con)

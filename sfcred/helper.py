@@ -33,6 +33,7 @@ class Options:
     profile: str | None = None
     format: str = "git"
     git: bool = False
+    retry_now: bool = False  # get --retry-now: a remembered failure is cleared, then tried
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def handle(
         provider.known(choice.name)
         provider.erase(choice.name, request.password)
         return Answer()
-    entry = provider.get(choice.name)
+    entry = provider.get(choice.name, retry_now=options.retry_now)
     text = formats.render(entry, options.format, request.capabilities, choice.protocol,
                           choice.host)
     return Answer(stdout=text)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfcred import fsutil, keys
 from sfcred.errors import ConfigError, InputError
+from sfcred.failures.memory import Memory
 from sfcred.index import IndexEntry, IndexFile, check_name
 from sfcred.profiles import (
     DEFAULT_MARGIN,
@@ -48,6 +49,7 @@ class NewProfile:
     make_default: bool = False
     # None: keep a replaced profile's (none for a new one); a tuple replaces them.
     allow_hosts: tuple[str, ...] | None = None
+    login_budget: int | None = None  # token requests per hour (failures.budget)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         raise InputError("--token-ttl must be between 60 and 86400 seconds")
     if not 0 <= req.refresh_margin < req.token_ttl:
         raise InputError("--refresh-margin must be at least 0 and less than --token-ttl")
+    if req.login_budget is not None and not 1 <= req.login_budget <= 3600:
+        raise InputError("--login-budget must be between 1 and 3600 token requests an hour")
     if name in index.load().profiles and not req.force:
         raise ConfigError(f"profile {name!r} exists; pass --force to replace it")
     old = store.get_profile(name)
@@ -138,10 +142,12 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
         allow_hosts=allow,
+        login_budget=req.login_budget,
     )
     store.put_profile(profile)
     if cache is not None:
         cache.drop(name)
+        Memory(cache.directory).clear(name)  # a changed profile is tried afresh
     if old is not None:
         _forget_shared(store, name)  # the old settings' token is no longer the fleet's
     with index.edit() as idx:
@@ -176,6 +182,7 @@ def _remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None)
         raise ConfigError(f"no profile named {name!r}")
     if cache is not None:
         cache.drop(name)
+        Memory(cache.directory).clear(name)
     _forget_shared(store, name)
     if profile is not None:
         for kid in (profile.keys.pending, profile.keys.previous, profile.keys.active):

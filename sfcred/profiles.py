@@ -118,6 +118,8 @@ class Profile:
     # Hosts outside Salesforce's domains that this profile may send secrets to and learn as
     # its instance (``--allow-host``; untrusted.host_allowed). Empty for almost everyone.
     allow_hosts: tuple[str, ...] = ()
+    # Token requests per hour this profile's user may make (--login-budget; failures.budget).
+    login_budget: int | None = None
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)

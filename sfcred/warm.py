@@ -67,7 +67,7 @@ class Pass:
     waiting on another process's mint. A field is None when the warm path did not get that
     far (the full path then does it)."""
 
-    __slots__ = ("choice", "entry", "lock", "read", "request", "waited")
+    __slots__ = ("choice", "entry", "error", "lock", "notes", "read", "request", "waited")
 
     def __init__(self) -> None:
         self.request: Request | None = None
@@ -76,6 +76,8 @@ class Pass:
         self.entry: Entry | None = None
         self.lock: Lock | None = None
         self.waited = 0.0
+        self.notes: list[str] = []  # for stderr, with the answer
+        self.error: SfcredError | None = None  # the answer is this error (a remembered one)
 
 
 def answer(
@@ -85,6 +87,7 @@ def answer(
     request_text: str,
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
+    recall: bool = True,
 ) -> tuple[str | None, Pass]:
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
     and what was done on the way (``Pass``), for the full path."""
@@ -112,14 +115,39 @@ def answer(
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
     if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
-        entry = done.entry = after_holder(tokens, chosen.name, environ, done)
-        if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+        # A failure remembered within its window answers before any wait, and after one (the
+        # holder waited for failed): never a request of our own (failures.memory).
+        served = recalled(folder, chosen.name, entry, done, clock) if recall else None
+        if served is None and done.error is None:
+            entry = done.entry = after_holder(tokens, chosen.name, environ, done)
+            served = recalled(folder, chosen.name, entry, done, clock) if recall else None
+        if served is not None:
+            entry = served
+        elif entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
             return None, done
     try:
         text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
     except SfcredError:
         return None, done
     return text, done
+
+
+def recalled(folder: str, name: str, entry: Entry | None, done: Pass,
+             clock: Callable[[], float]) -> Entry | None:
+    """A failure of ``name`` remembered within its window: ``entry`` if it is STALE (to
+    serve, with a note), else the remembered error in ``done.error``. None: nothing
+    remembered, or the error."""
+    from sfcred.failures.memory import Memory
+
+    found = Memory(folder).read(name)
+    now = clock()
+    if found is None or not found.active(now):
+        return None
+    if entry is not None and entry.state(now) == "stale":
+        done.notes.append(found.serving(name, now))
+        return entry
+    done.error = found.raised(now)
+    return None
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
