@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from sfcred import cache as cache_mod
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused, SalesforceUnreachable
 from sfcred.failures import waiting
+from sfcred.failures.budget import LoginBudgetExceeded
 from sfcred.failures.memory import HolderFailed
 
 if TYPE_CHECKING:
@@ -138,7 +139,8 @@ class Tokens:
                 # The token still works until it expires: a refresh that cannot happen now
                 # (network down, keyring locked, store unreachable) is not a reason to fail.
                 if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
-                    what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
+                    what = (e.message if isinstance(e, LoginBudgetExceeded)
+                            else "Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
                             else "the fleet store is unavailable" if self.shared is not None
                             else "the keyring is unavailable")
                     self.note(f"{what}; serving the cached token until it expires")

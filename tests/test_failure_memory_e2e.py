@@ -120,7 +120,8 @@ def test_a_refused_profile_asked_100_times_makes_one_request_per_window(
     run_sfcred, sfcred_env, standin: FakeSalesforce, tmp_path: Path
 ) -> None:
     setup_org(run_sfcred, standin, tmp_path, "acme")
-    env = {k: None for k in sfcred_env if k.startswith("COVERAGE_")}  # timing: no coverage
+    # Timing: without coverage in the child processes.
+    env: dict[str, str | None] = {k: None for k in sfcred_env if k.startswith("COVERAGE_")}
     assert run_sfcred("get", "-p", "acme", env=env).returncode == 0
     baseline = _baseline(run_sfcred, env)
     TokenCache(runtime_cache()).drop("acme")

@@ -126,6 +126,8 @@ class TokenClient:
                                     left, "sfcred-token-request")
             except Expired:
                 last = f"no complete answer within {self.budget:g} s"
+                sfhttp.abort(self.http)  # its thread and socket end now, not with the server
+                self._http = None
                 break
             except httpx.TimeoutException:
                 last = "timed out"
