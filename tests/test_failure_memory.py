@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.failures.budget import DEFAULT, LoginBudgetExceeded, Logins, limit
-from sfcred.failures.memory import Failure, Memory, backoff
+from sfcred.tokens.budget import DEFAULT, LoginBudgetExceeded, Logins, limit
+from sfcred.tokens.memory import Failure, Memory, backoff
 
 
 def refused() -> SalesforceRefused:

@@ -19,12 +19,12 @@ from _e2e import USERNAME, Org, fleet_machine, setup_org
 from _support import counting_imports
 from test_cache_concurrency_e2e import swarm
 
-from sfcred.cache import Entry, TokenCache
-from sfcred.failures.memory import Memory
+from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
-from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, VaultKV
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.memory import Memory
 
 pytestmark = pytest.mark.slow
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from _e2e import USERNAME, Org, add_profile, setup_org
 
-from sfcred.cache import Entry, TokenCache
-from sfcred.failures.memory import Memory
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.memory import Memory
 
 pytestmark = [pytest.mark.slow, pytest.mark.secret_service]
 

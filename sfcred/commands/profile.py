@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, fleetindex, fsread, manage
+from sfcred import app, fsread
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError, UsageError
-from sfcred.index import IndexFile, check_name, index_file
-from sfcred.keystore import KeyStore
-from sfcred.profiles import check_allow_hosts, check_url, require_salesforce_host
+from sfcred.fleet import index as fleetindex
+from sfcred.profiles import manage
+from sfcred.profiles.index import IndexFile, check_name, index_file
+from sfcred.profiles.record import check_allow_hosts, check_url, require_salesforce_host
+from sfcred.store.keystore import KeyStore
 
 SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
          "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
@@ -114,7 +116,7 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
     if not fleetindex.fleet_mode():
         raise ConfigError("profile import-keyring copies into the fleet store: set "
                           "SFCRED_STORE=vault://MOUNT/PREFIX (and VAULT_ADDR, VAULT_TOKEN)")
-    from sfcred.fleetcopy import copy_profile
+    from sfcred.fleet.copy import copy_profile
 
     profile = copy_profile(args.name, KeyStore(), store, force=args.force)
     fleetindex.sync_index(store, index)
@@ -125,7 +127,7 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
 
 
 def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
-    from sfcred import sfimport
+    from sfcred.profiles import importsf as sfimport
 
     directory = sfimport.sf_dir(args.sf_dir)
     if args.all:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from sfcred import app, fleetindex
+from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, SfcredError
-from sfcred.failures.report import lines, status
+from sfcred.fleet import index as fleetindex
+from sfcred.tokens.status import lines, status
 
 
 def run(args: argparse.Namespace, con: Console) -> int:

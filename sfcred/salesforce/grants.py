@@ -19,7 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from sfcred import keys
 from sfcred.errors import ConfigError
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import Profile
+from sfcred.profiles.record import Profile
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks

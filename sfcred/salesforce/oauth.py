@@ -25,7 +25,7 @@ import httpx
 from sfcred.deadline import Deadline, Expired, mint_budget, mint_left, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import Profile, netloc, require_salesforce_host
+from sfcred.profiles.record import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.grants import Grant, grant_of
 from sfcred.salesforce.http import check_instance_url, json_object
@@ -65,7 +65,7 @@ class TokenClient:
         self.attempts = attempts
         self.budget = mint_left() if budget is None else budget
         self.monotonic = monotonic
-        self.on_request: Callable[[], None] | None = None  # counts logins (failures.budget)
+        self.on_request: Callable[[], None] | None = None  # counts logins (tokens.budget)
 
     @property
     def http(self) -> httpx.Client:

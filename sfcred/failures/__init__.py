@@ -1,1 +1,0 @@
-"""What sfcred remembers of failed logins, and how many logins it has spent (issue 22)."""

@@ -1,0 +1,184 @@
+"""The warm path of ``get``: answer from a FRESH cached token, or step aside.
+
+``answer(argv, request_text, environ)`` returns the text to print when a plain
+``get [-p NAME] [--format F]`` can be answered from the plain runtime cache, and None in every
+other case: anything unusual, any error, a cache that is not FRESH, sealed or not to be
+trusted. None sends the call down the full path (``helper.handle``), which does the same steps
+with every note, error and mint; so the warm path never answers what the full path would not
+(``tests/test_warm.py`` checks the two agree).
+
+It shares its rules instead of copying them: the request parser (``protocol``), the profile
+choice and host ownership (``choice``, ``index``), the cache folder and file checks
+(``fsread``), the entry parser and FRESH test (``cache.Entry``), and the formats
+(``formats``). Those modules, and this one, import nothing heavy at module level (no typing,
+dataclasses, json, keyring, httpx or cryptography): a warm ``get`` costs little more than
+Python's own start (see README, Speed).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sfcred.errors import SfcredError
+from sfcred.helper.choice import CI_VARIABLE
+
+TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from sfcred.fsutil import Lock
+    from sfcred.helper.choice import Choice
+    from sfcred.helper.protocol import Request
+    from sfcred.tokens.cache import Entry, TokenCache
+
+ACTIONS = ("get", "store", "erase")
+
+
+def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
+    """(action, profile, format) of a plain ``get|store|erase [-p NAME] [--format F]``,
+    parsed without argparse; None sends anything else through argparse."""
+    from sfcred.helper.formats import FORMATS
+
+    if not argv or argv[0] not in ACTIONS:
+        return None
+    opts = {"profile": None, "format": "git"}
+    names = {"-p": "profile", "--profile": "profile", "--format": "format"}
+    rest = argv[1:]
+    while rest:
+        flag, eq, value = rest[0].partition("=")
+        if flag not in names or (eq and not flag.startswith("--")):
+            return None  # argparse reads "-p=x" as the name "=x": leave such forms to it
+        if eq:
+            rest = rest[1:]
+        elif len(rest) < 2 or rest[1].startswith("-"):
+            return None  # a missing value, or one argparse reads as an option: its to say
+        else:
+            value, rest = rest[1], rest[2:]
+        if names[flag] == "format" and value not in FORMATS:
+            return None  # argparse checks every --format given, not only the last
+        opts[names[flag]] = value
+    return argv[0], opts["profile"], str(opts["format"])
+
+
+class Pass:
+    """What the warm path did, handed to the full path so that one ``get`` does each step
+    once: the parsed request, the profile chosen (with the index it was chosen from), the
+    cache entry read, the profile's lock when this process holds it, and the seconds spent
+    waiting on another process's mint. A field is None when the warm path did not get that
+    far (the full path then does it)."""
+
+    __slots__ = ("choice", "entry", "error", "lock", "notes", "read", "request", "waited")
+
+    def __init__(self) -> None:
+        self.request: Request | None = None
+        self.choice: Choice | None = None
+        self.read = False  # the plain cache was read: ``entry`` is what it held (maybe None)
+        self.entry: Entry | None = None
+        self.lock: Lock | None = None
+        self.waited = 0.0
+        self.notes: list[str] = []  # for stderr, with the answer
+        self.error: SfcredError | None = None  # the answer is this error (a remembered one)
+
+
+def answer(
+    action: str,
+    profile: str | None,
+    fmt: str,
+    request_text: str,
+    environ: Mapping[str, str],
+    clock: Callable[[], float] = time.time,
+    recall: bool = True,
+) -> tuple[str | None, Pass]:
+    """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
+    and what was done on the way (``Pass``), for the full path."""
+    done = Pass()
+    if action != "get":
+        return None, done
+    if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
+        return None, done  # CI mode: its profile comes from the environment (full path)
+    from sfcred import fsread
+    from sfcred.helper import choice, formats, protocol
+    from sfcred.profiles.index import index_file
+    from sfcred.tokens import cache
+
+    try:
+        request = protocol.parse(request_text)
+        chosen = choice.choose(request, profile, environ.get("SFCRED_PROFILE"),
+                               index_file().load)
+    except SfcredError:
+        return None, done  # the full path says what is wrong (or, under git, says nothing)
+    done.request, done.choice = request, chosen
+    folder = cache.runtime_dir()
+    if folder is None or fsread.folder_problem(folder) is not None:
+        return None, done  # sealed on disk (needs the keyring), or a folder to warn about
+    tokens = cache.TokenCache(folder)
+    entry = done.entry = tokens.read(chosen.name)  # the full path's own reader
+    done.read = True
+    # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
+    # the store whether the fleet still has it.
+    if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+        # A failure remembered within its window answers before any wait, and after one (the
+        # holder waited for failed): never a request of our own (tokens.memory).
+        served = recalled(folder, chosen.name, entry, done, clock) if recall else None
+        if served is None and done.error is None:
+            entry = done.entry = after_holder(tokens, chosen.name, environ, done)
+            served = recalled(folder, chosen.name, entry, done, clock) if recall else None
+        if served is not None:
+            entry = served
+        elif entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+            return None, done
+    try:
+        text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
+    except SfcredError:
+        return None, done
+    return text, done
+
+
+def recalled(folder: str, name: str, entry: Entry | None, done: Pass,
+             clock: Callable[[], float]) -> Entry | None:
+    """A failure of ``name`` remembered within its window: ``entry`` if it is STALE (to
+    serve, with a note), else the remembered error in ``done.error``. None: nothing
+    remembered, or the error."""
+    from sfcred.tokens.memory import Memory
+
+    found = Memory(folder).read(name)
+    now = clock()
+    if found is None or not found.active(now):
+        return None
+    if entry is not None and entry.state(now) == "stale":
+        done.notes.append(found.serving(name, now))
+        return entry
+    done.error = found.raised(now)
+    return None
+
+
+def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
+                 done: Pass) -> Entry | None:
+    """The token another process is minting (``done.waited``: the seconds waited for it).
+
+    A held lock means a mint in progress (the full path holds it from its re-read until the
+    token is cached): wait for it, at most as long as the full path would, and read again. So
+    the losers of a stampede import no more than a warm get does, instead of the whole mint
+    path (30-45 ms each here). A free lock means nobody is minting: it is taken and kept in
+    ``done.lock`` for this process's full path, which mints; the entry read before is kept.
+    A lock that cannot be used is the full path's to report."""
+    from sfcred import deadline
+    from sfcred.errors import ConfigError
+    from sfcred.fleet.index import fleet_mode
+
+    lock = tokens.lock(name)
+    try:
+        if lock.hold():
+            done.lock = lock
+            return done.entry
+    except (ConfigError, OSError):
+        return done.entry
+    wait = deadline.lock_wait(deadline.lease_seconds() if fleet_mode(environ) else None)
+    started = time.monotonic()
+    try:
+        with tokens.lock(name, timeout=wait):
+            entry = tokens.read(name)
+    except (ConfigError, OSError):  # LockTimeout included: the full path serves or says why
+        entry = done.entry
+    done.waited = time.monotonic() - started
+    return entry
