@@ -39,18 +39,18 @@ class _Sockets:
     instead of living on, with its socket, as long as the server keeps talking."""
 
     def __init__(self, backend: Any) -> None:
-        self.backend = backend
+        self.inner = backend
         self.open: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
-        stream = self.backend.connect_tcp(*args, **kwargs)
+        stream = self.inner.connect_tcp(*args, **kwargs)
         found = stream.get_extra_info("socket")
         if found is not None:
             self.open.add(found)
         return stream
 
     def __getattr__(self, name: str) -> Any:  # connect_unix_socket, sleep: as they are
-        return getattr(self.backend, name)
+        return getattr(self.inner, name)
 
     def abort(self) -> None:
         import socket
