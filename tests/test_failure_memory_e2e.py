@@ -9,8 +9,10 @@ machines of a fleet on the real OpenBao. With the endpoint hanging and a STALE t
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
 import time
 from pathlib import Path
 
@@ -176,3 +178,57 @@ def test_a_refused_profile_across_4_fleet_machines_makes_one_request(
     print(f"\nfirst call of each machine: {[round(c[2]) for c in calls[:4]]} ms wall (the "
           "other three read the fleet's record)")
     _report("96 remembered refusals on 4 machines", calls[4:], baseline)
+
+
+@pytest.mark.slow
+def test_a_fleet_stampede_on_a_refused_profile_makes_one_request(
+    run_sfcred, sfcred_bin, sfcred_env, standin: FakeSalesforce, fleet: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """4 machines x 4 processes at once: one takes the lease and is refused; the others,
+    waiting on their machine's lock or on the lease, answer with its refusal (never a try of
+    their own in the window)."""
+    envs = [fleet_machine(tmp_path, f"m{i}", fleet) for i in range(4)]
+
+    def run(*args: str, **kw: object):  # type: ignore[no-untyped-def]
+        return run_sfcred(*args, env=envs[0], **kw)
+
+    setup_org(run, standin, tmp_path, "acme", username="fleet@example.com")
+    standin.add_user("fleet@example.com", active=False)
+    standin.fail_next("slow", delay=1.0)  # the refusal comes late: the others are waiting
+    procs = [subprocess.Popen([*sfcred_bin, "get", "-p", "acme"], env={**sfcred_env, **env},
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, cwd=env["HOME"])
+             for env in envs for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]  # hang guard
+
+    assert [p.returncode for p in procs] == [3] * 16, [e.decode() for _, e in outs]
+    assert all(b"inactive" in err for _, err in outs)
+    assert all(out == b"" for out, _ in outs)
+    assert standin.token_requests == 1
+
+
+@pytest.mark.slow
+def test_the_login_budget_counts_across_the_fleet(
+    run_sfcred, standin: FakeSalesforce, fleet: dict[str, str], tmp_path: Path
+) -> None:
+    envs = [{**fleet_machine(tmp_path, f"m{i}", fleet), "SFCRED_LOGIN_BUDGET": "2"}
+            for i in range(3)]
+
+    def run(*args: str, **kw: object):  # type: ignore[no-untyped-def]
+        return run_sfcred(*args, env=envs[0], **kw)
+
+    setup_org(run, standin, tmp_path, "acme", username="fleet@example.com")
+    standin.reset_counts()
+    for env in envs[:2]:  # one login on each of two machines
+        assert run_sfcred("erase", "-p", "acme", env=env).returncode == 0
+        assert run_sfcred("get", "-p", "acme", env=env).returncode == 0
+    assert run_sfcred("erase", "-p", "acme", env=envs[2]).returncode == 0
+    past = run_sfcred("get", "-p", "acme", env=envs[2])  # a third machine: none of its own
+    assert past.returncode == 4, past.stderr
+    assert "2 token requests in the last hour (budget 2)" in past.stderr
+    assert standin.token_requests == 2
+    [view] = json.loads(run_sfcred("status", "acme", "--json", env=envs[2]).stdout)
+    assert view["logins"]["machine"] == 0
+    assert view["logins"]["fleet"] == 2
+    assert view["logins"]["spent"] is True

@@ -3,7 +3,7 @@
 Salesforce blocks a user for an hour after 3,600 logins in an hour, and every token request
 counts, failed or not. sfcred counts its own (each attempt ``TokenClient`` sends) on the
 machine, in the token cache's folder (``logins-KEY.count``: one ``minute=count`` line per
-minute of the last hour), and in fleet mode also in the store (``logins/USER@HOST``, written
+minute of the last hour), and in fleet mode also in the store (``logins/KEY``, written
 with check-and-set so no machine's count is lost), and refuses to mint past the budget:
 ``--login-budget N`` on the profile, else ``SFCRED_LOGIN_BUDGET``, else ``DEFAULT``.
 """
@@ -15,7 +15,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import quote
 
 from sfcred import fsread
 from sfcred.errors import SalesforceUnreachable
@@ -81,15 +80,19 @@ class Logins:
         self.clock = clock
 
     @property
+    def _digest(self) -> str:
+        """The user and host as a name any file system and store path takes (the record
+        holds them in clear, and is read only when they match)."""
+        return hashlib.sha256(self.who.encode()).hexdigest()[:24]
+
+    @property
     def _file(self) -> str | None:
-        if not self.directory:
-            return None
-        digest = hashlib.sha256(self.who.encode()).hexdigest()[:24]
-        return os.path.join(self.directory, f"logins-{digest}.count")
+        return os.path.join(self.directory, f"logins-{self._digest}.count") \
+            if self.directory else None
 
     @property
     def _kv_path(self) -> str:
-        return f"logins/{quote(self.who, safe='@')}"
+        return f"logins/{self._digest}"
 
     def _local(self) -> dict[int, int]:
         path = self._file
