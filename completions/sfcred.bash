@@ -5,10 +5,10 @@ _sfcred() {
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "profile cert get store erase exec rotate doctor authorize completion demo --help --version" -- "$cur")); return
+        COMPREPLY=($(compgen -W "profile cert get store erase exec rotate doctor status authorize completion demo --help --version" -- "$cur")); return
     fi
     case "$prev" in
-        -p|--profile|cert|rotate|doctor|authorize|show|remove|default)
+        -p|--profile|cert|rotate|doctor|status|authorize|show|remove|default)
             COMPREPLY=($(compgen -W "$(sfcred profile list --names 2>/dev/null)" -- "$cur"))
             return;;
         --format) COMPREPLY=($(compgen -W "git token json env" -- "$cur")); return;;
@@ -19,10 +19,12 @@ _sfcred() {
         completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return;;
     esac
     case "${COMP_WORDS[1]}" in
-        get|store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
+        get) COMPREPLY=($(compgen -W "-p --profile --format --retry-now" -- "$cur"));;
+        store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
         exec) COMPREPLY=($(compgen -W "-p --profile --keep-secrets" -- "$cur"));;
         rotate) COMPREPLY=($(compgen -W "--activate --abort --rollback --key-size --cert-out --force" -- "$cur"));;
         doctor) COMPREPLY=($(compgen -W "--json --offline" -- "$cur"));;
+        status) COMPREPLY=($(compgen -W "--json" -- "$cur"));;
         authorize) COMPREPLY=($(compgen -W "--port --no-browser --client-secret-stdin" -- "$cur"));;
         cert) COMPREPLY=($(compgen -W "--pending" -- "$cur"));;
     esac

@@ -3,9 +3,9 @@ function __sfcred_profiles
     sfcred profile list --names 2>/dev/null
 end
 complete -c sfcred -f
-complete -c sfcred -n __fish_use_subcommand -a "profile cert get store erase exec rotate doctor authorize completion demo"
+complete -c sfcred -n __fish_use_subcommand -a "profile cert get store erase exec rotate doctor status authorize completion demo"
 complete -c sfcred -n "__fish_seen_subcommand_from profile" -a "add list show remove default import-sf import-keyring"
-complete -c sfcred -n "__fish_seen_subcommand_from cert rotate doctor authorize show remove default" \
+complete -c sfcred -n "__fish_seen_subcommand_from cert rotate doctor status authorize show remove default" \
     -a "(__sfcred_profiles)"
 complete -c sfcred -s p -l profile -x -a "(__sfcred_profiles)"
 complete -c sfcred -l format -x -a "git token json env"

@@ -160,6 +160,8 @@ def test_the_budget_refuses_past_it_serves_stale_and_status_shows_it(
     _, cert = add_profile(run_sfcred, org.sf, tmp_path, "acme", client_id=org.client_id,
                           extra=["--force", "--login-budget", "10"])
     org.sf.upload_certificate(org.client_id, cert.read_text(encoding="ascii"))
+    shown = json.loads(run_sfcred("profile", "show", "acme", "--json").stdout)
+    assert shown["login_budget"] == 10
     more = run_sfcred("get", "-p", "acme", env=env)
     assert more.returncode == 0, more.stderr
     assert org.sf.token_requests == 4

@@ -3,9 +3,9 @@ reads only the non-secret index (no keyring prompt while you press Tab)."""
 
 from __future__ import annotations
 
-COMMANDS = "profile cert get store erase exec rotate doctor authorize completion demo"
+COMMANDS = "profile cert get store erase exec rotate doctor status authorize completion demo"
 PROFILE_ACTIONS = "add list show remove default import-sf import-keyring"
-NEEDS_NAME = "cert rotate doctor authorize"
+NEEDS_NAME = "cert rotate doctor status authorize"
 
 BASH = f"""# bash completion for sfcred; source it, or put it in
 # ~/.local/share/bash-completion/completions/sfcred
@@ -28,11 +28,13 @@ _sfcred() {{
         completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return;;
     esac
     case "${{COMP_WORDS[1]}}" in
-        get|store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
+        get) COMPREPLY=($(compgen -W "-p --profile --format --retry-now" -- "$cur"));;
+        store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
         exec) COMPREPLY=($(compgen -W "-p --profile --keep-secrets" -- "$cur"));;
         rotate) COMPREPLY=($(compgen -W "--activate --abort --rollback --key-size --cert-out \
 --force" -- "$cur"));;
         doctor) COMPREPLY=($(compgen -W "--json --offline" -- "$cur"));;
+        status) COMPREPLY=($(compgen -W "--json" -- "$cur"));;
         authorize) COMPREPLY=($(compgen -W "--port --no-browser --client-secret-stdin" \
 -- "$cur"));;
         cert) COMPREPLY=($(compgen -W "--pending" -- "$cur"));;
@@ -50,7 +52,7 @@ _sfcred() {
         compadd -- %s; return
     fi
     case ${words[CURRENT-1]} in
-        -p|--profile|cert|rotate|doctor|authorize|show|remove|default)
+        -p|--profile|cert|rotate|doctor|status|authorize|show|remove|default)
             compadd -a profiles; return;;
         --format) compadd git token json env; return;;
         --login-url) compadd production sandbox; return;;

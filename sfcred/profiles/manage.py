@@ -258,6 +258,7 @@ def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
         "audience": profile.audience,
         "token_ttl": profile.token_ttl,
         "refresh_margin": profile.refresh_margin,
+        "login_budget": profile.login_budget,  # None: SFCRED_LOGIN_BUDGET, else 3000
         "instance_host": entry.instance_host if entry else None,
         "allow_hosts": list(profile.allow_hosts),
         "keys": [describe_key(store, name, kid, slot) for slot, kid in slots],
