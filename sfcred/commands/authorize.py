@@ -19,6 +19,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
             raise InputError("--client-secret-stdin: no client secret on stdin")
         secret = Secret(line)
     tokens = app.tokens(note=con.err)
+    tokens.known(args.name)  # a mistyped name: the closest known ones, before the keyring
     profile = tokens.store.require_profile(args.name)
     authorize.authorize(profile, port=args.port, open_browser=not args.no_browser,
                         client_secret=secret, timeout=args.timeout, say=con.err)

@@ -114,11 +114,22 @@ def handle(
         if options.git:
             return Answer()  # git asks every helper about every host: not ours, say nothing
         raise e from None
+    from sfcred.salesforce import trace
+
+    if warm is None or warm.choice is not choice:
+        trace.say(f"profile {choice.name}: {choice.why}")
     if action == "erase":
         provider.known(choice.name)
         provider.erase(choice.name, request.password)
         return Answer()
-    entry = provider.get(choice.name, retry_now=options.retry_now)
+    from sfcred import deadline
+
+    # One deadline for this get, from when its request was read (the warm path's start).
+    deadline.begin(warm.started if warm is not None else None)
+    try:
+        entry = provider.get(choice.name, retry_now=options.retry_now)
+    finally:
+        deadline.begin(None)  # main() may run again in this process (tests do)
     text = formats.render(entry, options.format, request.capabilities, choice.protocol,
                           choice.host)
     return Answer(stdout=text)

@@ -67,7 +67,7 @@ class Pass:
     waiting on another process's mint. A field is None when the warm path did not get that
     far (the full path then does it)."""
 
-    __slots__ = ("choice", "entry", "error", "lock", "notes", "read", "request", "waited")
+    __slots__ = ("choice", "entry", "lock", "read", "request", "started", "waited")
 
     def __init__(self) -> None:
         self.request: Request | None = None
@@ -76,8 +76,7 @@ class Pass:
         self.entry: Entry | None = None
         self.lock: Lock | None = None
         self.waited = 0.0
-        self.notes: list[str] = []  # for stderr, with the answer
-        self.error: SfcredError | None = None  # the answer is this error (a remembered one)
+        self.started = time.monotonic()  # the request is in: one deadline from here
 
 
 def answer(
@@ -87,10 +86,14 @@ def answer(
     request_text: str,
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
-    recall: bool = True,
+    say: Callable[[str], None] | None = None,
+    recall: Callable[[str], None] | None = None,
 ) -> tuple[str | None, Pass]:
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
-    and what was done on the way (``Pass``), for the full path."""
+    and what was done on the way (``Pass``), for the full path. ``say``: the trace
+    (``--verbose``), None when it is off. ``recall``: where the note of a STALE token served
+    from the failure memory goes (``recalled``); None (``--retry-now``): the memory is not
+    asked."""
     done = Pass()
     if action != "get":
         return None, done
@@ -108,21 +111,27 @@ def answer(
     except SfcredError:
         return None, done  # the full path says what is wrong (or, under git, says nothing)
     done.request, done.choice = request, chosen
+    if say is not None:
+        say(f"profile {chosen.name}: {chosen.why}")
     folder = cache.runtime_dir()
     if folder is None or fsread.folder_problem(folder) is not None:
         return None, done  # sealed on disk (needs the keyring), or a folder to warn about
     tokens = cache.TokenCache(folder)
     entry = done.entry = tokens.read(chosen.name)  # the full path's own reader
     done.read = True
+    if say is not None:
+        from sfcred.salesforce.trace import cache_state
+
+        say(f"cache: {cache_state(entry, clock())} ({folder})")
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
     if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
         # A failure remembered within its window answers before any wait, and after one (the
         # holder waited for failed): never a request of our own (tokens.memory).
-        served = recalled(folder, chosen.name, entry, done, clock) if recall else None
-        if served is None and done.error is None:
+        served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
+        if served is None:
             entry = done.entry = after_holder(tokens, chosen.name, environ, done)
-            served = recalled(folder, chosen.name, entry, done, clock) if recall else None
+            served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
         if served is not None:
             entry = served
         elif entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
@@ -134,11 +143,10 @@ def answer(
     return text, done
 
 
-def recalled(folder: str, name: str, entry: Entry | None, done: Pass,
+def recalled(folder: str, name: str, entry: Entry | None, note: Callable[[str], None],
              clock: Callable[[], float]) -> Entry | None:
-    """A failure of ``name`` remembered within its window: ``entry`` if it is STALE (to
-    serve, with a note), else the remembered error in ``done.error``. None: nothing
-    remembered, or the error."""
+    """A failure of ``name`` remembered within its window: ``entry`` if it is STALE (served,
+    with a note to ``note``), else the remembered error raised. None: nothing remembered."""
     from sfcred.tokens.memory import Memory
 
     found = Memory(folder).read(name)
@@ -146,10 +154,9 @@ def recalled(folder: str, name: str, entry: Entry | None, done: Pass,
     if found is None or not found.active(now):
         return None
     if entry is not None and entry.state(now) == "stale":
-        done.notes.append(found.serving(name, now))
+        note(found.serving(name, now))
         return entry
-    done.error = found.raised(now)
-    return None
+    raise found.raised(now)  # the answer: as it was the first time, and at once
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],

@@ -20,11 +20,11 @@ from sfcred.profiles.record import (
     KeySlots,
     Profile,
     check_allow_hosts,
+    check_budget,
     check_url,
     default_audience,
     require_salesforce_host,
 )
-from sfcred.tokens.memory import Memory
 
 if TYPE_CHECKING:
     from sfcred.store.base import Store
@@ -49,7 +49,7 @@ class NewProfile:
     make_default: bool = False
     # None: keep a replaced profile's (none for a new one); a tuple replaces them.
     allow_hosts: tuple[str, ...] | None = None
-    login_budget: int | None = None  # token requests per hour (tokens.budget)
+    login_budget: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         raise InputError("--token-ttl must be between 60 and 86400 seconds")
     if not 0 <= req.refresh_margin < req.token_ttl:
         raise InputError("--refresh-margin must be at least 0 and less than --token-ttl")
-    if req.login_budget is not None and not 1 <= req.login_budget <= 3600:
-        raise InputError("--login-budget must be between 1 and 3600 token requests an hour")
+    check_budget(req.login_budget)
     if name in index.load().profiles and not req.force:
         raise ConfigError(f"profile {name!r} exists; pass --force to replace it")
     old = store.get_profile(name)
@@ -130,6 +129,8 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
     else:
         material, generated = build_material(req)
         slots = KeySlots(active=store.put_key(name, material))
+    imported = (old.imported_keys if keep_keys and old is not None
+                else () if generated else (slots.active,))
     profile = Profile(
         name=name,
         client_id=client_id,
@@ -141,13 +142,12 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
-        allow_hosts=allow,
+        allow_hosts=allow, imported_keys=imported,
         login_budget=req.login_budget,
     )
     store.put_profile(profile)
     if cache is not None:
-        cache.drop(name)
-        Memory(cache.directory).clear(name)  # a changed profile is tried afresh
+        cache.drop(name)  # and the failure remembered with it: the new settings are tried
     if old is not None:
         _forget_shared(store, name)  # the old settings' token is no longer the fleet's
     with index.edit() as idx:
@@ -179,10 +179,11 @@ def _remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None)
     profile = store.get_profile(name)
     in_index = name in index.load().profiles
     if profile is None and not in_index:
-        raise ConfigError(f"no profile named {name!r}")
+        from sfcred.profiles.suggest import missing
+
+        raise missing(name, index.load().profiles)
     if cache is not None:
         cache.drop(name)
-        Memory(cache.directory).clear(name)
     _forget_shared(store, name)
     if profile is not None:
         for kid in (profile.keys.pending, profile.keys.previous, profile.keys.active):
@@ -210,22 +211,17 @@ def set_default(name: str, index: IndexFile) -> None:
     check_name(name)
     with index.edit() as idx:
         if name not in idx.profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+            from sfcred.profiles.suggest import missing
+
+            raise missing(name, idx.profiles)
         idx.default = name
 
 
 def listing(index: IndexFile) -> list[dict[str, Any]]:
     idx = index.load()
-    return [
-        {
-            "name": n,
-            "default": n == idx.default,
-            "username": e.username,
-            "login_host": e.login_host,
-            "instance_host": e.instance_host,
-        }
-        for n, e in sorted(idx.profiles.items())
-    ]
+    return [{"name": n, "default": n == idx.default, "username": e.username,
+             "login_host": e.login_host, "instance_host": e.instance_host}
+            for n, e in sorted(idx.profiles.items())]
 
 
 def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]:
@@ -243,8 +239,12 @@ def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]
 
 def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
     check_name(name)
-    profile = store.require_profile(name)
     idx = index.load()
+    profile = store.get_profile(name)
+    if profile is None:
+        from sfcred.profiles.suggest import missing
+
+        raise missing(name, idx.profiles, " in the keyring" if name in idx.profiles else "")
     slots = [("active", profile.keys.active)]
     slots += [(s, k) for s, k in (("pending", profile.keys.pending),
                                    ("previous", profile.keys.previous)) if k]

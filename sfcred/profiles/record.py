@@ -19,6 +19,13 @@ SHORTHANDS = {"production": PRODUCTION, "sandbox": SANDBOX}
 DEFAULT_TTL = 900
 DEFAULT_MARGIN = 60
 
+def check_budget(value: int | None) -> int | None:
+    """``--login-budget``: token requests an hour, 1 to 3600 (Salesforce blocks at 3,600)."""
+    if value is not None and not 1 <= value <= 3600:
+        raise InputError("--login-budget must be between 1 and 3600 token requests an hour")
+    return value
+
+
 def check_url(value: str, what: str) -> str:
     """An origin URL: https, or http on loopback only; no path, query or credentials."""
     url = SHORTHANDS.get(value, value).strip()
@@ -118,6 +125,10 @@ class Profile:
     # Hosts outside Salesforce's domains that this profile may send secrets to and learn as
     # its instance (``--allow-host``; untrusted.host_allowed). Empty for almost everyone.
     allow_hosts: tuple[str, ...] = ()
+    # Key ids read from a file the user has (--key-file, import-sf): removing the profile
+    # loses no key of these. Every other key (generated, rotated) exists only in the store,
+    # so `profile remove` asks first. Older records have none: every key counts as the only copy.
+    imported_keys: tuple[str, ...] = ()
     # Token requests per hour this profile's user may make (--login-budget; tokens.budget).
     login_budget: int | None = None
 
@@ -130,10 +141,11 @@ class Profile:
             data = json.loads(text)
             data.pop("v", None)
             data["keys"] = KeySlots(**data["keys"])
-            hosts = data.get("allow_hosts") or []
-            if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
-                raise TypeError("allow_hosts")
-            data["allow_hosts"] = tuple(hosts)
+            for listed in ("allow_hosts", "imported_keys"):
+                items = data.get(listed) or []
+                if not isinstance(items, list) or not all(isinstance(h, str) for h in items):
+                    raise TypeError(listed)
+                data[listed] = tuple(items)
             known = {f.name for f in fields(cls)}  # a later version's fields are left out
             return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:

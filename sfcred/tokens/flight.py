@@ -19,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, TypeGuard
 
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused, SalesforceUnreachable
+from sfcred.salesforce import trace
 from sfcred.tokens import cache as cache_mod
 from sfcred.tokens import waiting
 from sfcred.tokens.budget import LoginBudgetExceeded
@@ -94,14 +95,11 @@ class Tokens:
 
     @property
     def guard(self) -> Guard:
-        """The failure memory and the login budget (``memory``, ``budget``), beside the
-        cache."""
+        """The failure memory and the login budget beside the cache (``tokens.guard``)."""
         if self._guard is None:
-            from sfcred.tokens.guard import Guard
+            from sfcred.tokens.guard import of_tokens
 
-            folder = None if isinstance(self.cache, cache_mod.NoCache) else self.cache.directory
-            kv = self.shared.kv if self.shared is not None else None
-            self._guard = Guard(folder, kv, self.clock, self.note)
+            self._guard = of_tokens(self)
         return self._guard
 
     def get(self, name: str, retry_now: bool = False) -> cache_mod.Entry:
@@ -109,6 +107,8 @@ class Tokens:
             and self.warm.choice.name == name else None
         # What the warm path read (and the lock it holds) is used, not read or taken again.
         entry = warm.entry if warm is not None and warm.read else self.cache.read(name)
+        if warm is None or not warm.read:
+            trace.say(f"cache: {trace.cache_state(entry, self.clock())}")
         if self._ready(entry):
             return entry
         self.known(name)
@@ -123,6 +123,8 @@ class Tokens:
                 return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
+            if self._ready(entry):
+                trace.say("cache: another process minted meanwhile: using its token")
             if entry is not None and entry.due(self.clock()) and self.shared is not None:
                 entry = self._confirm(name, entry, self.shared)
             if self._ready(entry):
@@ -212,6 +214,7 @@ class Tokens:
     def _mint_once(self, name: str) -> cache_mod.Entry:
         from sfcred.rotation import lifecycle as rotate
 
+        trace.say(f"minting a new token for profile {name}")
         client = self._client()
         try:
             profile = self.store.require_profile(name)
@@ -239,6 +242,8 @@ class Tokens:
             margin=profile.refresh_margin,
         )
         self._keep(entry)
+        trace.say(f"minted; cached for {profile.token_ttl} s (refreshed {profile.refresh_margin}"
+                  f" s before that); instance {token.instance_url}")
         self._remember_instance(profile, token.instance_url)
         return entry
 
@@ -251,6 +256,7 @@ class Tokens:
     def changing(self, name: str) -> Iterator[Profile]:
         """The profile, read under its lock (no get mints meanwhile); its token is dropped
         after a change, since it may belong to the old settings or key."""
+        self.known(name)
         with self.cache.lock(name):
             yield self.store.require_profile(name)
             self.cache.drop(name)
@@ -279,8 +285,11 @@ class Tokens:
             return
         if name not in self.index.load().profiles and self.shared is not None:
             self.sync()
-        if name not in self.index.load().profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+        profiles = self.index.load().profiles
+        if name not in profiles:
+            from sfcred.profiles.suggest import missing
+
+            raise missing(name, profiles)
 
     def sync(self) -> None:
         """Fleet mode: learn the fleet's profiles this machine's index lacks (``fleetindex``);

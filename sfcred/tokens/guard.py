@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.store.vault import VaultKV
     from sfcred.tokens.cache import Entry
+    from sfcred.tokens.flight import Tokens
+
+
+def of_tokens(tokens: Tokens) -> Guard:
+    """The guard of ``tokens``: its cache's folder (none for a cache not to be used) and, in
+    fleet mode, the fleet store."""
+    from sfcred.tokens.cache import NoCache
+
+    folder = None if isinstance(tokens.cache, NoCache) else tokens.cache.directory
+    kv = tokens.shared.kv if tokens.shared is not None else None
+    return Guard(folder, kv, tokens.clock, tokens.note)
 
 
 class Guard:
