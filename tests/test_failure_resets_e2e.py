@@ -95,6 +95,18 @@ def test_profile_add_force_clears_it(run_sfcred, org: Org, tmp_path: Path) -> No
     asks_again(run_sfcred, org)
 
 
+def test_profile_set_clears_it(run_sfcred, org: Org) -> None:
+    refused_and_remembered(run_sfcred, org)
+    changed = run_sfcred("profile", "set", "acme", "--login-budget", "100")
+    assert changed.returncode == 0, changed.stderr
+    asks_again(run_sfcred, org)
+    shown = json.loads(run_sfcred("profile", "show", "acme", "--json").stdout)
+    assert shown["login_budget"] == 100
+    bad = run_sfcred("profile", "set", "acme", "--login-budget", "5000")
+    assert bad.returncode == 1
+    assert "--login-budget must be between 1 and 3600" in bad.stderr
+
+
 def test_rotate_clears_it(run_sfcred, org: Org) -> None:
     refused_and_remembered(run_sfcred, org)
     started = run_sfcred("rotate", "acme")
