@@ -50,6 +50,9 @@ def parser() -> argparse.ArgumentParser:
                      help="how long a minted token is reused")
     add.add_argument("--refresh-margin", type=int, default=60, metavar="SECONDS",
                      help="refresh this long before the TTL ends")
+    add.add_argument("--login-budget", type=int, metavar="N",
+                     help="token requests an hour this profile's user may make (default: "
+                          "SFCRED_LOGIN_BUDGET, else 3000)")
     src = add.add_mutually_exclusive_group()  # neither, with --force: keep the profile's keys
     src.add_argument("--key-file", metavar="PATH", help="import an RSA key (PEM or DER)")
     src.add_argument("--generate-key", action="store_true", help="make a new RSA key")
@@ -92,6 +95,8 @@ def parser() -> argparse.ArgumentParser:
     edit.add_argument("--allow-host", action="append", metavar="HOST",
                       help="the hosts outside Salesforce's domains this profile may use "
                            "(repeatable; replaces the list)")
+    edit.add_argument("--login-budget", type=int, metavar="N",
+                      help="token requests an hour this profile's user may make (1-3600)")
     dflt = psub.add_parser("default", help="set the default profile")
     dflt.add_argument("name", metavar="PROFILE", help="the profile that becomes the default")
     imp = psub.add_parser("import-sf", help="import the Salesforce CLI's JWT orgs")
@@ -125,6 +130,11 @@ def parser() -> argparse.ArgumentParser:
         h.add_argument("--format", choices=FORMATS, default="git",
                        help="git: key=value lines; token: the token alone; json; env: "
                             "export lines for a shell")
+        if action == "get":
+            h.add_argument("--retry-now", action="store_true",
+                           help="ignore a remembered failure once (sfcred status shows it)")
+        else:
+            h.set_defaults(retry_now=False)
 
     ex = sub.add_parser("exec", help="run a command with SF_ACCESS_TOKEN / SF_INSTANCE_URL set")
     ex.add_argument("-p", "--profile", metavar="PROFILE", help=PROFILE_HELP)
@@ -163,6 +173,12 @@ def parser() -> argparse.ArgumentParser:
                      help="the new certificate's validity")
     rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
     rot.add_argument("--force", action="store_true", help="replace a pending key")
+
+    st = sub.add_parser("status", help="token state, last mint and failure, next try, "
+                        "logins in the last hour")
+    st.add_argument("name", nargs="?", metavar="PROFILE",
+                    help="the profile to show (default: every profile)")
+    st.add_argument("--json", action="store_true", help="print a list of objects, one a profile")
 
     doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
     doc.add_argument("name", nargs="?", metavar="PROFILE",

@@ -2,10 +2,12 @@
 (requests, and so simple-salesforce's ``session=``).
 
 Both set ``Authorization: Bearer <token>`` on every request and, on a 401 from the token's
-own instance, forget that token (only that one: another client may already hold a newer one),
-get a new one and resend the request once. Both refuse to send the token anywhere but its own
-instance (the host and scheme of its ``instance_url``), as the credential helper does for
-``host=``: a client with this auth pointed at another URL gets an ``InputError``, not a leaked
+own instance (or a 403 whose body is Salesforce's dead-session answer, ``Bad_OAuth_Token``
+from userinfo or ``INVALID_SESSION_ID``: ``DEAD_SESSION``), forget that token (only that
+one: another client may already hold a newer one), get a new one and resend the request
+once. Both refuse to send the token anywhere but its own instance (the host and scheme of
+its ``instance_url``), as the credential helper does for ``host=``: a client with this auth
+pointed at another URL gets an ``InputError``, not a leaked
 token.
 """
 
@@ -61,13 +63,26 @@ def _owns(instance_url: str, scheme: str, netloc: str) -> bool:
     return own is not None and own[0] == scheme and same_host(netloc, own[1], scheme)
 
 
-def _renew(response: httpx.Response, token: Token) -> bool:
-    """A 401 means this token is dead only when the token's own instance says so: a host
-    that a redirect led to never saw it (and renewing there would cost a login per
-    request, and still end in a 401)."""
+DEAD_SESSION = (b"Bad_OAuth_Token", b"INVALID_SESSION_ID")
+
+
+def dead_session(status: int, body: bytes) -> bool:
+    """Salesforce's answer for a dead token: a 401, or a 403 that says so (userinfo answers
+    ``Bad_OAuth_Token``; other 403s are permissions, and a new token would not help)."""
+    return status == 401 or (status == 403 and any(m in body[:4096] for m in DEAD_SESSION))
+
+
+def _own(response: httpx.Response, token: Token) -> bool:
     url = response.request.url
-    return response.status_code == 401 and _Source.owns(
-        token, url.scheme, url.netloc.decode("ascii"))
+    return _Source.owns(token, url.scheme, url.netloc.decode("ascii"))
+
+
+def _renew(response: httpx.Response, token: Token) -> bool:
+    """The token is dead only when the token's own instance says so: a host that a redirect
+    led to never saw it (and renewing there would cost a login per request, and still end
+    in a 401). A 403's body has been read (``_read_403``)."""
+    return response.status_code in (401, 403) and _own(response, token) and dead_session(
+        response.status_code, response.content if response.status_code == 403 else b"")
 
 
 class SalesforceAuth(httpx.Auth):
@@ -88,6 +103,8 @@ class SalesforceAuth(httpx.Auth):
     ) -> Generator[httpx.Request, httpx.Response, None]:
         token = self._source.token()
         response = yield self._apply(request, token)
+        if response.status_code == 403 and _own(response, token):
+            response.read()  # a 403 tells a dead session by its body
         if _renew(response, token):
             yield self._apply(request, self._source.renewed(token))
 
@@ -99,6 +116,8 @@ class SalesforceAuth(httpx.Auth):
         # Minting blocks (a file lock, the keyring, a sync HTTP call): off the event loop.
         token = await anyio.to_thread.run_sync(self._source.token)
         response = yield self._apply(request, token)
+        if response.status_code == 403 and _own(response, token):
+            await response.aread()
         if _renew(response, token):
             renewed = await anyio.to_thread.run_sync(self._source.renewed, token)
             yield self._apply(request, renewed)
@@ -126,14 +145,16 @@ class RequestsAuth:
 
     def _make_retry(self, token: Token) -> Any:
         def retry(response: requests.Response, **kwargs: Any) -> requests.Response:
-            if response.status_code != 401 or getattr(response.request, "_sfcred_retry", False):
+            if response.status_code not in (401, 403) \
+                    or getattr(response.request, "_sfcred_retry", False):
                 return response
             from urllib.parse import urlsplit
 
             parts = urlsplit(response.url or "")
             if not _Source.owns(token, parts.scheme, parts.netloc):
                 return response  # another host (a redirect's target) never saw this token
-            response.content  # noqa: B018  # read it, so the connection can be reused
+            if not dead_session(response.status_code, response.content):
+                return response  # a 403 for want of a permission: a new token is no help
             response.close()
             again = response.request.copy()
             again._sfcred_retry = True  # type: ignore[attr-defined]  # resent once, not more

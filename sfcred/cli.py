@@ -78,9 +78,8 @@ def _tracing(argv: list[str]) -> None:
 
 
 def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
-               git: bool = False) -> int:
-    """get / store / erase: the warm path (``warm.answer``) when a FRESH token is cached,
-    else the full core (``helper.handle``). Read, call, write."""
+               git: bool = False, retry_now: bool = False) -> int:
+    """get / store / erase: the warm path (``warm.answer``), else the core (``handle``)."""
     from sfcred.helper import warm
 
     try:
@@ -94,7 +93,8 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
 
         say = trace.say
     if isinstance(request, str):
-        text, done = warm.answer(action, profile, fmt, request, os.environ, say=say)
+        text, done = warm.answer(action, profile, fmt, request, os.environ, say=say,
+                                 recall=None if retry_now else _err)
         if text is not None:
             sys.stdout.write(text)
             return 0
@@ -102,7 +102,7 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
     from sfcred.helper.serve import Options, handle
 
     # What the warm path did (parsed, chose, read, the lock it holds) is handed on, not redone.
-    answer = handle(action, request, Options(profile, fmt, git), os.environ,
+    answer = handle(action, request, Options(profile, fmt, git, retry_now), os.environ,
                     app.provider(note=_err, warm=done), done)
     for note in answer.notes:
         _err(note)
@@ -155,15 +155,13 @@ def cmd_exec(args: argparse.Namespace, con: Console) -> int:
 
 
 # The command modules, imported only when their command runs.
-COMMANDS = {
-    "profile": "profile", "cert": "cert", "rotate": "rotate", "doctor": "doctor",
-    "authorize": "authorize", "completion": "completion", "demo": "demo", "standin": "standin",
-}
+COMMANDS = {name: name for name in ("profile", "cert", "rotate", "doctor", "authorize",
+                                    "completion", "demo", "standin", "status")}
 
 
 def dispatch(args: argparse.Namespace, stdin: TextIO | None, git: bool = False) -> int:
     if args.command in HELPER_ACTIONS:
-        return cmd_helper(args.command, args.profile, args.format, stdin, git)
+        return cmd_helper(args.command, args.profile, args.format, stdin, git, args.retry_now)
     con = _console(stdin)
     if args.command == "exec":
         return cmd_exec(args, con)

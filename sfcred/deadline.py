@@ -44,6 +44,26 @@ def mint_budget() -> float:
     return seconds("SFCRED_TIMEOUT", MINT_SECONDS)
 
 
+_BEGUN: list[float] = []  # when this process's `get` began (monotonic), if it is one
+LAST_TRY = 0.5  # the least a request is given, however little of the deadline is left
+
+
+def begin(at: float | None) -> None:
+    """This process answers one ``get`` that began at ``at`` (monotonic; None: it is over):
+    its token request gets what is left of one deadline (``mint_left``), so waiting and the
+    request together end within it (start-up and the answer within a second more)."""
+    _BEGUN[:] = [] if at is None else [at]
+
+
+def mint_left() -> float:
+    """The seconds a token request may take now: the whole budget, or in a ``get`` what is
+    left of it (at least ``LAST_TRY``)."""
+    budget = mint_budget()
+    if not _BEGUN:
+        return budget
+    return round(max(LAST_TRY, budget - (time.monotonic() - _BEGUN[0])), 1)
+
+
 def lease_seconds() -> float:
     """The fleet lease's length: 30 s, or less with ``SFCRED_LEASE_SECONDS`` (tests; never
     more)."""

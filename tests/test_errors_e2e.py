@@ -210,8 +210,13 @@ def test_a_bad_token_answer_is_refused_and_never_printed(run_sfcred, org: Org, f
         assert "X-Injected" not in text
         assert "evil.example.com" not in text
         assert "xxxxxxxxxx" not in text
-    # Nothing bad was cached: the next get mints a good token.
-    data = get_json(run_sfcred, "-p", "acme")
+    # Remembered for a few seconds (failure memory): the next get sends nothing.
+    again = run_sfcred("get", "-p", "acme")
+    assert again.returncode == 4
+    assert "remembered from" in again.stderr
+    assert org.sf.token_requests == 1
+    # Nothing bad was cached: a get that tries now mints a good token.
+    data = get_json(run_sfcred, "-p", "acme", "--retry-now")
     assert userinfo(org.sf.url, data["access_token"]).status_code == 200
     assert data["instance_url"] == org.sf.url
 

@@ -88,7 +88,8 @@ def _set(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
     changes = profileset.Changes(
         client_id=args.client_id, username=args.username, login_url=args.login_url,
         audience=args.audience, token_ttl=args.token_ttl, refresh_margin=args.refresh_margin,
-        allow_hosts=tuple(args.allow_host) if args.allow_host else None)
+        allow_hosts=tuple(args.allow_host) if args.allow_host else None,
+        login_budget=args.login_budget)
     _, changed = profileset.update(args.name, changes, store, index,
                                    app.token_cache(lambda: store))
     if not changed:
@@ -141,6 +142,7 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
         name=args.name, client_id=args.client_id, username=args.username,
         login_url=args.login_url, audience=args.audience, token_ttl=args.token_ttl,
         refresh_margin=args.refresh_margin,
+        login_budget=args.login_budget,
         key_data=_read_file(args.key_file) if args.key_file else None,
         passphrase=passphrase,
         cert_data=_read_file(args.cert_file) if args.cert_file else None,

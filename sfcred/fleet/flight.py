@@ -9,6 +9,9 @@ here) when the local cache has no FRESH token:
 3. a machine that did not get the lease polls, with backoff and jitter, until a FRESH token
    is published or the lease is free (released, or expired after a crash: it takes over).
 
+A machine that finds the fleet's failure record within its window (``tokens.memory``: the
+holder's mint failed) stops waiting and never takes the lease to try again: ``HolderFailed``.
+
 It gives up waiting after a lease's whole life and a second (a holder that took it just now
 has had all its time): then a STALE token is served, with a note, or the wait is an error (4).
 
@@ -28,6 +31,7 @@ from sfcred.errors import SalesforceUnreachable
 from sfcred.fleet.shared import SharedTokens
 from sfcred.store.vault import StoreRefused, StoreUnavailable
 from sfcred.tokens import cache
+from sfcred.tokens.memory import HolderFailed
 
 Vet = Callable[[cache.Entry], str | None]
 
@@ -50,6 +54,7 @@ def fetch(
     note: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
     vet: Vet | None = None,
+    failed: Callable[[], bool] = lambda: False,
 ) -> Fetched:
     fresh = cache.State.FRESH
     give_up = shared.monotonic() + shared.max_life + 1.0
@@ -59,6 +64,8 @@ def fetch(
         found = shared.read(name, username, vet)
         if found is not None and found.state(shared.clock()) == fresh:
             return Fetched(found, minted=False)
+        if failed():  # the holder's mint failed in this window: never a second attempt
+            raise HolderFailed
         lease = None
         if refused is None:
             try:
@@ -67,6 +74,8 @@ def fetch(
                 refused = e
         if lease is not None:
             try:
+                if failed():  # the last holder failed just before releasing the lease
+                    raise HolderFailed
                 return _hold(shared, name, username, mint, note, vet)
             finally:
                 shared.release(lease)

@@ -148,10 +148,13 @@ class SharedTokens:
         return True
 
     def forget(self, name: str) -> None:
-        """Both records gone (the profile was removed or redefined): its token may belong to
+        """The records gone (the profile was removed or redefined): its token may belong to
         the old settings, and its lease to nobody."""
         self.kv.delete(self._token_path(name))
         self.kv.delete(self._lease_path(name))
+        from sfcred.tokens.memory import FleetMemory
+
+        FleetMemory(self.kv).clear(name)  # what the old settings failed with is over too
 
     # -- the lease -------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class Options:
     profile: str | None = None
     format: str = "git"
     git: bool = False
+    retry_now: bool = False  # get --retry-now: a remembered failure is cleared, then tried
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,14 @@ def handle(
         provider.known(choice.name)
         provider.erase(choice.name, request.password)
         return Answer()
-    entry = provider.get(choice.name)
+    from sfcred import deadline
+
+    # One deadline for this get, from when its request was read (the warm path's start).
+    deadline.begin(warm.started if warm is not None else None)
+    try:
+        entry = provider.get(choice.name, retry_now=options.retry_now)
+    finally:
+        deadline.begin(None)  # main() may run again in this process (tests do)
     text = formats.render(entry, options.format, request.capabilities, choice.protocol,
                           choice.host)
     return Answer(stdout=text)

@@ -68,7 +68,7 @@ class Pass:
     waiting on another process's mint. A field is None when the warm path did not get that
     far (the full path then does it)."""
 
-    __slots__ = ("choice", "entry", "lock", "read", "request", "waited")
+    __slots__ = ("choice", "entry", "lock", "read", "request", "started", "waited")
 
     def __init__(self) -> None:
         self.request: Request | None = None
@@ -77,6 +77,7 @@ class Pass:
         self.entry: Entry | None = None
         self.lock: Lock | None = None
         self.waited = 0.0
+        self.started = time.monotonic()  # the request is in: one deadline from here
 
 
 def answer(
@@ -87,10 +88,13 @@ def answer(
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
     say: Callable[[str], None] | None = None,
+    recall: Callable[[str], None] | None = None,
 ) -> tuple[str | None, Pass]:
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
     and what was done on the way (``Pass``), for the full path. ``say``: the trace
-    (``--verbose``), None when it is off."""
+    (``--verbose``), None when it is off. ``recall``: where the note of a STALE token served
+    from the failure memory goes (``recalled``); None (``--retry-now``): the memory is not
+    asked."""
     done = Pass()
     if action != "get":
         return None, done
@@ -122,8 +126,15 @@ def answer(
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
     if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
-        entry = done.entry = after_holder(tokens, chosen.name, environ, done)
-        if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+        # A failure remembered within its window answers before any wait, and after one (the
+        # holder waited for failed): never a request of our own (tokens.memory).
+        served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
+        if served is None:
+            entry = done.entry = after_holder(tokens, chosen.name, environ, done)
+            served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
+        if served is not None:
+            entry = served
+        elif entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
             return None, done
     try:
         text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
@@ -138,6 +149,22 @@ def _load_index() -> Index:
     from sfcred.profiles.index import index_file
 
     return index_file().load()
+
+
+def recalled(folder: str, name: str, entry: Entry | None, note: Callable[[str], None],
+             clock: Callable[[], float]) -> Entry | None:
+    """A failure of ``name`` remembered within its window: ``entry`` if it is STALE (served,
+    with a note to ``note``), else the remembered error raised. None: nothing remembered."""
+    from sfcred.tokens.memory import Memory
+
+    found = Memory(folder).read(name)
+    now = clock()
+    if found is None or not found.active(now):
+        return None
+    if entry is not None and entry.state(now) == "stale":
+        note(found.serving(name, now))
+        return entry
+    raise found.raised(now)  # the answer: as it was the first time, and at once
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],

@@ -19,6 +19,7 @@ from sfcred.profiles.index import IndexEntry, IndexFile, check_name
 from sfcred.profiles.record import (
     Profile,
     check_allow_hosts,
+    check_budget,
     check_url,
     default_audience,
     require_salesforce_host,
@@ -40,6 +41,7 @@ class Changes:
     token_ttl: int | None = None
     refresh_margin: int | None = None
     allow_hosts: tuple[str, ...] | None = None
+    login_budget: int | None = None
 
     def empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
@@ -76,6 +78,8 @@ def apply(profile: Profile, ch: Changes) -> tuple[Profile, list[tuple[str, objec
         raise InputError(f"--refresh-margin must be at least 0 and less than the token TTL "
                          f"({ttl} s)")
     new["token_ttl"], new["refresh_margin"] = ttl, margin
+    if ch.login_budget is not None:
+        new["login_budget"] = check_budget(ch.login_budget)
     allow = profile.allow_hosts
     if ch.allow_hosts is not None:
         allow = new["allow_hosts"] = check_allow_hosts(ch.allow_hosts)
@@ -104,8 +108,8 @@ def update(name: str, ch: Changes, store: Store, index: IndexFile,
             return profile, []
         store.put_profile(updated)
         if cache is not None:
-            cache.drop(name)
-        manage._forget_shared(store, name)
+            cache.drop(name)  # and the failure remembered with it
+        manage._forget_shared(store, name)  # the fleet's failure record too
         with index.edit() as idx:
             before = idx.profiles.get(name)
             entry = IndexEntry.for_login(updated.login_url, updated.username,

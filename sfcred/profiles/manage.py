@@ -20,6 +20,7 @@ from sfcred.profiles.record import (
     KeySlots,
     Profile,
     check_allow_hosts,
+    check_budget,
     check_url,
     default_audience,
     require_salesforce_host,
@@ -48,6 +49,7 @@ class NewProfile:
     make_default: bool = False
     # None: keep a replaced profile's (none for a new one); a tuple replaces them.
     allow_hosts: tuple[str, ...] | None = None
+    login_budget: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         raise InputError("--token-ttl must be between 60 and 86400 seconds")
     if not 0 <= req.refresh_margin < req.token_ttl:
         raise InputError("--refresh-margin must be at least 0 and less than --token-ttl")
+    check_budget(req.login_budget)
     if name in index.load().profiles and not req.force:
         raise ConfigError(f"profile {name!r} exists; pass --force to replace it")
     old = store.get_profile(name)
@@ -140,10 +143,11 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
         allow_hosts=allow, imported_keys=imported,
+        login_budget=req.login_budget,
     )
     store.put_profile(profile)
     if cache is not None:
-        cache.drop(name)
+        cache.drop(name)  # and the failure remembered with it: the new settings are tried
     if old is not None:
         _forget_shared(store, name)  # the old settings' token is no longer the fleet's
     with index.edit() as idx:
@@ -254,6 +258,7 @@ def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
         "audience": profile.audience,
         "token_ttl": profile.token_ttl,
         "refresh_margin": profile.refresh_margin,
+        "login_budget": profile.login_budget,  # None: SFCRED_LOGIN_BUDGET, else 3000
         "instance_host": entry.instance_host if entry else None,
         "allow_hosts": list(profile.allow_hosts),
         "keys": [describe_key(store, name, kid, slot) for slot, kid in slots],

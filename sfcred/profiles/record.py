@@ -19,6 +19,13 @@ SHORTHANDS = {"production": PRODUCTION, "sandbox": SANDBOX}
 DEFAULT_TTL = 900
 DEFAULT_MARGIN = 60
 
+def check_budget(value: int | None) -> int | None:
+    """``--login-budget``: token requests an hour, 1 to 3600 (Salesforce blocks at 3,600)."""
+    if value is not None and not 1 <= value <= 3600:
+        raise InputError("--login-budget must be between 1 and 3600 token requests an hour")
+    return value
+
+
 def check_url(value: str, what: str) -> str:
     """An origin URL: https, or http on loopback only; no path, query or credentials."""
     url = SHORTHANDS.get(value, value).strip()
@@ -122,6 +129,8 @@ class Profile:
     # loses no key of these. Every other key (generated, rotated) exists only in the store,
     # so `profile remove` asks first. Older records have none: every key counts as the only copy.
     imported_keys: tuple[str, ...] = ()
+    # Token requests per hour this profile's user may make (--login-budget; tokens.budget).
+    login_budget: int | None = None
 
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)

@@ -218,6 +218,7 @@ class Runner:
                                   "(another rotate?); nothing promoted")
             done = profile.changed(deploy_app=app, deploy_eca=eca, deploying=None)
             self.store.put_profile(done)
+            self.tokens.guard.clear(name)  # the new key is tried afresh
         self.note(f"step 4/4: the new key is active; {app} is remembered for the next "
                   f"`sfcred rotate {name} --deploy` (the old key stays as previous)")
         return done

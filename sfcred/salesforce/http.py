@@ -9,7 +9,9 @@ honoured). Bodies are read capped, since a server is not trusted, and each excha
 
 from __future__ import annotations
 
+import contextlib
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,7 +29,65 @@ T = TypeVar("T")
 
 
 def client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=tls_context())
+    made = httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=tls_context())
+    _SOCKETS[made] = _track(made)
+    return made
+
+
+class _Sockets:
+    """httpcore's own network backend, keeping the sockets it opens, so that a call
+    abandoned at its deadline can be cut off (``abort``): its thread then ends at once
+    instead of living on, with its socket, as long as the server keeps talking."""
+
+    def __init__(self, backend: Any) -> None:
+        self.inner = backend
+        self.open: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+        stream = self.inner.connect_tcp(*args, **kwargs)
+        found = stream.get_extra_info("socket")
+        if found is not None:
+            self.open.add(found)
+        return stream
+
+    def __getattr__(self, name: str) -> Any:  # connect_unix_socket, sleep: as they are
+        return getattr(self.inner, name)
+
+    def abort(self) -> None:
+        import socket
+
+        for sock in list(self.open):
+            # shutdown wakes a thread blocked in recv on it; close alone would not.
+            with contextlib.suppress(OSError):  # closed already
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _track(made: httpx.Client) -> _Sockets | None:
+    """Put a ``_Sockets`` in front of each of the client's connection pools (its transport
+    and any proxy's). httpx has no public hook for it: where the pools are not found (another
+    httpx), nothing is tracked and an abandoned call ends with its read timeout."""
+    found: list[Any] = [getattr(t, "_pool", None)
+                        for t in (made._transport, *made._mounts.values())]
+    pools = [p for p in found if p is not None and hasattr(p, "_network_backend")]
+    if not pools:
+        return None
+    tracker = _Sockets(pools[0]._network_backend)
+    for pool in pools:
+        pool._network_backend = tracker
+    return tracker
+
+
+_SOCKETS: weakref.WeakKeyDictionary[httpx.Client, _Sockets | None] = \
+    weakref.WeakKeyDictionary()
+
+
+def abort(http: httpx.Client) -> None:
+    """Cut off every connection of ``http`` (a call abandoned at its deadline), then close
+    it: the thread that was waiting on one ends now, and leaves no socket behind."""
+    tracker = _SOCKETS.pop(http, None)
+    if tracker is not None:
+        tracker.abort()
+    http.close()
 
 
 _CONTEXTS: dict[tuple[object, ...], Any] = {}

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from sfcred.deadline import Deadline, Expired, mint_budget, run_within
+from sfcred.deadline import Deadline, Expired, mint_budget, mint_left, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
 from sfcred.profiles.record import Profile, netloc, require_salesforce_host
@@ -64,8 +64,9 @@ class TokenClient:
         self.sleep = sleep
         self.jitter = jitter
         self.attempts = attempts
-        self.budget = mint_budget() if budget is None else budget
+        self.budget = mint_left() if budget is None else budget
         self.monotonic = monotonic
+        self.on_request: Callable[[], None] | None = None  # counts logins (tokens.budget)
 
     @property
     def http(self) -> httpx.Client:
@@ -122,11 +123,15 @@ class TokenClient:
             if left <= 0:
                 break
             tries += 1
+            if self.on_request is not None:
+                self.on_request()
             try:
                 answer = run_within(partial(sfhttp.post_form, self.http, url, form, left),
                                     left, "sfcred-token-request")
             except Expired:
                 last = f"no complete answer within {self.budget:g} s"
+                sfhttp.abort(self.http)  # its thread and socket end now, not with the server
+                self._http = None
                 break
             except httpx.TimeoutException:
                 last = "timed out"

@@ -234,9 +234,12 @@ class TokenCache:
         fsutil.atomic_write(self.path(entry.profile), raw)
 
     def drop(self, name: str) -> None:
+        """The cached token, and the failure remembered beside it (``memory``): whoever
+        drops the token (erase, a changed profile or key) wants the next get to ask again."""
         from sfcred import fsutil
 
         fsutil.remove(self.path(name))
+        fsutil.remove(os.path.join(self.directory, f"{name}.failure"))
 
     def lock(self, name: str, timeout: float | None = None) -> Lock:
         from sfcred import fsutil  # the one wait by default (deadline.lock_wait)

@@ -18,21 +18,22 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, TypeGuard
 
-from sfcred.deadline import lock_wait
-from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
-from sfcred.fsutil import LockTimeout
+from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused, SalesforceUnreachable
 from sfcred.salesforce import trace
 from sfcred.tokens import cache as cache_mod
+from sfcred.tokens import waiting
+from sfcred.tokens.budget import LoginBudgetExceeded
+from sfcred.tokens.memory import HolderFailed
 
 if TYPE_CHECKING:
     from sfcred.fleet.shared import SharedTokens
-    from sfcred.fsutil import Lock
     from sfcred.helper.warm import Pass
     from sfcred.profiles.index import IndexFile
     from sfcred.profiles.record import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
     from sfcred.store.base import Store
+    from sfcred.tokens.guard import Guard
 
 
 class Tokens:
@@ -63,6 +64,7 @@ class Tokens:
         self._store_obj: Store | None = None
         self._cache_obj: cache_mod.TokenCache | None = None
         self._shared_obj: list[SharedTokens | None] = []
+        self._guard: Guard | None = None
 
     @property
     def store(self) -> Store:
@@ -91,7 +93,16 @@ class Tokens:
             self._cache_obj = cache
         return self._cache_obj
 
-    def get(self, name: str) -> cache_mod.Entry:
+    @property
+    def guard(self) -> Guard:
+        """The failure memory and the login budget beside the cache (``tokens.guard``)."""
+        if self._guard is None:
+            from sfcred.tokens.guard import of_tokens
+
+            self._guard = of_tokens(self)
+        return self._guard
+
+    def get(self, name: str, retry_now: bool = False) -> cache_mod.Entry:
         warm = self.warm if self.warm is not None and self.warm.choice is not None \
             and self.warm.choice.name == name else None
         # What the warm path read (and the lock it holds) is used, not read or taken again.
@@ -101,9 +112,14 @@ class Tokens:
         if self._ready(entry):
             return entry
         self.known(name)
+        if retry_now:
+            self.guard.clear(name)
+        elif (served := self.guard.recall(name, entry)) is not None:
+            return served  # a failure within its window: STALE served, else raised above
         with ExitStack() as held:
-            if not self._lock(held, name, entry, warm.lock if warm is not None else None):
-                assert entry is not None  # _lock returns False only with a STALE entry
+            if not waiting.take(self, held, name, entry,
+                                warm.lock if warm is not None else None):
+                assert entry is not None  # take returns False only with a STALE entry
                 return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
@@ -113,15 +129,21 @@ class Tokens:
                 entry = self._confirm(name, entry, self.shared)
             if self._ready(entry):
                 return entry
+            # The holder we waited for failed: its outcome is ours, never a second attempt.
+            if not retry_now and (served := self.guard.recall(name, entry, fleet=False)):
+                return served
             try:
                 if self.shared is not None:
                     return self._from_fleet(name, self.shared)
                 return self._mint(name)
+            except HolderFailed:
+                return self.guard.holder_failed(name, entry)
             except (SalesforceUnreachable, KeyringUnavailable) as e:
                 # The token still works until it expires: a refresh that cannot happen now
                 # (network down, keyring locked, store unreachable) is not a reason to fail.
                 if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
-                    what = ("Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
+                    what = (e.message if isinstance(e, LoginBudgetExceeded)
+                            else "Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
                             else "the fleet store is unavailable" if self.shared is not None
                             else "the keyring is unavailable")
                     self.note(f"{what}; serving the cached token until it expires")
@@ -155,43 +177,16 @@ class Tokens:
         known = None if self.stateless else self.index.load().profiles.get(name)
         return fleettrust.vetter(self.store.require_profile(name), known, self.clock)
 
-    def _lock(self, held: ExitStack, name: str, entry: cache_mod.Entry | None,
-              taken: Lock | None = None) -> bool:
-        """Take the profile's lock for at most the mint deadline (plus a little, so a waiter
-        outlasts a holder that is still trying), or adopt the one the warm path holds
-        (``taken``). False: the holder did not finish in time and ``entry`` is STALE, so it
-        is served (to every waiter). A lock that cannot be used is skipped, with a note."""
-        wait = lock_wait(self.shared.seconds if self.shared is not None else None)
-        waited = self.warm.waited if self.warm is not None else 0.0
-        try:
-            # The warm path may have waited on this lock already (a stampede's losers wait
-            # there): only what is left of the one wait.
-            lock = taken if taken is not None and taken.held() else \
-                self.cache.lock(name, timeout=max(0.0, wait - waited))
-            held.enter_context(lock)
-        except LockTimeout:
-            if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
-                self.note(f"another sfcred process has been getting a new token for {wait:g} s; "
-                          "serving the cached one until it expires")
-                return False
-            raise SalesforceUnreachable(
-                f"another sfcred process has been getting a token for profile {name} for "
-                f"{wait:g} s without finishing",
-                hint="Salesforce may be slow or unreachable; try again",
-            ) from None
-        except (ConfigError, OSError) as e:
-            self.note(f"cannot use the token lock ({getattr(e, 'strerror', None) or e}); "
-                      "getting a token without it")
-        return True
-
     def _from_fleet(self, name: str, shared: SharedTokens) -> cache_mod.Entry:
         from sfcred.fleet import flight as fleetflight
 
         known = None if self.stateless else self.index.load().profiles.get(name)
         got = fleetflight.fetch(shared, name, known.username if known else None,
-                                lambda: self._mint(name), note=self.note, vet=self._vet(name))
+                                lambda: self._mint(name), note=self.note, vet=self._vet(name),
+                                failed=lambda: self.guard.failure(name) is not None)
         if got.minted:
             return got.entry
+        self.guard.local.clear(name)  # the fleet has a token: what this machine kept is over
         copy = got.entry.seen(self.clock())
         self._keep(copy)
         return copy
@@ -206,12 +201,24 @@ class Tokens:
                       "the next get fetches it again")
 
     def _mint(self, name: str) -> cache_mod.Entry:
+        """A new token, its outcome remembered (``memory``): a failure until its window
+        ends, a success by clearing what was remembered."""
+        try:
+            entry = self._mint_once(name)
+        except (SalesforceRefused, SalesforceUnreachable) as e:
+            self.guard.remember(name, e)
+            raise
+        self.guard.clear(name)
+        return entry
+
+    def _mint_once(self, name: str) -> cache_mod.Entry:
         from sfcred.rotation import lifecycle as rotate
 
         trace.say(f"minting a new token for profile {name}")
         client = self._client()
         try:
             profile = self.store.require_profile(name)
+            self.guard.spend(client, profile)  # the login budget; each request counted
             try:
                 token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
             except ConfigError:
@@ -253,12 +260,14 @@ class Tokens:
         with self.cache.lock(name):
             yield self.store.require_profile(name)
             self.cache.drop(name)
+            self.guard.clear(name)
 
     def erase(self, name: str, password: Secret | None = None) -> bool:
         """Forget the cached token, here and (fleet mode) the fleet's; with ``password``
         (git's reject after a 401 names the token that failed) each only when it is that
         token, so one 401 makes one new mint for the whole fleet. True if one was dropped."""
         dropped = False
+        self.guard.clear(name)  # a reset: the next get asks Salesforce again
         entry = self.cache.read(name) if password is not None else None
         if password is None or (entry is not None and entry.access_token == password):
             self.cache.drop(name)

@@ -30,6 +30,7 @@ ENVIRONMENT = (
     ("VAULT_ADDR, VAULT_TOKEN", "fleet mode: the store (also VAULT_NAMESPACE, VAULT_CACERT, "
                                 "BAO_ADDR, BAO_TOKEN)"),
     ("SFCRED_TIMEOUT", "seconds one mint may take, retries too (default 15)"),
+    ("SFCRED_LOGIN_BUDGET", "token requests an hour per user and login host (default 3000)"),
     ("SFCRED_KEYRING_TIMEOUT", "seconds one keyring call may take (default 10)"),
     ("SFCRED_STORE_TIMEOUT", "seconds one fleet-store request may take (default 5)"),
     ("SFCRED_KEYRING_SERVICE", "the keyring service name (default sfcred)"),
@@ -94,6 +95,7 @@ EXAMPLES = {
               "  sfcred rotate prod --activate\n"
               "  sfcred rotate prod --deploy --app CI_Integration --if-older-than 90d",
     "doctor": "  sfcred doctor prod\n  sfcred doctor --offline --json",
+    "status": "  sfcred status\n  sfcred status prod --json",
     "authorize": "  sfcred authorize prod --no-browser",
     "completion": "  sfcred completion bash > ~/.local/share/bash-completion/completions/sfcred\n"
                   "  sfcred completion zsh > ~/.zfunc/_sfcred   # a folder on $fpath\n"
