@@ -34,7 +34,13 @@ def parser() -> argparse.ArgumentParser:
     add = psub.add_parser("add", help="add an org profile with its private key")
     add.add_argument("name")
     add.add_argument("--client-id", required=True, help="the connected app's consumer key")
-    add.add_argument("--username", required=True, help="the Salesforce username to act as")
+    add.add_argument("--username", help="the Salesforce username to act as (JWT bearer; "
+                     "client credentials act as the app's Run As user)")
+    add.add_argument("--grant", choices=("jwt-bearer", "client-credentials"),
+                     default="jwt-bearer", help="how tokens are minted (default jwt-bearer)")
+    add.add_argument("--client-secret-stdin", action="store_true",
+                     help="client credentials: read the consumer secret from stdin (asked "
+                          "without echo on a terminal)")
     add.add_argument("--login-url", default="production",
                      help="https URL, or production / sandbox (default: production)")
     add.add_argument("--audience", help="the JWT aud (default: derived from --login-url)")
@@ -125,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     rot.add_argument("--cert-days", type=int, default=730, help="certificate validity (days)")
     rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
     rot.add_argument("--force", action="store_true", help="replace a pending key")
+    rot.add_argument("--secret-stdin", action="store_true",
+                     help="client credentials: the app's new consumer secret, from stdin, "
+                          "as the pending one")
 
     doc = sub.add_parser("doctor", help="check a profile's set-up and say how to fix it")
     doc.add_argument("name", nargs="?")

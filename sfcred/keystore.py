@@ -210,7 +210,8 @@ class KeyStore:
             material = replace(material, checked=True)
         self.writable()
         kid = material.key_id
-        blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
+        blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem,
+                           **({"kind": material.kind} if material.is_secret else {})})
         manifest_item = f"key:{name}:{kid}"
         old = self._manifest(manifest_item)
         tag = secrets.token_hex(4)
@@ -245,7 +246,7 @@ class KeyStore:
                 data = json.loads(blob)
                 # checked: put_key stores only checked keys, and the digest matched above
                 return KeyMaterial(key_pem=Secret(str(data["key"])), cert_pem=str(data["cert"]),
-                                   checked=True)
+                                   checked=True, kind=str(data.get("kind", "rsa")))
             except (ValueError, TypeError, KeyError, RecursionError):
                 return None
 

@@ -216,17 +216,27 @@ class Tokens:
                 if current.revision == profile.revision and current.keys == profile.keys:
                     raise
                 token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
+            if profile.client_credentials and not profile.username:  # its Run As user
+                from sfcred.salesforce import runas
+
+                profile = runas.learn(client, token, profile, None if self.stateless else
+                                      self.store, None if self.stateless else self.index,
+                                      self.note)
         finally:
             client.close()
         now = self.clock()
+        # A JWT-based access token's exp may cut the TTL short, never extend it.
+        expires, margin = now + profile.token_ttl, float(profile.refresh_margin)
+        if token.expires is not None and token.expires < expires:
+            expires, margin = token.expires, min(margin, max(0.0, (token.expires - now) / 4))
         entry = cache_mod.Entry(
             profile=name,
             username=profile.username,
             access_token=token.access_token,
             instance_url=token.instance_url,
             minted_at=now,
-            expires_at=now + profile.token_ttl,
-            margin=profile.refresh_margin,
+            expires_at=expires,
+            margin=margin,
         )
         self._keep(entry)
         self._remember_instance(profile, token.instance_url)

@@ -260,6 +260,8 @@ def userinfo_check(profile: Profile, token: Token, deadline: Deadline | None = N
                       "try again later; Salesforce status: status.salesforce.com", UNREACHABLE)
     who, org = _text(info.get("preferred_username")), _text(info.get("organization_id"))
     detail = f"{who or 'unknown user'} in org {org or 'unknown'} ({token.instance_url})"
+    if profile.client_credentials:  # the token acts as the app's Run As user
+        return make("userinfo", "ok", f"{detail}: the app's Run As user")
     if who and who.casefold() != profile.username.casefold():
         return make("userinfo", "warn", f"the token belongs to {detail}, not to "
                       f"{profile.username}", "check --username of the profile")

@@ -156,9 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, form: dict[str, str]) -> None:
         listener = self._listener
         org = listener.org
-        if form.get("grant_type") == JWT_GRANT:
+        if form.get("grant_type") in (JWT_GRANT, "client_credentials"):
             org.count_token_request()
-        fault = org.take_fault()  # a fault answers any grant; only JWT requests are counted
+        fault = org.take_fault()  # a fault answers any grant; only logins are counted
         if fault is None:
             self._send(oauth.token(org, listener.name, form))
             return
