@@ -29,14 +29,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sfcred.cache import FLEET_RECHECK, Entry, State
-from sfcred.choice import CI_VARIABLE
 from sfcred.fsread import stamp
-from sfcred.protocol import Request
+from sfcred.helper.choice import CI_VARIABLE
+from sfcred.helper.protocol import Request
 from sfcred.secret import Secret
+from sfcred.tokens.cache import FLEET_RECHECK, Entry, State
 
 if TYPE_CHECKING:
-    from sfcred.tokens import Tokens
+    from sfcred.tokens.flight import Tokens
 
 log = logging.getLogger("sfcred")
 
@@ -66,7 +66,7 @@ def _pick(profile: str | None, host: str | None) -> tuple[str, Tokens]:
     import os
 
     from sfcred import app
-    from sfcred.helper import pick
+    from sfcred.helper.serve import pick
 
     choice, tokens = pick(Request(host=host), profile, os.environ, app.provider(log.warning))
     return choice.name, tokens
@@ -105,7 +105,7 @@ def get_token(profile: str | None = None, *, host: str | None = None) -> Token:
         return kept.token
     _KEPT.pop(key, None)
     name, tokens = _pick(profile, host)
-    from sfcred.index import index_file
+    from sfcred.profiles.index import index_file
 
     files = (tokens.cache.path(name),) if profile else (tokens.cache.path(name),
                                                          index_file().path)

@@ -6,24 +6,24 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sfcred.cache import TokenCache, open_cache
-from sfcred.index import index_file
-from sfcred.tokens import Tokens
+from sfcred.profiles.index import index_file
+from sfcred.tokens.cache import TokenCache, open_cache
+from sfcred.tokens.flight import Tokens
 
 if TYPE_CHECKING:
-    from sfcred.envprofile import EnvProfile
-    from sfcred.keystore import KeyStore
+    from sfcred.fleet.shared import SharedTokens
+    from sfcred.helper.warm import Pass
+    from sfcred.profiles.env import EnvProfile
     from sfcred.salesforce.oauth import TokenClient
-    from sfcred.store.shared import SharedTokens
+    from sfcred.store.keystore import KeyStore
     from sfcred.store.vault import VaultBackend
-    from sfcred.warm import Pass
 
 
 def keystore(backend: VaultBackend | None = None,
              note: Callable[[str], None] | None = None) -> KeyStore:
     """The OS keyring's store, or the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``).
     ``note``: where a warning about the keyring goes (a plaintext backend the user named)."""
-    from sfcred.keystore import KeyStore
+    from sfcred.store.keystore import KeyStore
 
     return KeyStore(fleet=backend or fleet_backend(), note=note)
 
@@ -31,7 +31,7 @@ def keystore(backend: VaultBackend | None = None,
 def fleet_backend() -> VaultBackend | None:
     """The fleet store named by ``SFCRED_STORE`` (None: the OS keyring). Cheap: no import of
     hvac and no request until it is used."""
-    from sfcred.fleetindex import fleet_mode
+    from sfcred.fleet.index import fleet_mode
 
     if not fleet_mode():
         return None
@@ -62,7 +62,7 @@ def tokens(note: Callable[[str], None], warm: Pass | None = None) -> Tokens:
     def shared() -> SharedTokens | None:
         if fleet is None:
             return None  # plain mode never imports the fleet's modules
-        from sfcred.store.shared import SharedTokens
+        from sfcred.fleet.shared import SharedTokens
 
         return SharedTokens(fleet.kv, note=note)
 
@@ -80,8 +80,8 @@ def tokens(note: Callable[[str], None], warm: Pass | None = None) -> Tokens:
 
 def ci_tokens(env: EnvProfile, note: Callable[[str], None]) -> Tokens:
     """Tokens for the CI-mode profile: no keyring; the plain runtime cache or none at all."""
-    from sfcred.cache import NoCache, runtime_dir
-    from sfcred.envprofile import EnvStore
+    from sfcred.store.env import EnvStore
+    from sfcred.tokens.cache import NoCache, runtime_dir
 
     folder = runtime_dir()
     return Tokens(

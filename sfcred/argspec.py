@@ -20,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from sfcred.formats import FORMATS
+    from sfcred.helper.formats import FORMATS
 
     p = _Parser(
         prog=PROG,

@@ -10,7 +10,7 @@ import os
 import sys
 
 from sfcred.errors import InputError, SalesforceRefused, SfcredError
-from sfcred.warm import ACTIONS as HELPER_ACTIONS
+from sfcred.helper.warm import ACTIONS as HELPER_ACTIONS
 
 TYPE_CHECKING = False  # typing and argparse stay out of the warm path of `get`
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
                git: bool = False) -> int:
     """get / store / erase: the warm path (``warm.answer``) when a FRESH token is cached,
     else the full core (``helper.handle``). Read, call, write."""
-    from sfcred import warm
+    from sfcred.helper import warm
 
     try:
         request: str | SfcredError = _read_request(stdin)
@@ -63,7 +63,7 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
             sys.stdout.write(text)
             return 0
     from sfcred import app
-    from sfcred.helper import Options, handle
+    from sfcred.helper.serve import Options, handle
 
     # What the warm path did (parsed, chose, read, the lock it holds) is handed on, not redone.
     answer = handle(action, request, Options(profile, fmt, git), os.environ,
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
 
 
 def _run(argv: list[str], stdin: TextIO | None, git: bool) -> int:
-    from sfcred.warm import helper_args
+    from sfcred.helper.warm import helper_args
 
     simple = helper_args(argv)
     if simple is not None:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 if TYPE_CHECKING:
+    from sfcred.keys import KeyMaterial
     from sfcred.testing.server import FakeSalesforce
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -153,22 +154,33 @@ class KeyPair:
         return self.cert.public_bytes(serialization.Encoding.PEM).decode()
 
     @property
+    def material(self) -> KeyMaterial:
+        """The pair as the program keeps it (``sfcred.keys.KeyMaterial``)."""
+        from sfcred.keys import material
+
+        return material(self.key, self.cert)
+
+    @property
     def cert_der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
 
 
-def make_keypair(bits: int = 2048, common_name: str = "sfcred test") -> KeyPair:
+def make_keypair(bits: int = 2048, common_name: str = "sfcred test", *,
+                 age_days: int = 1, days: int = 365) -> KeyPair:
+    """The one way tests make a key: an RSA key of ``bits`` and a certificate issued
+    ``age_days`` ago, valid for ``days`` from then. (``conftest.KeyPool`` only stands in for
+    the keys the program itself generates in the test process.)"""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=age_days)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )

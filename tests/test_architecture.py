@@ -99,6 +99,41 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "sfcred.commands")
+LOWER = ("sfcred.store", "sfcred.salesforce")
+# The value types and the leaves everything may import.
+LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors",
+          "sfcred.untrusted", "sfcred.fsread", "sfcred.fsutil", "sfcred.deadline",
+          "sfcred.minijson"}
+
+
+def _inside(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def test_lower_layers_import_nothing_from_upper_ones() -> None:
+    """The store, the Salesforce client and the value types sit under the helper, the token
+    layer, the fleet, rotation and the commands: they never import from those."""
+    mods = modules()
+    known = set(mods)
+    wrong = {name: sorted(m for m in imports(name, path, known) if _inside(m, UPPER))
+             for name, path in mods.items() if _inside(name, LOWER) or name in LEAVES}
+    assert {n: m for n, m in wrong.items() if m} == {}
+
+
+def test_the_package_rule_would_see_a_wrong_import(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.py"
+    fake.write_text("def f():\n    from sfcred.tokens.cache import Entry\n")
+    found = imports("sfcred.store.fake", fake, set(modules()))
+    assert sorted(m for m in found if _inside(m, UPPER)) == ["sfcred.tokens", "sfcred.tokens.cache"]
+    assert not _inside("sfcred.tokensx", UPPER)
+
+
+def test_about_fifteen_modules_stay_at_the_top_level() -> None:
+    top = [p.stem for p in PACKAGE.glob("*.py")]
+    assert len(top) <= 16, sorted(top)
+
+
 def _uses(path: Path, *, calls_only: bool) -> set[str]:
     """Dotted names a module reads (``sys.stdout``) or, with ``calls_only``, calls
     (``httpx.Client(...)``; an annotation naming the class does not count)."""
@@ -153,4 +188,15 @@ def test_no_caller_asks_which_store_it_has() -> None:
                 target = ast.unparse(node.args[0])
                 if "store" in target.lower() or target.endswith(".backend"):
                     found.append(f"{path.name}:{node.lineno} getattr({target}, ...)")
+    assert found == []
+
+
+def test_tests_make_an_rsa_key_one_way() -> None:
+    """``_support.make_keypair`` is how a test makes a key (``conftest.KeyPool`` stands in only
+    for the keys the program generates in the test process)."""
+    here = Path(__file__).parent
+    makers = ("rsa.generate_private_key", "keys.generate_key(")
+    found = sorted(p.name for p in here.glob("*.py")
+                   if p.name not in {"_support.py", "conftest.py", "test_architecture.py"}
+                   and any(m in p.read_text(encoding="utf-8") for m in makers))
     assert found == []

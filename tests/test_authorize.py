@@ -21,7 +21,7 @@ from _authorize import CLIENT_SECRET, URL_RE, browse, free_port
 
 from sfcred.authorize import flow as authz
 from sfcred.errors import ConfigError, InputError, SalesforceRefused
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.oauth import code_refused, exchange_code
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce

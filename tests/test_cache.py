@@ -1,4 +1,4 @@
-"""cache.py: FRESH/STALE/EXPIRED in one place, private files, corrupt files are misses."""
+"""tokens/cache.py: FRESH/STALE/EXPIRED in one place, private files, corrupt files are misses."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sfcred.cache import Entry, State, TokenCache, open_cache
-from sfcred.sealer import Sealer
 from sfcred.secret import Secret
+from sfcred.tokens.cache import Entry, State, TokenCache, open_cache
+from sfcred.tokens.sealer import Sealer
 
 
 def entry(name: str = "p", minted: float = 1000.0, ttl: float = 900, margin: float = 60) -> Entry:

@@ -22,10 +22,10 @@ import pytest
 from _e2e import setup_org
 
 from sfcred import fsutil
-from sfcred.cache import Entry, State
 from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, State
 
 pytestmark = pytest.mark.secret_service
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 
 from sfcred import fsutil
-from sfcred.cache import Entry, TokenCache, open_cache
 from sfcred.errors import ConfigError
-from sfcred.keystore import KeyStore
 from sfcred.secret import Secret
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
+from sfcred.tokens.cache import Entry, TokenCache, open_cache
 
 USERNAME = "integration@example.com"
 

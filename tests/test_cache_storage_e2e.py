@@ -21,9 +21,9 @@ from _e2e import setup_org
 from _support import files_under
 
 from sfcred import fsutil
-from sfcred.cache import Entry, State
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, State
 
 USERNAME = "integration@example.com"
 ss = pytest.mark.secret_service

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sfcred.choice import Choice, choose
 from sfcred.errors import ConfigError, InputError, NotServed
-from sfcred.index import Index, IndexEntry, IndexFile
-from sfcred.protocol import parse
+from sfcred.helper.choice import Choice, choose
+from sfcred.helper.protocol import parse
+from sfcred.profiles.index import Index, IndexEntry, IndexFile
 
 PROD = IndexEntry("acme.my.salesforce.com", "int@acme.com", "acme.my.salesforce.com",
                   login_scheme="https", instance_scheme="https")

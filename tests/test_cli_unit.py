@@ -10,11 +10,11 @@ import subprocess
 import pytest
 
 from sfcred.argspec import parser
-from sfcred.cache import Entry
 from sfcred.cli import main
-from sfcred.formats import render
+from sfcred.helper.formats import render
+from sfcred.helper.warm import helper_args as simple_helper_args
 from sfcred.secret import Secret
-from sfcred.warm import helper_args as simple_helper_args
+from sfcred.tokens.cache import Entry
 
 
 @pytest.mark.parametrize(

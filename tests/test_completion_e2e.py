@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from _support import require
 
-from sfcred.completion import script
+from sfcred.commands.scripts import script
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {"bash": "sfcred.bash", "zsh": "_sfcred", "fish": "sfcred.fish"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from _support import counting_imports
 
-from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
+from sfcred.tokens.cache import Entry, TokenCache
 
 STEPS = [f"{n}. " for n in range(1, 11)]
 
@@ -74,7 +74,7 @@ def test_demo_uses_the_os_keyring_and_removes_what_it_made(run_sfcred) -> None:
 def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env, routed: bool) -> None:
     """The cached path must not load keyring, httpx, jwt, cryptography, argparse, nor json
     and re (a routed get reads the index: ``sfcred.minijson``)."""
-    from sfcred.index import IndexEntry, IndexFile
+    from sfcred.profiles.index import IndexEntry, IndexFile
 
     runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred")
     now = time.time()
@@ -94,13 +94,13 @@ def test_a_warm_get_imports_nothing_heavy(tmp_path: Path, sfcred_env, routed: bo
     assert done.stdout == "00Dwarm!token\n"
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert "sfcred.cache" in imported  # the measurement itself works
+    assert "sfcred.tokens.cache" in imported  # the measurement itself works
     heavy = {"keyring", "httpx", "jwt", "cryptography", "argparse", "dataclasses", "typing",
              "filelock", "platformdirs", "json", "shlex", "re", "enum", "contextlib",
-             # the full path: a FRESH token is answered by sfcred.warm before these load
-             "sfcred.tokens", "sfcred.app", "sfcred.helper", "sfcred.commands"}
+             # the full path: a FRESH token is answered by sfcred.helper.warm before these load
+             "sfcred.tokens.flight", "sfcred.app", "sfcred.helper.serve", "sfcred.commands"}
     assert not heavy & imported
-    assert "sfcred.warm" in imported
+    assert "sfcred.helper.warm" in imported
     assert ("sfcred.minijson" in imported) == routed
 
 
@@ -116,7 +116,7 @@ def test_a_get_waiting_on_another_mint_imports_nothing_heavy(tmp_path: Path,
     """A stampede's loser: the cache is empty and another process holds the profile's lock
     (it is minting). The loser waits on the warm path, then answers the token the holder
     cached, having imported no more than a warm get (not the mint path: keyring, httpx...)."""
-    from sfcred.index import IndexEntry, IndexFile
+    from sfcred.profiles.index import IndexEntry, IndexFile
 
     runtime = Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred")
     cache = TokenCache(runtime)
@@ -140,10 +140,10 @@ def test_a_get_waiting_on_another_mint_imports_nothing_heavy(tmp_path: Path,
     assert out == "00Dheld!token\n"
     imported = {line.split("|")[-1].strip() for line in err.splitlines()
                 if line.startswith("import time:")}
-    assert "sfcred.warm" in imported  # the measurement itself works
+    assert "sfcred.helper.warm" in imported  # the measurement itself works
     heavy = {"keyring", "httpx", "jwt", "cryptography", "argparse", "dataclasses", "typing",
              "json", "re", "contextlib", "threading",
-             "sfcred.tokens", "sfcred.app", "sfcred.helper", "sfcred.keystore"}
+             "sfcred.tokens.flight", "sfcred.app", "sfcred.helper.serve", "sfcred.store.keystore"}
     assert not heavy & imported
 
 

@@ -11,7 +11,6 @@ the new key active; ``--if-older-than`` skips a young key.
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import subprocess
 import threading
@@ -20,10 +19,7 @@ from pathlib import Path
 
 import pytest
 from _e2e import DEPLOY_APP, USERNAME, Org, setup_deploy_org, setup_org
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from _support import make_keypair
 
 from sfcred import keys
 from sfcred.testing.server import FakeSalesforce
@@ -241,19 +237,11 @@ def test_sigkill_at_each_step_then_the_same_command_finishes(
 
 
 def old_key_files(tmp_path: Path, days: int) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old key")])
-    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(start).not_valid_after(start + dt.timedelta(days=730))
-            .sign(key, hashes.SHA256()))
+    pair = make_keypair(common_name="old key", age_days=days, days=730)
     key_file, cert_file = tmp_path / "old.key", tmp_path / "old.crt"
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_text(pair.key_pem)
     key_file.chmod(0o600)
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_text(pair.cert_pem)
     return key_file, cert_file
 
 

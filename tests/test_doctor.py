@@ -15,7 +15,7 @@ from sfcred.doctor import model as doctor
 from sfcred.doctor import online
 from sfcred.doctor.checklist import diagnose
 from sfcred.errors import ConfigError
-from sfcred.profiles import PRODUCTION, SANDBOX, KeySlots, Profile
+from sfcred.profiles.record import PRODUCTION, SANDBOX, KeySlots, Profile
 
 ORDER = ["keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo",
          "app"]
@@ -76,8 +76,8 @@ def test_my_domain_from_the_login_url_or_the_instance() -> None:
 
 
 def test_diagnose_in_process_with_a_broken_keyring(fail_keyring: Any, tmp_path: Path) -> None:
-    from sfcred.index import IndexFile
-    from sfcred.keystore import KeyStore
+    from sfcred.profiles.index import IndexFile
+    from sfcred.store.keystore import KeyStore
 
     def no_client() -> Any:
         raise AssertionError("no token request without a keyring")

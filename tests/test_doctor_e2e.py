@@ -17,7 +17,7 @@ from _support import make_keypair
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from sfcred.profiles import PRODUCTION, SANDBOX
+from sfcred.profiles.record import PRODUCTION, SANDBOX
 from sfcred.testing.server import FakeSalesforce
 
 ORDER = ["keyring", "profile", "key", "certificate", "audience", "clock", "token", "userinfo",

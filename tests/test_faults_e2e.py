@@ -14,9 +14,9 @@ import pytest
 from _e2e import Org, setup_org
 from _support import require
 
-from sfcred.cache import Entry, TokenCache
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, TokenCache
 
 
 @pytest.fixture

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from _e2e import Org, fleet_machine, parse_git, setup_org
 
-from sfcred.cache import Entry, TokenCache
+from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
-from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, VaultKV
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, TokenCache
 
 pytestmark = pytest.mark.slow
 

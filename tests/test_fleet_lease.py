@@ -1,7 +1,7 @@
 """The fleet's shared token and its lease, against a real OpenBao (KV v2 check-and-set): one
 winner among racing machines, takeover of a dead holder (by its expiry, and by the
 no-clock rule), erase that forgets only the refused token, damaged or foreign records under
-the prefix, and the single flight itself (``fleetflight.fetch``) with threads as machines."""
+the prefix, and the single flight itself (``fleet.flight.fetch``) with threads as machines."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfcred import fleetflight
-from sfcred.cache import Entry, State
 from sfcred.deadline import LEASE_SECONDS, lease_seconds
 from sfcred.errors import SalesforceUnreachable
+from sfcred.fleet import flight as fleetflight
+from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
-from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, StoreUnavailable, VaultKV
+from sfcred.tokens.cache import Entry, State
 
 USER = "fleet@example.com"
 

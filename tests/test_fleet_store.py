@@ -16,7 +16,7 @@ import pytest
 from _e2e import new_client_id
 
 from sfcred.errors import ConfigError
-from sfcred.index import IndexFile
+from sfcred.profiles.index import IndexFile
 from sfcred.store.vault import Location, VaultKV
 
 USER = "fleet@example.com"
@@ -60,8 +60,10 @@ def test_doctor_compares_the_clock_with_the_stores(skew: float, status: str) -> 
 def test_import_keyring_copies_every_key_and_writes_the_record_last(
     rsa_keypair, fleet: dict[str, str], tmp_path: Path
 ) -> None:
-    from sfcred import fleetcopy, manage, rotate
-    from sfcred.keystore import KeyStore
+    from sfcred.fleet import copy as fleetcopy
+    from sfcred.profiles import manage
+    from sfcred.rotation import lifecycle as rotate
+    from sfcred.store.keystore import KeyStore
     from sfcred.store.vault import VaultBackend
     from sfcred.testing.keyrings import MemoryKeyring
 

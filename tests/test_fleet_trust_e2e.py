@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from _e2e import Org, fleet_machine, setup_org
 
-from sfcred.cache import Entry, TokenCache
+from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
-from sfcred.store.shared import SharedTokens
 from sfcred.store.vault import Location, StoreRefused, VaultKV
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import Entry, TokenCache
 
 pytestmark = pytest.mark.slow
 

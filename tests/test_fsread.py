@@ -56,7 +56,7 @@ def test_a_link_to_a_regular_file_is_followed(tmp_path: Path) -> None:
 
 
 def test_the_cache_reads_an_entry_of_up_to_two_mib(tmp_path: Path) -> None:
-    from sfcred import cache
+    from sfcred.tokens import cache
 
     assert cache.MAX_ENTRY_BYTES == 2 * 1024 * 1024
     path = tmp_path / "entry"

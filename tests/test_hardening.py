@@ -17,12 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from _support import app_standin
+from _support import app_standin, make_keypair
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred import keys
-from sfcred.cache import Entry, State, TokenCache
 from sfcred.deadline import Deadline, Expired, run_within
 from sfcred.errors import (
     ConfigError,
@@ -30,26 +29,26 @@ from sfcred.errors import (
     SalesforceRefused,
     SalesforceUnreachable,
 )
-from sfcred.index import IndexEntry, IndexFile, _parse_index
 from sfcred.keys import KeyMaterial
-from sfcred.keystore import KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.index import IndexEntry, IndexFile, _parse_index
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.salesforce.refusals import Refusal
-from sfcred.sealer import Sealer
 from sfcred.secret import Secret
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring, StoppedKeyring
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens import Tokens
+from sfcred.tokens.cache import Entry, State, TokenCache
+from sfcred.tokens.flight import Tokens
+from sfcred.tokens.sealer import Sealer
 
 CID, USER = "3MVG9hardening", "hard@example.com"
 
 
 @pytest.fixture(scope="module")
 def material() -> keys.KeyMaterial:
-    key = keys.generate_key()
-    return keys.material(key, keys.self_signed_cert(key, "hardening"))
+    return make_keypair(common_name="hardening").material
 
 
 @pytest.fixture
@@ -115,12 +114,10 @@ def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
     (d off by one, a PKCS#1 key built by hand) is refused when unchecked."""
     import base64
 
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     from sfcred.keys import signing_key
     from sfcred.salesforce.grants import assertion
 
-    n = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_numbers()
+    n = make_keypair().key.private_numbers()
     ints = [0, n.public_numbers.n, n.public_numbers.e, n.d + 2, n.p, n.q, n.dmp1, n.dmq1, n.iqmp]
     body = b"".join(_der_int(i) for i in ints)
     der = b"\x30" + _der_len(len(body)) + body
@@ -132,7 +129,7 @@ def test_a_key_not_known_valid_is_checked_in_full_before_it_signs() -> None:
 
 
 def test_a_keyring_error_names_its_type_once() -> None:
-    from sfcred.keycalls import _reason
+    from sfcred.store.calls import _reason
 
     class InitError(Exception):
         pass
@@ -287,7 +284,7 @@ def test_the_full_path_waits_only_what_the_warm_path_left_of_the_wait(
     monkeypatch.setenv("SFCRED_TIMEOUT", "5")  # the lock wait is 10 s
     notes: list[str] = []
     tokens = tokens_for(tmp_path, sf, material, notes)
-    from sfcred.warm import Pass
+    from sfcred.helper.warm import Pass
 
     tokens.warm = Pass()
     tokens.warm.waited = 10.0  # all of it, spent on the warm path (on another profile's

@@ -1,5 +1,5 @@
 """keyring's backend choice, remembered (``keyfind``), and reads that skip keyring itself
-(``ssreads``): the user's choice always wins, and every answer is keyring's own.
+(``store.secretservice``): the user's choice always wins, and every answer is keyring's own.
 
 The in-process tests; the end-to-end ones (the installed program, the real Secret Service,
 real clients) are in test_keyfind_e2e.py.
@@ -19,8 +19,8 @@ import keyring
 import keyring.core
 import pytest
 
-from sfcred import keyfind
-from sfcred.ssreads import Reads
+from sfcred.store import keyfind
+from sfcred.store.secretservice import Reads
 from sfcred.testing.keyrings import FailKeyring, MemoryKeyring
 
 MEMORY = "sfcred.testing.keyrings.MemoryKeyring"
@@ -311,7 +311,7 @@ def test_a_store_given_its_backend_is_never_read_around_it(monkeypatch: pytest.M
                                                             keyring_service: str) -> None:
     """The fleet store (or any backend handed to KeyStore) is read through that backend, even
     where keyring's own choice would be the Secret Service."""
-    from sfcred.keystore import KeyStore
+    from sfcred.store.keystore import KeyStore
 
     monkeypatch.setattr(keyring.core, "_keyring_backend", None)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)

@@ -1,5 +1,5 @@
 """keyring's backend choice, remembered (``keyfind``), and reads that skip keyring itself
-(``ssreads``): the user's choice always wins, and every answer is keyring's own.
+(``store.secretservice``): the user's choice always wins, and every answer is keyring's own.
 
 The end-to-end tests: the installed program, the real Secret Service, real clients (the
 in-process ones are in test_keyfind.py).
@@ -18,8 +18,8 @@ import keyring.core
 import pytest
 from _support import counting_imports
 
-from sfcred import keyfind
-from sfcred.ssreads import Reads
+from sfcred.store import keyfind
+from sfcred.store.secretservice import Reads
 
 MEMORY = "sfcred.testing.keyrings.MemoryKeyring"
 

@@ -1,22 +1,22 @@
-"""keystore.py: chunked key material, single-item profile records, keyring errors → exit 5."""
+"""store/keystore.py: chunked key material, single-item profile records, keyring errors → exit 5."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from _support import make_keypair
 from keyring.errors import PasswordSetError
 
 from sfcred import keys
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keystore import CHUNK, KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
+from sfcred.store.keystore import CHUNK, KeyStore
 from sfcred.testing.keyrings import FailKeyring, LimitedKeyring, MemoryKeyring
 
 
 def _material(bits: int = 2048) -> keys.KeyMaterial:
-    key = keys.generate_key(bits)
-    return keys.material(key, keys.self_signed_cert(key, "t"))
+    return make_keypair(bits, "t").material
 
 
 @pytest.fixture(scope="module")

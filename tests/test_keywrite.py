@@ -1,4 +1,4 @@
-"""Where keys and profiles are written (``keywrite``): keyring's own choice now, never the
+"""Where keys and profiles are written (``store.writes``): keyring's own choice now, never the
 remembered one, and never a plaintext file keyring fell back to unless the user named it.
 
 The in-process tests; the end-to-end ones (the installed program, the real Secret Service,
@@ -18,10 +18,10 @@ import pytest
 from keyring.backends.chainer import ChainerBackend
 from keyrings.alt.file import PlaintextKeyring
 
-from sfcred import keyfind
 from sfcred.errors import KeyringUnavailable
-from sfcred.keystore import KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
+from sfcred.store import keyfind
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"

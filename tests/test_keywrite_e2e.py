@@ -1,4 +1,4 @@
-"""Where keys and profiles are written (``keywrite``): keyring's own choice now, never the
+"""Where keys and profiles are written (``store.writes``): keyring's own choice now, never the
 remembered one, and never a plaintext file keyring fell back to unless the user named it.
 
 The end-to-end tests: the installed program, the real Secret Service, real clients (the
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sfcred import keyfind
+from sfcred.store import keyfind
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 

@@ -19,7 +19,7 @@ from _support import files_under
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sfcred.keystore import KeyStore
+from sfcred.store.keystore import KeyStore
 
 pytestmark = pytest.mark.secret_service
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import httpx
 import jwt
 import pytest
-from _support import app_standin
+from _support import app_standin, make_keypair
 
 from sfcred import keys
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.grants import ASSERTION_LIFETIME, JwtBearer, assertion, grant_of
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import TokenClient
@@ -24,8 +24,7 @@ USER = "unit@example.com"
 
 @pytest.fixture(scope="module")
 def material() -> keys.KeyMaterial:
-    key = keys.generate_key()
-    return keys.material(key, keys.self_signed_cert(key, "unit"))
+    return make_keypair(common_name="unit").material
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ def test_4xx_is_final_and_never_retried(sf: FakeSalesforce,
 
 
 def test_unreachable_is_exit_4() -> None:
-    key = keys.KeyMaterial(keys.key_to_pem(keys.generate_key()), "")
+    key = keys.KeyMaterial(keys.key_to_pem(make_keypair().key), "")
     with pytest.raises(SalesforceUnreachable, match="ConnectError"):
         client().mint(profile("http://127.0.0.1:9"), key)
 

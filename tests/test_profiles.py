@@ -1,4 +1,4 @@
-"""profiles.py: names, URL rules, audience defaults, the index and host routing."""
+"""profiles (record, index): names, URL rules, audience defaults, the index and host routing."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from sfcred.choice import choose
 from sfcred.errors import InputError, NotServed
-from sfcred.index import Index, IndexEntry, IndexFile, check_name
-from sfcred.profiles import (
+from sfcred.helper.choice import choose
+from sfcred.helper.protocol import Request
+from sfcred.profiles.index import Index, IndexEntry, IndexFile, check_name
+from sfcred.profiles.record import (
     KeySlots,
     Profile,
     check_url,
     default_audience,
 )
-from sfcred.protocol import Request
 
 
 @pytest.mark.parametrize("name", ["prod", "my-org.uat", "A_1", "x" * 64])

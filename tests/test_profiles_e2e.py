@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 from _e2e import USERNAME, add_profile, get_json, new_client_id, setup_org, userinfo
+from _support import make_keypair
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from sfcred.keys import fingerprint
 
@@ -129,11 +130,7 @@ def _ec_key() -> str:
 
 
 def _small_rsa_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505  # refused on purpose
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()  # fmt: skip
+    return make_keypair(1024).key_pem_pkcs1  # refused on purpose
 
 
 @pytest.mark.secret_service

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sfcred.errors import InputError
-from sfcred.protocol import Request, format_pairs, parse, url_parts
+from sfcred.helper.protocol import Request, format_pairs, parse, url_parts
 
 KEY = st.text(alphabet=st.characters(blacklist_characters="=\r\n\x00"), min_size=1, max_size=20)
 VALUE = st.text(alphabet=st.characters(blacklist_characters="\r\n\x00"), max_size=60)

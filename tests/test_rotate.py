@@ -1,4 +1,4 @@
-"""Key rotation in process (sfcred.rotate): the memory keyring and the Salesforce stand-in.
+"""Key rotation in process (sfcred.rotation.lifecycle): the memory keyring and the stand-in.
 
 Every step is checked twice: what it does when all goes well, and what a keyring error or a
 crash at EACH of its keyring writes leaves behind (``FaultyKeyring``). After any fault the
@@ -29,14 +29,15 @@ import pytest
 from _support import KeyPair
 from keyring.backend import KeyringBackend
 
-from sfcred import keys, rotate
+from sfcred import keys
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused
 from sfcred.keys import KeyMaterial
-from sfcred.keystore import KeyStore
-from sfcred.profiles import KeySlots, Profile, default_audience
+from sfcred.profiles.record import KeySlots, Profile, default_audience
+from sfcred.rotation import lifecycle as rotate
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import Token, TokenClient
 from sfcred.secret import Secret
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import FaultyKeyring, MemoryKeyring, SimulatedCrash
 from sfcred.testing.server import FakeSalesforce
 

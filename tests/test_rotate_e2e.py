@@ -33,12 +33,12 @@ from typing import Any
 import pytest
 from _e2e import Org, setup_org
 
-from sfcred.cache import TokenCache, runtime_dir
 from sfcred.errors import SalesforceRefused
-from sfcred.keystore import KeyStore
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.oauth import TokenClient
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.server import FakeSalesforce
+from sfcred.tokens.cache import TokenCache, runtime_dir
 
 pytestmark = pytest.mark.secret_service
 

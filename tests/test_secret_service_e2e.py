@@ -49,12 +49,12 @@ def test_reads_share_one_connection_and_answer_as_get_password(
     secret_service: Any, keyring_service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mint reads three items; keyring's backend opens a D-Bus connection and an encrypted
-    session for each. sfcred's reads (keycalls.Reads) open one of each, and answer exactly
-    what get_password answers."""
+    session for each. sfcred's reads (store.secretservice.Reads) open one of each, and
+    answer exactly what get_password answers."""
     import secretstorage
     import secretstorage.item
 
-    from sfcred.keystore import KeyStore
+    from sfcred.store.keystore import KeyStore
 
     for name, value in (("profile:a", "{}"), ("key:a:1", "x" * LONG), ("odd", "é\n\t")):
         keyring.set_password(keyring_service, name, value)

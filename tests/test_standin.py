@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,10 +25,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from _support import KeyPair, make_keypair
+from cryptography.hazmat.primitives import serialization
 
 from sfcred.salesforce.http import tls_context
 from sfcred.testing.server import FAULT_KINDS, FakeSalesforce
@@ -42,32 +39,10 @@ USER = "integration@example.com"
 REDIRECT = "http://localhost:1717/OauthRedirect"
 
 
-@dataclass(frozen=True)
-class Key:
-    private: rsa.RSAPrivateKey
-    cert_pem: str
-
-
-def _make_key(name: str) -> Key:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return Key(key, cert.public_bytes(serialization.Encoding.PEM).decode("ascii"))
-
-
 @pytest.fixture(scope="module")
-def keys() -> dict[str, Key]:
-    return {"good": _make_key("good"), "other": _make_key("other")}
+def keys() -> dict[str, KeyPair]:
+    return {"good": make_keypair(common_name="good", days=31),
+            "other": make_keypair(common_name="other", days=31)}
 
 
 class Clock:
@@ -84,7 +59,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sf(keys: dict[str, Key], clock: Clock) -> Iterator[FakeSalesforce]:
+def sf(keys: dict[str, KeyPair], clock: Clock) -> Iterator[FakeSalesforce]:
     """A production org: app CID with the good key's certificate, USER pre-authorized."""
     with FakeSalesforce(clock=clock) as server:
         server.add_app(CID, keys["good"].cert_pem, client_secret="S3CR3T")
@@ -100,7 +75,7 @@ def http() -> Iterator[httpx.Client]:
 
 
 def assertion(
-    key: Key,
+    key: KeyPair,
     *,
     iss: str = CID,
     sub: str = USER,
@@ -111,7 +86,7 @@ def assertion(
     claims: dict[str, Any] = {"iss": iss, "sub": sub, "aud": aud}
     if exp is not None:
         claims["exp"] = int((now if now is not None else time.time()) + exp)
-    return jwt.encode(claims, key.private, algorithm="RS256")
+    return jwt.encode(claims, key.key, algorithm="RS256")
 
 
 def mint(client: httpx.Client, host: str, token: str) -> httpx.Response:
@@ -127,7 +102,7 @@ def error(code: str, description: str) -> dict[str, str]:
 
 
 def test_a_correct_assertion_mints_a_token_that_works(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     answer = mint(http, sf.login_url, assertion(keys["good"]))
     assert answer.status_code == 200, answer.text
@@ -172,14 +147,14 @@ def test_a_correct_assertion_mints_a_token_that_works(
     ("listener", "aud"), [("url", "url"), ("url", LOGIN), ("login_url", LOGIN)]
 )
 def test_production_accepts_login_host_and_my_domain(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, listener: str, aud: str
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, listener: str, aud: str
 ) -> None:
     audience = sf.url if aud == "url" else aud
     answer = mint(http, getattr(sf, listener), assertion(keys["good"], aud=audience))
     assert answer.status_code == 200, answer.text
 
 
-def test_sandbox_takes_the_test_host(keys: dict[str, Key], http: httpx.Client) -> None:
+def test_sandbox_takes_the_test_host(keys: dict[str, KeyPair], http: httpx.Client) -> None:
     with FakeSalesforce(org="sandbox") as box:
         box.add_app(CID, keys["good"].cert_pem)
         box.add_user(USER)
@@ -194,7 +169,7 @@ def test_sandbox_takes_the_test_host(keys: dict[str, Key], http: httpx.Client) -
 
 
 def test_responses_carry_the_server_clock_in_date(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, clock: Clock
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, clock: Clock
 ) -> None:
     sf.clock_offset = 3 * 3600.0
     answer = mint(http, sf.url, assertion(keys["good"]))  # exp is 2 min ahead of the local clock
@@ -209,7 +184,7 @@ def test_responses_carry_the_server_clock_in_date(
 # ---------------------------------------------------------------- rejections
 
 
-def _setup(sf: FakeSalesforce, keys: dict[str, Key], case: str) -> tuple[str, str]:
+def _setup(sf: FakeSalesforce, keys: dict[str, KeyPair], case: str) -> tuple[str, str]:
     """Arrange one failure case; return (host attribute, assertion)."""
     good, other = keys["good"], keys["other"]
     if case == "wrong key":
@@ -222,7 +197,7 @@ def _setup(sf: FakeSalesforce, keys: dict[str, Key], case: str) -> tuple[str, st
         # The classic JWT attacks (pyjwt's advisories): an unsigned token, and an HMAC whose
         # secret is the verifier's public key. Only RS256 is ever accepted.
         claims = {"iss": CID, "sub": USER, "aud": LOGIN, "exp": int(sf.now()) + 100}
-        pub = good.private.public_key().public_bytes(
+        pub = good.key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         alg = "none" if case == "alg none" else "HS256"
         head = _b64({"alg": alg, "typ": "JWT"}) + "." + _b64(claims)
@@ -302,7 +277,7 @@ REJECTIONS = {
 
 @pytest.mark.parametrize("case", list(REJECTIONS))
 def test_rejections_carry_salesforce_exact_bodies(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, case: str
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, case: str
 ) -> None:
     host, token = _setup(sf, keys, case)
     answer = mint(http, getattr(sf, host), token)
@@ -312,7 +287,7 @@ def test_rejections_carry_salesforce_exact_bodies(
 
 
 def test_external_app_works_through_my_domain(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.add_app("ECA", keys["good"].cert_pem, kind="external")
     sf.preauthorize("ECA", USER)
@@ -321,7 +296,7 @@ def test_external_app_works_through_my_domain(
 
 
 def test_a_prior_approval_opens_an_app_for_all_users(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.add_user("new@example.com")
     sf.approve(CID, "new@example.com")
@@ -329,7 +304,7 @@ def test_a_prior_approval_opens_an_app_for_all_users(
 
 
 def test_login_rate_limit_counts_successes_per_user_per_hour(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, clock: Clock
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, clock: Clock
 ) -> None:
     sf.login_rate_limit = 2
     for _ in range(2):
@@ -342,7 +317,7 @@ def test_login_rate_limit_counts_successes_per_user_per_hour(
 
 
 def test_uploading_a_certificate_cuts_the_old_key_off_at_once(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     assert mint(http, sf.url, assertion(keys["good"])).status_code == 200
     sf.upload_certificate(CID, keys["other"].cert_pem)
@@ -400,7 +375,7 @@ def _exchange(
 
 
 def test_pkce_code_flow_approves_the_user_for_the_jwt_grant(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.add_user("person@example.com")
     sf.browser_user = "person@example.com"
@@ -454,7 +429,7 @@ def test_pkce_bad_verifier_reused_code_and_bad_secret_fail(
 
 
 def test_pkce_without_secret_when_the_app_does_not_require_one(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.add_app(CID, keys["good"].cert_pem, require_secret=False)
     sf.browser_user = USER
@@ -496,7 +471,7 @@ def test_authorize_denied_unknown_client_and_foreign_redirect(
 # ---------------------------------------------------------------- sessions
 
 
-def _token(sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client) -> str:
+def _token(sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client) -> str:
     answer = mint(http, sf.url, assertion(keys["good"], now=sf.now()))
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
@@ -510,7 +485,7 @@ def _userinfo(sf: FakeSalesforce, http: httpx.Client, token: str) -> httpx.Respo
 
 
 def test_dead_tokens_answer_bad_oauth_token_and_invalid_session(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     token = _token(sf, keys, http)
     sf.expire_sessions()
@@ -529,7 +504,7 @@ def test_dead_tokens_answer_bad_oauth_token_and_invalid_session(
 
 
 def test_sessions_time_out_after_inactivity(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, clock: Clock
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, clock: Clock
 ) -> None:
     sf.session_timeout = 900
     token = _token(sf, keys, http)
@@ -542,7 +517,7 @@ def test_sessions_time_out_after_inactivity(
     assert _userinfo(sf, http, token).status_code == 403
 
 
-def test_revoke(sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client) -> None:
+def test_revoke(sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client) -> None:
     token = _token(sf, keys, http)
     done = http.post(f"{sf.url}/services/oauth2/revoke", data={"token": token})
     assert done.status_code == 200
@@ -563,7 +538,7 @@ def test_revoke(sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client) ->
 
 
 def test_revoking_the_refresh_token_withdraws_the_approval(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.add_user("person@example.com")
     sf.browser_user = "person@example.com"
@@ -586,7 +561,7 @@ def test_userinfo_without_a_token(sf: FakeSalesforce, http: httpx.Client) -> Non
 
 
 def test_data_versions_and_query_errors(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     versions = http.get(f"{sf.url}/services/data/")
     assert versions.status_code == 200
@@ -621,7 +596,7 @@ def test_bodies_over_one_mebibyte_are_refused(sf: FakeSalesforce, http: httpx.Cl
 
 
 def test_token_requests_count_jwt_posts_on_every_listener(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     mint(http, sf.url, assertion(keys["good"]))
     mint(http, sf.login_url, assertion(keys["other"]))  # refused, still counted
@@ -644,7 +619,7 @@ def test_requests_never_record_query_strings(sf: FakeSalesforce, http: httpx.Cli
     "kind", ["503", "500", "garbage", "huge", "crlf", "http_instance", "missing_token"]
 )
 def test_answering_faults(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, kind: str
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client, kind: str
 ) -> None:
     sf.fail_next(kind)
     answer = mint(http, sf.login_url, assertion(keys["good"]))
@@ -674,7 +649,7 @@ def test_answering_faults(
 
 
 def test_timeout_fault_holds_until_the_client_gives_up(
-    sf: FakeSalesforce, keys: dict[str, Key]
+    sf: FakeSalesforce, keys: dict[str, KeyPair]
 ) -> None:
     sf.fail_next("timeout", delay=5)
     started = time.monotonic()
@@ -685,14 +660,14 @@ def test_timeout_fault_holds_until_the_client_gives_up(
         assert mint(client, sf.url, assertion(keys["good"])).status_code == 200
 
 
-def test_timeout_fault_closes_after_its_delay(sf: FakeSalesforce, keys: dict[str, Key]) -> None:
+def test_timeout_fault_closes_after_its_delay(sf: FakeSalesforce, keys: dict[str, KeyPair]) -> None:
     sf.fail_next("timeout", delay=0.3)
     with httpx.Client(timeout=5) as client, pytest.raises(httpx.RemoteProtocolError):
         mint(client, sf.url, assertion(keys["good"]))
 
 
 def test_slow_fault_answers_after_its_delay(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client
 ) -> None:
     sf.fail_next("slow", delay=0.4)
     started = time.monotonic()
@@ -702,7 +677,8 @@ def test_slow_fault_answers_after_its_delay(
 
 
 def test_reset_fault_drops_the_connection(
-    sf: FakeSalesforce, keys: dict[str, Key], http: httpx.Client, capfd: pytest.CaptureFixture[str]
+    sf: FakeSalesforce, keys: dict[str, KeyPair], http: httpx.Client,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     sf.fail_next("reset", count=2)
     for _ in range(2):
@@ -746,7 +722,7 @@ def tls() -> Any:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_tls_mode_with_a_private_ca(keys: dict[str, Key], tls: Any, host: str) -> None:
+def test_tls_mode_with_a_private_ca(keys: dict[str, KeyPair], tls: Any, host: str) -> None:
     ca, server_cert = tls
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_cert.configure_cert(server_ctx)
@@ -765,7 +741,9 @@ def test_tls_mode_with_a_private_ca(keys: dict[str, Key], tls: Any, host: str) -
             untrusting.get(f"{secure.url}/services/data/")
 
 
-def test_simple_salesforce_queries_over_tls(keys: dict[str, Key], tls: Any, tmp_path: Path) -> None:
+def test_simple_salesforce_queries_over_tls(
+    keys: dict[str, KeyPair], tls: Any, tmp_path: Path
+) -> None:
     requests = pytest.importorskip("requests")
     simple_salesforce = pytest.importorskip("simple_salesforce")
     ca, server_cert = tls
@@ -797,7 +775,7 @@ def test_simple_salesforce_queries_over_tls(keys: dict[str, Key], tls: Any, tmp_
 # ---------------------------------------------------------------- command line
 
 
-def test_command_line_serves_until_stopped(keys: dict[str, Key], tmp_path: Path) -> None:
+def test_command_line_serves_until_stopped(keys: dict[str, KeyPair], tmp_path: Path) -> None:
     cert = tmp_path / "app.crt"
     cert.write_text(keys["good"].cert_pem)
     argv = [sys.executable, "-m", "sfcred.testing.server", "--app", CID, "--cert", str(cert)]

@@ -9,16 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from sfcred import manage, rotate
-from sfcred.cache import TokenCache
 from sfcred.errors import ConfigError
-from sfcred.index import IndexFile
 from sfcred.keys import KeyMaterial
-from sfcred.keystore import KeyStore
+from sfcred.profiles import manage
+from sfcred.profiles.index import IndexFile
+from sfcred.rotation import lifecycle as rotate
 from sfcred.salesforce.oauth import TokenClient
+from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens import Tokens
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.flight import Tokens
 
 USER = "race@example.com"
 
@@ -93,15 +94,15 @@ def test_an_item_deleted_between_search_and_read_is_not_there() -> None:
 
 
 def test_a_stale_token_is_served_while_the_keyring_is_locked(tmp_path: Path) -> None:
-    from sfcred.cache import Entry, State
     from sfcred.errors import KeyringUnavailable
     from sfcred.secret import Secret
     from sfcred.testing.keyrings import FailKeyring
+    from sfcred.tokens.cache import Entry, State
 
     notes: list[str] = []
     index = IndexFile(str(tmp_path / "profiles.json"))
     with index.edit() as idx:
-        from sfcred.index import IndexEntry
+        from sfcred.profiles.index import IndexEntry
 
         idx.profiles["p"] = IndexEntry("login.salesforce.com", USER)
     cache = TokenCache(tmp_path / "c")

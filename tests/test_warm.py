@@ -1,4 +1,4 @@
-"""warm.py and the full path agree: the warm path answers exactly the requests the full path
+"""helper/warm.py and the full path agree: the warm path answers exactly the requests the full path
 answers from the cache, with the same bytes, and steps aside for everything else."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sfcred import warm
-from sfcred.cache import Entry, TokenCache
 from sfcred.errors import SfcredError
-from sfcred.helper import Options, handle
-from sfcred.index import IndexEntry, index_file
+from sfcred.helper import warm
+from sfcred.helper.serve import Options, handle
+from sfcred.profiles.index import IndexEntry, index_file
 from sfcred.secret import Secret
-from sfcred.tokens import Tokens
+from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.flight import Tokens
 
 NOW = 1_800_000_000.0
 
@@ -129,9 +129,10 @@ def test_every_warm_path_module_stays_light() -> None:
     import sfcred
 
     package = Path(sfcred.__file__).parent
-    warm_modules = ["cli", "warm", "protocol", "choice", "index", "cache", "fsutil", "fsread",
-                    "formats",
-                    "errors", "secret", "untrusted", "__init__", "__main__"]
+    warm_modules = ["cli", "helper/warm", "helper/protocol", "helper/choice", "profiles/index",
+                    "tokens/cache", "fsutil", "fsread", "helper/formats", "errors", "secret",
+                    "untrusted", "__init__", "__main__", "helper/__init__",
+                    "profiles/__init__", "tokens/__init__"]
     heavy = {"typing", "dataclasses", "json", "argparse", "httpx", "keyring", "jwt",
              "cryptography", "filelock", "platformdirs", "shlex", "re", "enum", "urllib",
              "contextlib", "functools", "collections"}
@@ -160,6 +161,7 @@ WORDS = ["get", "store", "erase", "exec", "-p", "--profile", "--format", "--form
        .map(lambda t: [t[0], *t[1]]))
 @example(["get", "-p", "--format"])  # the review's case: exit 1 by hand, 2 by argparse
 @example(["get", "--profile", "-x"])
+@example(["get", "--format", "get", "--format=json"])  # every --format is checked, not the last
 def test_the_hand_parser_agrees_with_argparse(argv: list[str]) -> None:
     """What the warm path parses by hand, argparse parses the same way; whatever argparse
     refuses (exit 2), the hand parser leaves to it."""
@@ -193,7 +195,10 @@ def test_a_cold_get_reads_the_index_once_and_the_cache_at_most_twice(
     full path, and the index is read from disk once however many steps ask for it."""
     import io
 
-    from sfcred import cache, cli, index, tokens
+    from sfcred import cli
+    from sfcred.profiles import index
+    from sfcred.tokens import cache
+    from sfcred.tokens import flight as tokens
 
     reads = {"index": 0, "cache": 0}
     real_read, real_cache_read = index.IndexFile.read, cache.TokenCache.read

@@ -33,7 +33,7 @@ from sfcred.errors import (
     SalesforceRefused,
     SfcredError,
 )
-from sfcred.profiles import Profile
+from sfcred.profiles.record import Profile
 from sfcred.salesforce.oauth import exchange_code
 from sfcred.salesforce.refusals import Context, explain
 from sfcred.secret import Secret

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, manage
+from sfcred import app
 from sfcred.commands import Console
+from sfcred.profiles import manage
 
 
 def run(args: argparse.Namespace, con: Console) -> int:

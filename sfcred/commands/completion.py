@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import completion
-from sfcred.commands import Console
+from sfcred.commands import Console, scripts
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
-    con.out(completion.script(args.shell))
+    con.out(scripts.script(args.shell))
     return 0

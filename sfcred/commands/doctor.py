@@ -6,11 +6,13 @@ import argparse
 import contextlib
 from dataclasses import asdict
 
-from sfcred import app, fleetindex, keyfind
+from sfcred import app
 from sfcred.commands import Console
 from sfcred.doctor.checklist import diagnose
 from sfcred.errors import SfcredError
-from sfcred.index import index_file
+from sfcred.fleet import index as fleetindex
+from sfcred.profiles.index import index_file
+from sfcred.store import keyfind
 
 MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import UsageError
-from sfcred.helper import pick
-from sfcred.protocol import Request
+from sfcred.helper.protocol import Request
+from sfcred.helper.serve import pick
 
 OWN_SECRETS = ("SFCRED_PRIVATE_KEY", "SFCRED_CLIENT_SECRET")
 STORE_TOKENS = ("VAULT_TOKEN", "BAO_TOKEN")  # what fleet mode reads the store with
@@ -52,6 +52,6 @@ def prepare(args: argparse.Namespace, con: Console,
 def without(environ: Mapping[str, str]) -> tuple[str, ...]:
     """The variables of sfcred's own secrets the command does not get: the key and client
     secret always, the store's token when sfcred reads the fleet store with it."""
-    from sfcred.fleetindex import fleet_mode
+    from sfcred.fleet.index import fleet_mode
 
     return OWN_SECRETS + (STORE_TOKENS if fleet_mode(environ) else ())

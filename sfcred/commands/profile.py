@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, fleetindex, fsread, manage
+from sfcred import app, fsread
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError, UsageError
-from sfcred.index import IndexFile, check_name, index_file
-from sfcred.keystore import KeyStore
-from sfcred.profiles import check_allow_hosts, check_url, require_salesforce_host
+from sfcred.fleet import index as fleetindex
+from sfcred.profiles import manage
+from sfcred.profiles.index import IndexFile, check_name, index_file
+from sfcred.profiles.record import check_allow_hosts, check_url, require_salesforce_host
+from sfcred.store.keystore import KeyStore
 
 SHOWN = ("name", "grant", "username", "run_as", "client_id", "login_url", "audience",
          "token_ttl", "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
@@ -28,7 +30,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
     if args.action == "add":
         return _add(args, con, store, index)
     if args.action == "show":
-        from sfcred.commands.showing import show
+        from sfcred.profiles.show import show
 
         info = show(args.name, store, index)
         if args.json:
@@ -141,7 +143,7 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
     if not fleetindex.fleet_mode():
         raise ConfigError("profile import-keyring copies into the fleet store: set "
                           "SFCRED_STORE=vault://MOUNT/PREFIX (and VAULT_ADDR, VAULT_TOKEN)")
-    from sfcred.fleetcopy import copy_profile
+    from sfcred.fleet.copy import copy_profile
 
     profile = copy_profile(args.name, KeyStore(), store, force=args.force)
     fleetindex.sync_index(store, index)
@@ -152,7 +154,7 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
 
 
 def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
-    from sfcred import sfimport
+    from sfcred.profiles import importsf as sfimport
 
     directory = sfimport.sf_dir(args.sf_dir)
     if args.all:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from sfcred import app, manage, rotate
+from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import UsageError
-from sfcred.tokens import Tokens
+from sfcred.profiles import manage
+from sfcred.rotation import lifecycle as rotate
+from sfcred.tokens.flight import Tokens
 
 
 def _deploy(args: argparse.Namespace, con: Console, tokens: Tokens) -> int:
-    from sfcred import deploy
+    from sfcred.rotation import deploy
 
     if args.wait < 0:
         raise UsageError("--wait: give seconds, 0 or more")

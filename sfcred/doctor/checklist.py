@@ -46,9 +46,9 @@ from sfcred.doctor.offline import (
 from sfcred.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sfcred.index import IndexFile
-    from sfcred.keystore import KeyStore
+    from sfcred.profiles.index import IndexFile
     from sfcred.salesforce.oauth import TokenClient
+    from sfcred.store.keystore import KeyStore
 
 
 def diagnose(

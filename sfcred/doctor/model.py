@@ -14,7 +14,7 @@ from sfcred.errors import (
     SalesforceRefused,
     SalesforceUnreachable,
 )
-from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url
+from sfcred.profiles.record import PRODUCTION, SANDBOX, Profile, check_url
 from sfcred.untrusted import is_loopback
 
 ENV_PRODUCTION = "SFCRED_PRODUCTION_URL"

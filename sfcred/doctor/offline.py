@@ -17,9 +17,9 @@ from sfcred.doctor.model import (
     sandbox_url,
 )
 from sfcred.errors import InputError, KeyringUnavailable, SfcredError
-from sfcred.keycalls import WAYS_OUT
-from sfcred.keystore import KeyStore
-from sfcred.profiles import PRODUCTION, SANDBOX, Profile, check_url, require_salesforce_host
+from sfcred.profiles.record import PRODUCTION, SANDBOX, Profile, check_url, require_salesforce_host
+from sfcred.store.calls import WAYS_OUT
+from sfcred.store.keystore import KeyStore
 
 PERSISTENCE = (  # (backend module prefix, what a user should know about where items live)
     ("keyring.backends.SecretService", "kept by the Secret Service daemon (persists; unlocked "

@@ -35,7 +35,7 @@ from sfcred.doctor.model import (
     sandbox_url,
 )
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable, SfcredError
-from sfcred.profiles import PRODUCTION, SANDBOX, Profile, netloc
+from sfcred.profiles.record import PRODUCTION, SANDBOX, Profile, netloc
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.refusals import (
     OTHER_PROGRESS,
@@ -47,8 +47,8 @@ from sfcred.salesforce.refusals import (
 
 if TYPE_CHECKING:
     from sfcred.keys import KeyMaterial
-    from sfcred.keystore import KeyStore
     from sfcred.salesforce.oauth import Token, TokenClient
+    from sfcred.store.keystore import KeyStore
 
 MAX_PROBES = 6
 ONLINE_CALLS = 4  # the clock, the token (with its pair search), userinfo, the app
@@ -143,7 +143,7 @@ def token_checks(
     ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
     checks = [ok, userinfo_check(profile, token, deadline)]
     if store is not None:
-        from sfcred.doctor.app import app_check
+        from sfcred.doctor.connectedapp import app_check
 
         left = _left(deadline)
         checks.append(app_check(store, profile, token, budget=left) if left else

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from sfcred.doctor.model import CONFIG, Check, make
 from sfcred.errors import InputError, SfcredError
-from sfcred.profiles import require_my_domain
+from sfcred.profiles.record import require_my_domain
 
 if TYPE_CHECKING:
     from sfcred.keys import KeyMaterial
-    from sfcred.profiles import Profile
+    from sfcred.profiles.record import Profile
     from sfcred.store.base import Store
 
 

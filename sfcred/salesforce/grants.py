@@ -22,8 +22,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from sfcred import keys
 from sfcred.errors import ConfigError
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import CLIENT_CREDENTIALS, Profile
-from sfcred.profiles import JWT_BEARER as JWT_BEARER_NAME
+from sfcred.profiles.record import CLIENT_CREDENTIALS, Profile
+from sfcred.profiles.record import JWT_BEARER as JWT_BEARER_NAME
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks

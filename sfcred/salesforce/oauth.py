@@ -25,7 +25,7 @@ import httpx
 from sfcred.deadline import Deadline, Expired, mint_budget, run_within
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
-from sfcred.profiles import Profile, netloc, require_salesforce_host
+from sfcred.profiles.record import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
 from sfcred.salesforce.grants import Grant, grant_of
 from sfcred.salesforce.http import check_instance_url, json_object

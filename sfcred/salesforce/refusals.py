@@ -235,7 +235,7 @@ def explain(
     """The refusal as an exception carrying its kind, cause and fix. ``flow``: "jwt" (the
     token request), "cc" (the client credentials one), "code" (the code exchange) or
     "browser" (the authorize redirect)."""
-    from sfcred.profiles import default_audience
+    from sfcred.profiles.record import default_audience
 
     kind = classify(error, description)
     if flow == "browser":

@@ -19,8 +19,8 @@ from sfcred.untrusted import server_words
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sfcred.index import IndexFile
-    from sfcred.profiles import Profile
+    from sfcred.profiles.index import IndexFile
+    from sfcred.profiles.record import Profile
     from sfcred.salesforce.oauth import Token, TokenClient
     from sfcred.store.base import Store
 

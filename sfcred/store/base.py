@@ -1,8 +1,8 @@
 """The Store protocol: where profiles and their secret material live.
 
-    KeyStore (sfcred.keystore) over keyring's chosen backend     the OS keyring (default)
+    KeyStore (sfcred.store.keystore) over keyring's chosen backend     the OS keyring (default)
     KeyStore over store.vault.VaultBackend                       the fleet's OpenBao / Vault
-    EnvStore (sfcred.envprofile)                                  CI mode: the environment
+    EnvStore (sfcred.store.env)                                      CI mode: the environment
 
 Chosen in one place, ``app`` (``keystore()``: the keyring, or the fleet's when
 ``SFCRED_STORE`` names one; ``ci_tokens()``: the environment). Callers ask the store what it
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sfcred.keys import KeyMaterial
-    from sfcred.profiles import Profile
+    from sfcred.profiles.record import Profile
     from sfcred.store.vault import VaultKV
 
 

@@ -99,8 +99,8 @@ def prepare() -> str:
                                 "--username", "bench@example.com", "--login-url", sf.url,
                                 "--audience", "https://login.salesforce.com", "--generate-key"])
         assert code == 0
-        from sfcred import manage
         from sfcred.app import keystore
+        from sfcred.profiles import manage
 
         cert = manage.cert("bench", keystore())
         sf.add_app("bench-app", cert)

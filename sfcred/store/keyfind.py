@@ -26,7 +26,7 @@ connection to see whether a daemon answers. So:
   replaces it. A chain (``chainer``, keyring's choice when keyrings.alt sits beside a Secret
   Service) whose first backend, the one its writes go to, is in ``SECURE`` is used as that
   backend alone: sfcred never reads an item from the plaintext file behind it.
-- Writes never rely on the record: ``for_write`` asks keyring afresh (``keywrite`` decides).
+- Writes never rely on the record: ``for_write`` asks keyring afresh (``writes`` decides).
 - ``sfcred doctor`` forgets the record, so it always reports keyring's fresh choice.
 """
 
@@ -153,7 +153,7 @@ def record_path(basis: str | None = None) -> str:
 
 
 def _folder() -> str:
-    from sfcred.cache import runtime_dir
+    from sfcred.fsread import runtime_dir
 
     return runtime_dir() or fsutil.cache_dir()
 

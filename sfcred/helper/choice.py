@@ -8,17 +8,17 @@ path of ``get``: it imports nothing but the error tree and the name check.
 from __future__ import annotations
 
 from sfcred.errors import ConfigError, InputError, NotServed
-from sfcred.index import check_name
+from sfcred.profiles.index import check_name
 
-# Set, with no profile named: CI mode, a profile made from the environment (envprofile.py).
+# Set, with no profile named: CI mode, a profile made from the environment (profiles/env.py).
 CI_VARIABLE = "SFCRED_CLIENT_ID"
 
 TYPE_CHECKING = False  # the warm path must not pay for importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sfcred.index import Index, IndexEntry
-    from sfcred.protocol import Request
+    from sfcred.helper.protocol import Request
+    from sfcred.profiles.index import Index, IndexEntry
 
 
 class Choice:
@@ -66,7 +66,7 @@ def choose(
         if entry is None:
             raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
         return _owned(named, entry, req)
-    if ci is not None:  # CI mode: the profile made from the environment (envprofile.py)
+    if ci is not None:  # CI mode: the profile made from the environment (profiles/env.py)
         return _owned(ci[0], ci[1], req)
     index = load_index()
     if req.host is not None:

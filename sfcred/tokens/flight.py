@@ -5,7 +5,7 @@ the keyring, httpx, jwt and cryptography load only when a token must be minted.
 Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
 it, and only the first one mints (single flight). In fleet mode (``shared`` set) the one
 process per machine that holds the lock goes on to the fleet's single flight
-(``fleetflight``): the fleet's token, or the lease and one mint for every machine. A token
+(``fleet.flight``): the fleet's token, or the lease and one mint for every machine. A token
 taken from the fleet is checked first (``fleettrust``), and its local copy is marked and
 confirmed against the store at least every ``cache.FLEET_RECHECK`` seconds: dropped when the
 fleet's record was erased or replaced.
@@ -18,20 +18,20 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, TypeGuard
 
-from sfcred import cache as cache_mod
 from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
+from sfcred.tokens import cache as cache_mod
 
 if TYPE_CHECKING:
+    from sfcred.fleet.shared import SharedTokens
     from sfcred.fsutil import Lock
-    from sfcred.index import IndexFile
-    from sfcred.profiles import Profile
+    from sfcred.helper.warm import Pass
+    from sfcred.profiles.index import IndexFile
+    from sfcred.profiles.record import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.secret import Secret
     from sfcred.store.base import Store
-    from sfcred.store.shared import SharedTokens
-    from sfcred.warm import Pass
 
 
 class Tokens:
@@ -145,7 +145,7 @@ class Tokens:
         return None
 
     def _vet(self, name: str) -> Callable[[cache_mod.Entry], str | None]:
-        from sfcred import fleettrust
+        from sfcred.fleet import trust as fleettrust
 
         known = None if self.stateless else self.index.load().profiles.get(name)
         return fleettrust.vetter(self.store.require_profile(name), known, self.clock)
@@ -180,7 +180,7 @@ class Tokens:
         return True
 
     def _from_fleet(self, name: str, shared: SharedTokens) -> cache_mod.Entry:
-        from sfcred import fleetflight
+        from sfcred.fleet import flight as fleetflight
 
         known = None if self.stateless else self.index.load().profiles.get(name)
         got = fleetflight.fetch(shared, name, known.username if known else None,
@@ -201,7 +201,7 @@ class Tokens:
                       "the next get fetches it again")
 
     def _mint(self, name: str) -> cache_mod.Entry:
-        from sfcred import rotate
+        from sfcred.rotation import lifecycle as rotate
 
         client = self._client()
         try:
@@ -284,6 +284,6 @@ class Tokens:
         """Fleet mode: learn the fleet's profiles this machine's index lacks (``fleetindex``);
         only when a name or host is not found, so a get that knows its profile lists nothing."""
         if self.shared is not None:
-            from sfcred import fleetindex
+            from sfcred.fleet import index as fleetindex
 
             fleetindex.sync_index(self.store, self.index)

@@ -77,7 +77,7 @@ def _classify(fn: Callable[[], T], timeout: float) -> T:
 def _named(e: Exception) -> Exception:
     """What a backend's error becomes: KeyringUnavailable (final), or _Transient (worth one
     more try). keyring's errors are imported only here, so a read that goes to the Secret
-    Service directly (``ssreads``) imports no keyring unless it fails."""
+    Service directly (``secretservice``) imports no keyring unless it fails."""
     from keyring import errors as kerr
 
     if isinstance(e, kerr.KeyringLocked):
@@ -104,6 +104,6 @@ def _reason(e: Exception) -> str:
 
 
 def load_backend() -> Any:
-    from sfcred import keyfind
+    from sfcred.store import keyfind
 
     return keyfind.backend()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sfcred.errors import SalesforceRefused
-from sfcred.profiles import KeySlots, Profile
+from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.refusals import Refusal
 
 if TYPE_CHECKING:

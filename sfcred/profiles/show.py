@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sfcred import keys
-from sfcred.index import IndexFile, check_name
+from sfcred.profiles.index import IndexFile, check_name
 
 if TYPE_CHECKING:
     from sfcred.store.base import Store

@@ -11,10 +11,10 @@ import time
 from sfcred import keys
 from sfcred.doctor.model import CERT_WARN_DAYS, CONFIG, Check, make
 from sfcred.errors import SalesforceRefused, SfcredError
-from sfcred.keystore import KeyStore
-from sfcred.profiles import Profile
+from sfcred.profiles.record import Profile
 from sfcred.salesforce import metadata
 from sfcred.salesforce.oauth import Token
+from sfcred.store.keystore import KeyStore
 
 
 def app_check(store: KeyStore, profile: Profile, token: Token, now: float | None = None,

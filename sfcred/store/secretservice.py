@@ -83,7 +83,7 @@ class Reads:
     def _open_direct(self) -> bool:
         """The Secret Service backend's own test, on a connection kept for the reads: True
         when keyring would use that backend and it would work without unlocking anything."""
-        from sfcred import keyfind
+        from sfcred.store import keyfind
 
         if not keyfind.secret_service_assumed():
             return False

@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sfcred import cache
 from sfcred.errors import SalesforceUnreachable
-from sfcred.store.shared import SharedTokens
+from sfcred.fleet.shared import SharedTokens
 from sfcred.store.vault import StoreRefused, StoreUnavailable
+from sfcred.tokens import cache
 
 Vet = Callable[[cache.Entry], str | None]
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfcred import keyfind
 from sfcred.errors import KeyringUnavailable
+from sfcred.store import keyfind
 
 FAIL = "keyring.backends.fail"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sfcred.errors import ConfigError, InputError
 from sfcred.fsread import read_regular
-from sfcred.index import check_name
+from sfcred.profiles.index import check_name
 
 MAX_FILE = 1 << 20
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sfcred.errors import ConfigError
-from sfcred.index import check_name
+from sfcred.profiles.index import check_name
 
 if TYPE_CHECKING:
-    from sfcred.keystore import KeyStore
-    from sfcred.profiles import Profile
+    from sfcred.profiles.record import Profile
+    from sfcred.store.keystore import KeyStore
 
 
 def copy_profile(name: str, source: KeyStore, target: KeyStore, *, force: bool = False) -> Profile:

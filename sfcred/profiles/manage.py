@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sfcred import fsutil, keys
 from sfcred.errors import ConfigError, InputError
-from sfcred.index import IndexEntry, IndexFile, check_name
-from sfcred.profiles import (
+from sfcred.profiles.index import IndexEntry, IndexFile, check_name
+from sfcred.profiles.record import (
     CLIENT_CREDENTIALS,
     DEFAULT_MARGIN,
     DEFAULT_TTL,
@@ -30,8 +30,8 @@ from sfcred.profiles import (
 from sfcred.secret import Secret
 
 if TYPE_CHECKING:
-    from sfcred.cache import TokenCache
     from sfcred.store.base import Store
+    from sfcred.tokens.cache import TokenCache
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def _forget_shared(store: Store, name: str) -> None:
     the local cached token goes."""
     kv = store.fleet()
     if kv is not None:
-        from sfcred.store.shared import SharedTokens
+        from sfcred.fleet.shared import SharedTokens
 
         SharedTokens(kv).forget(name)
 

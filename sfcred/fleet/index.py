@@ -3,7 +3,7 @@ lists, completes and routes the fleet's (``SFCRED_STORE=vault://MOUNT/PREFIX``).
 
 from __future__ import annotations
 
-from sfcred.index import IndexEntry, IndexFile
+from sfcred.profiles.index import IndexEntry, IndexFile
 
 TYPE_CHECKING = False  # the warm path asks fleet_mode: typing stays off it
 if TYPE_CHECKING:

@@ -31,11 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from sfcred import cache
 from sfcred.deadline import lease_seconds
 from sfcred.secret import Secret
 from sfcred.store.capped import TooLarge
 from sfcred.store.vault import CasConflict, StoreUnavailable, VaultKV
+from sfcred.tokens import cache
 
 _TOMBSTONE = {"v": "sfcred-token-erased-1"}
 # The KV v2 answer around a record: its metadata, a few hundred bytes.

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sfcred.fsutil import Lock
-    from sfcred.sealer import Sealer  # only the sealed cache needs it: off the warm path
+    from sfcred.tokens.sealer import Sealer  # only the sealed cache needs it: off the warm path
 
 # The largest token record read back (cache file or fleet store): any token the endpoint's
 # 1 MiB body cap lets through fits, sealed or not.
@@ -287,7 +287,7 @@ def open_cache(load_key: Callable[[], bytes]) -> TokenCache:
         with fsutil.file_lock(os.path.join(disk, ".cache-key.lock")):
             return load_key()
 
-    from sfcred.sealer import Sealer
+    from sfcred.tokens.sealer import Sealer
 
     return TokenCache(disk, Sealer(load_key_locked))
 

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import time
 
-from sfcred.choice import CI_VARIABLE
 from sfcred.errors import SfcredError
+from sfcred.helper.choice import CI_VARIABLE
 
 TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from sfcred.cache import Entry, TokenCache
-    from sfcred.choice import Choice
     from sfcred.fsutil import Lock
-    from sfcred.protocol import Request
+    from sfcred.helper.choice import Choice
+    from sfcred.helper.protocol import Request
+    from sfcred.tokens.cache import Entry, TokenCache
 
 ACTIONS = ("get", "store", "erase")
 
@@ -37,7 +37,7 @@ ACTIONS = ("get", "store", "erase")
 def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
     """(action, profile, format) of a plain ``get|store|erase [-p NAME] [--format F]``,
     parsed without argparse; None sends anything else through argparse."""
-    from sfcred.formats import FORMATS
+    from sfcred.helper.formats import FORMATS
 
     if not argv or argv[0] not in ACTIONS:
         return None
@@ -54,9 +54,9 @@ def helper_args(argv: list[str]) -> tuple[str, str | None, str] | None:
             return None  # a missing value, or one argparse reads as an option: its to say
         else:
             value, rest = rest[1], rest[2:]
+        if names[flag] == "format" and value not in FORMATS:
+            return None  # argparse checks every --format given, not only the last
         opts[names[flag]] = value
-    if opts["format"] not in FORMATS:
-        return None
     return argv[0], opts["profile"], str(opts["format"])
 
 
@@ -93,8 +93,10 @@ def answer(
         return None, done
     if environ.get(CI_VARIABLE) and not (profile or environ.get("SFCRED_PROFILE")):
         return None, done  # CI mode: its profile comes from the environment (full path)
-    from sfcred import cache, choice, formats, fsread, protocol
-    from sfcred.index import index_file
+    from sfcred import fsread
+    from sfcred.helper import choice, formats, protocol
+    from sfcred.profiles.index import index_file
+    from sfcred.tokens import cache
 
     try:
         request = protocol.parse(request_text)
@@ -134,7 +136,7 @@ def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],
     A lock that cannot be used is the full path's to report."""
     from sfcred import deadline
     from sfcred.errors import ConfigError
-    from sfcred.fleetindex import fleet_mode
+    from sfcred.fleet.index import fleet_mode
 
     lock = tokens.lock(name)
     try:

@@ -3,11 +3,11 @@ path, so each format imports only what it needs."""
 
 from __future__ import annotations
 
-from sfcred.protocol import format_pairs
+from sfcred.helper.protocol import format_pairs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sfcred.cache import Entry
+    from sfcred.tokens.cache import Entry
 
 FORMATS = ("git", "token", "json", "env")
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sfcred.index import host_schemes
+from sfcred.profiles.index import host_schemes
 from sfcred.untrusted import host_allowed, origin, same_host
 
 if TYPE_CHECKING:
-    from sfcred.cache import Entry
-    from sfcred.index import IndexEntry
-    from sfcred.profiles import Profile
+    from sfcred.profiles.index import IndexEntry
+    from sfcred.profiles.record import Profile
+    from sfcred.tokens.cache import Entry
 
 CLOCK_SKEW = 300.0  # how far ahead another machine's clock may be (doctor fails at 15 s)
 

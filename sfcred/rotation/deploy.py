@@ -25,15 +25,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sfcred import keys, rotate
+from sfcred import keys
 from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
+from sfcred.rotation import lifecycle as rotate
 from sfcred.salesforce import metadata
 from sfcred.salesforce.refusals import Refusal
 
 if TYPE_CHECKING:
-    from sfcred.profiles import Profile
+    from sfcred.profiles.record import Profile
     from sfcred.salesforce.oauth import TokenClient
-    from sfcred.tokens import Tokens
+    from sfcred.tokens.flight import Tokens
 
 STREAK = 3  # mints in a row with the new key before it is trusted everywhere
 FIRST_POLL, LAST_POLL, BETWEEN = 2.0, 30.0, 1.0

@@ -11,8 +11,8 @@ Chunks keep items under 1,000 characters for backends that refuse long secrets (
 about 1,280); those known to take long ones (Secret Service, macOS, KWallet, the fleet) get
 one chunk. New chunks go under a fresh tag before the manifest points at them, so a crash
 mid-write leaves the old material readable. ``KeyStore`` is a ``store.base.Store``, in the
-backend keyring chooses (``keyfind``), read through ``ssreads``, written only where keyring
-would put it now, never a plaintext file nobody named (``keywrite``).
+backend keyring chooses (``keyfind``), read through ``secretservice``, written only where keyring
+would put it now, never a plaintext file nobody named (``writes``).
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sfcred import keycalls, keyfind
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keycalls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.keys import KeyMaterial, readable
-from sfcred.profiles import Profile
+from sfcred.profiles.record import Profile
 from sfcred.secret import Secret
-from sfcred.ssreads import Reads
+from sfcred.store import calls as keycalls
+from sfcred.store import keyfind
+from sfcred.store.calls import RETRY_PAUSE, TRIES, call_timeout
+from sfcred.store.secretservice import Reads
 
 if TYPE_CHECKING:
     from sfcred.store.vault import VaultBackend, VaultKV
@@ -87,10 +88,10 @@ class KeyStore:
 
     def writable(self) -> None:
         """Before a key or profile is written: keyring's own choice now, not the remembered
-        one, and refused when it is a file backend nobody named (``keywrite``)."""
+        one, and refused when it is a file backend nobody named (``writes``)."""
         if self._write_checked:
             return
-        from sfcred import keywrite
+        from sfcred.store import writes as keywrite
 
         chosen, warning = self._call(keywrite.target)
         self._write_checked = True
@@ -103,7 +104,7 @@ class KeyStore:
 
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
-        """One keyring operation, bounded and classified (``keycalls.call``)."""
+        """One keyring operation, bounded and classified (``calls.call``)."""
         return keycalls.call(fn, self.timeout, self.sleep)
 
     def _get(self, item: str) -> str | None:

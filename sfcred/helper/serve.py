@@ -15,15 +15,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sfcred.choice import CI_VARIABLE
 from sfcred.errors import NotServed, SfcredError
+from sfcred.helper.choice import CI_VARIABLE
 
 if TYPE_CHECKING:
-    from sfcred.choice import Choice
-    from sfcred.envprofile import EnvProfile
-    from sfcred.protocol import Request
-    from sfcred.tokens import Tokens
-    from sfcred.warm import Pass
+    from sfcred.helper.choice import Choice
+    from sfcred.helper.protocol import Request
+    from sfcred.helper.warm import Pass
+    from sfcred.profiles.env import EnvProfile
+    from sfcred.tokens.flight import Tokens
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,12 @@ def pick(
     """The profile that answers, and the Tokens to get its token from: a stored profile, or
     in CI mode (nothing named, ``SFCRED_CLIENT_ID`` set) the profile made from the
     environment, which owns its login host and the instance its cached token names."""
-    from sfcred.choice import choose
+    from sfcred.helper.choice import choose
 
     env_profile = env.get("SFCRED_PROFILE")
     if flag is None and request.profile is None and env_profile is None \
             and env.get(CI_VARIABLE):
-        from sfcred import envprofile  # only then: it loads the key's crypto
+        from sfcred.profiles import env as envprofile  # only then: it loads the key's crypto
 
         ci = envprofile.from_env(env)
         provider = tokens(ci)
@@ -88,7 +88,7 @@ def handle(
     it (``store`` ignores both). Errors other than ``NotServed`` propagate, to be reported
     with their exit code by the caller. ``warm``: what the warm path parsed and chose for
     this call (the same rules, so the same answer), used instead of doing it again."""
-    from sfcred import formats, protocol
+    from sfcred.helper import formats, protocol
 
     if action == "store":
         return Answer()  # tokens come from minting, never from a client
