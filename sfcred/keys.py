@@ -61,6 +61,14 @@ def client_secret(value: str) -> KeyMaterial:
     return KeyMaterial(key_pem=Secret(value), cert_pem="", checked=True, kind=CLIENT_SECRET)
 
 
+def stored_form(material: KeyMaterial) -> str:
+    """The JSON a store keeps (a key's as before secrets existed: no ``kind``)."""
+    import json
+
+    kind = {"kind": material.kind} if material.is_secret else {}
+    return json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem, **kind})
+
+
 def secret_id(value: Secret) -> str:
     """A short stable id for a consumer secret (a salted digest: names the item, shows
     nothing of the secret)."""

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keys import KeyMaterial, readable
+from sfcred.keys import KeyMaterial, readable, stored_form
 from sfcred.profiles.record import Profile
 from sfcred.secret import Secret
 from sfcred.store import calls as keycalls
@@ -211,8 +211,7 @@ class KeyStore:
             material = replace(material, checked=True)
         self.writable()
         kid = material.key_id
-        blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem,
-                           **({"kind": material.kind} if material.is_secret else {})})
+        blob = stored_form(material)
         manifest_item = f"key:{name}:{kid}"
         old = self._manifest(manifest_item)
         tag = secrets.token_hex(4)
