@@ -57,10 +57,12 @@ def mint_with_rotation(
             continue
         if slot == "pending":
             return token, _promote_after_mint(store, profile, note)
+        what = "secret" if profile.client_credentials else "key"
         note(
-            f"profile {profile.name}: Salesforce refused the active key but accepted the "
-            f"previous one; finish the rollback with `sfcred rotate {profile.name} --rollback`, "
-            f"or upload the active key's certificate (`sfcred cert {profile.name}`)"
+            f"profile {profile.name}: Salesforce refused the active {what} but accepted the "
+            f"previous one; finish the rollback with `sfcred rotate {profile.name} --rollback`"
+            + ("" if profile.client_credentials else
+               f", or upload the active key's certificate (`sfcred cert {profile.name}`)")
         )
         return token, profile
     raise refusal
@@ -77,9 +79,10 @@ def _promote_after_mint(store: Store, profile: Profile, note: Callable[[str], No
             f"not record its promotion ({e.message}); the next mint tries again"
         )
         return profile
+    what = "secret" if profile.client_credentials else "key"
     note(
-        f"profile {profile.name}: Salesforce accepted the pending key, which is now active "
-        "(the old key is kept as previous for `sfcred rotate --rollback`)"
+        f"profile {profile.name}: Salesforce accepted the pending {what}, which is now active "
+        f"(the old {what} is kept as previous for `sfcred rotate --rollback`)"
     )
     return promoted
 
