@@ -40,14 +40,15 @@ def slots(run: Run) -> dict[str, str]:
 
 def mint(run: Run, sf: FakeSalesforce) -> subprocess.CompletedProcess[str]:
     assert run("erase", "-p", "cc").returncode == 0
-    done = run("get", "-p", "cc", "--format", "token")
+    done: subprocess.CompletedProcess[str] = run("get", "-p", "cc", "--format", "token")
     assert done.returncode == 0, done.stderr
     assert sf.valid_token(done.stdout.strip())
     return done
 
 
 def stage(run: Run, secret: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    done = run("rotate", "cc", "--secret-stdin", *extra, input=secret + "\n")
+    done: subprocess.CompletedProcess[str] = run("rotate", "cc", "--secret-stdin", *extra,
+                                                 input=secret + "\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     return done

@@ -183,7 +183,8 @@ class Tokens:
         from sfcred.fleet import flight as fleetflight
 
         known = None if self.stateless else self.index.load().profiles.get(name)
-        got = fleetflight.fetch(shared, name, known.username if known else None,
+        # "" is a client credentials profile's Run As user not learned here yet: any user.
+        got = fleetflight.fetch(shared, name, (known.username or None) if known else None,
                                 lambda: self._mint(name), note=self.note, vet=self._vet(name))
         if got.minted:
             return got.entry
