@@ -188,6 +188,9 @@ def test_doctor_runs_its_checklist(run_sfcred, cc: CcOrg) -> None:
     assert checks["userinfo"]["status"] == "ok"
     assert RUN_AS in checks["userinfo"]["detail"]
     assert cc.secret not in done.stdout + done.stderr
+    refused = run_sfcred("authorize", "cc", "--no-browser")
+    assert refused.returncode == 1
+    assert "no user approval" in refused.stderr
 
 
 def test_profile_add_refuses_a_generic_login_host_and_keys(run_sfcred, standin) -> None:
