@@ -36,7 +36,7 @@ phase_done() { # name
 }
 # shellcheck disable=SC2317  # called from the EXIT trap
 print_timings() {
-    local rc=$? total
+    local rc=${1:-$?} total
     total=$(echo "$EPOCHREALTIME - $T_START" | awk '{print $1 - $3}')
     {
         printf '\n== timings\n'
@@ -188,7 +188,7 @@ stop_bao() {
     # sf can leave a background `sf update` behind; nothing of the tools may outlive the run.
     pkill -f "$TOOLS/node_modules/" 2>/dev/null || true
 }
-trap 'stop_bao; print_timings' EXIT
+trap 'st=$?; stop_bao; print_timings "$st"' EXIT
 if [ -x "$VENV/bin/bao" ]; then
     BAO_PORT=$("$VPY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     BAO_ROOT=$("$VPY" -c 'import secrets; print("root-" + secrets.token_hex(12))')

@@ -102,7 +102,7 @@ def test_the_cycle_finder_finds_cycles() -> None:
 UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "sfcred.commands")
 LOWER = ("sfcred.store", "sfcred.salesforce")
 # The value types and the leaves everything may import.
-LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors",
+LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors", "sfcred.plain",
           "sfcred.untrusted", "sfcred.fsread", "sfcred.fsutil", "sfcred.deadline",
           "sfcred.minijson"}
 

@@ -227,3 +227,22 @@ def test_a_cold_get_reads_the_index_once_and_the_cache_at_most_twice(
     assert cli.cmd_helper("get", None, "token", request) == 0
     assert capsys.readouterr().out == "00Dminted!x\n"
     assert reads == {"index": 1, "cache": 2}
+
+
+def test_the_plain_value_classes_compare_hash_and_show_their_fields() -> None:
+    from sfcred.helper.choice import Choice
+    from sfcred.helper.protocol import Request
+    from sfcred.profiles.index import IndexEntry
+
+    a, b = Request(host="x", password=Secret("tok")), Request(host="x", password=Secret("tok"))
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != Request(host="y", password=Secret("tok"))
+    assert "tok" not in repr(a)
+    assert repr(a).startswith("Request(profile=None, protocol=None, host='x'")
+    assert Choice("p", "https") == Choice("p", "https") != Choice("p", "http")
+    assert Choice("p") != ("p", None, None)
+    entry = IndexEntry("login.salesforce.com", "u@x.com")
+    assert entry == IndexEntry("login.salesforce.com", "u@x.com")
+    assert len({entry, IndexEntry("login.salesforce.com", "u@x.com")}) == 1
+    assert "username='u@x.com'" in repr(entry)

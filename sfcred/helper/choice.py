@@ -8,6 +8,7 @@ path of ``get``: it imports nothing but the error tree and the name check.
 from __future__ import annotations
 
 from sfcred.errors import ConfigError, InputError, NotServed
+from sfcred.plain import Plain
 from sfcred.profiles.index import check_name
 
 # Set, with no profile named: CI mode, a profile made from the environment (profiles/env.py).
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from sfcred.profiles.index import Index, IndexEntry
 
 
-class Choice:
+class Choice(Plain):
     """The profile a request is answered by, and the ``protocol=``/``host=`` of the answer:
     the request's own when it named a host (None: the instance's)."""
 
@@ -32,8 +33,6 @@ class Choice:
         self.protocol = protocol
         self.host = host
 
-    def __repr__(self) -> str:
-        return f"Choice({self.name!r}, {self.protocol!r}, {self.host!r})"
 
 
 def choose(

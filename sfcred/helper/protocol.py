@@ -9,6 +9,7 @@ value holding CR, LF or NUL is never written.
 from __future__ import annotations
 
 from sfcred.errors import InputError
+from sfcred.plain import Plain
 from sfcred.secret import Secret
 
 TYPE_CHECKING = False  # typing costs milliseconds on the warm path; mypy reads this as True
@@ -20,7 +21,7 @@ _FIELDS = ("profile", "protocol", "host", "path", "username", "password", "capab
 _URL_FIELDS = ("protocol", "host", "path", "username", "password")
 
 
-class Request:
+class Request(Plain):
     """What a client asked for. ``host`` and ``profile`` are None when absent, "" when present
     but empty (both are refused later, never read as "any"). ``password`` is the token a
     client names in ``erase`` (git's reject after a 401), kept as a ``Secret``.
@@ -49,17 +50,6 @@ class Request:
         self.password = password
         self.capabilities = capabilities
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Request):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, f) for f in _FIELDS))
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in _FIELDS)
-        return f"Request({inner})"
 
 
 def parse(text: str) -> Request:

@@ -10,6 +10,7 @@ import os
 
 from sfcred import fsread
 from sfcred.errors import ConfigError
+from sfcred.plain import Plain
 from sfcred.untrusted import (
     host_allowed,
     is_host,
@@ -38,7 +39,7 @@ def check_name(name: str) -> str:
     return name
 
 
-class IndexEntry:
+class IndexEntry(Plain):
     """Where a profile lives: its login and (once learned) instance host, with their schemes.
 
     A scheme of None comes from a 0.1 index: https, or either scheme on a loopback host.
@@ -111,14 +112,6 @@ class IndexEntry:
                 out += [s for s in host_schemes(own, scheme) if s not in out]
         return tuple(out)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, IndexEntry) and self.to_dict() == other.to_dict()
-
-    def __hash__(self) -> int:
-        return hash(tuple(map(repr, self.to_dict().values())))
-
-    def __repr__(self) -> str:
-        return f"IndexEntry({self.to_dict()!r})"
 
 
 def host_schemes(host: str, scheme: str | None) -> tuple[str, ...]:

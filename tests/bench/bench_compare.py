@@ -33,7 +33,10 @@ try:
         assert main(["profile", "add", "bench", "--client-id", "bench-app", "--username",
                      "bench@example.com", "--login-url", sf.url, "--audience",
                      "https://login.salesforce.com", "--generate-key"]) == 0
-    from sfcred.profiles import manage
+    try:
+        from sfcred.profiles import manage
+    except ImportError:  # an install from before the package layout
+        from sfcred import manage
     from sfcred.app import keystore
     sf.add_app("bench-app", manage.cert("bench", keystore()))
     sf.add_user("bench@example.com")
