@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from sfcred.commands import showing
 from sfcred.errors import InputError
 from sfcred.profiles import manage
-from sfcred.profiles import show as showing
 from sfcred.profiles.index import IndexFile
 from sfcred.rotation import lifecycle as rotate
 from sfcred.store.keystore import KeyStore

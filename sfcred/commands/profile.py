@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
     if args.action == "add":
         return _add(args, con, store, index)
     if args.action == "show":
-        from sfcred.profiles.show import show
+        from sfcred.commands.showing import show
 
         info = show(args.name, store, index)
         if args.json:
