@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--user", action="append", default=[], metavar="NAME", help="add a user")
     parser.add_argument("--preauthorize", action="store_true", help="pre-authorize the users")
+    parser.add_argument("--run-as", metavar="USER",
+                        help="enable the client credentials flow for --app, as this user")
+    parser.add_argument("--jwt-tokens", type=float, default=0.0, metavar="SECONDS",
+                        help="--app issues JWT-based access tokens living this long")
     parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate chain")
     parser.add_argument("--tls-key", type=Path, help="private key of --tls-cert")
     return parser
@@ -39,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.app is None) != (args.cert is None):
         parser.error("--app and --cert go together")
+    if args.app is None and (args.run_as or args.jwt_tokens):
+        parser.error("--run-as and --jwt-tokens go with --app")
     context = None
     if args.tls_cert is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -53,6 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             secret = sf.add_app(args.app, pem, kind=kind, preauthorized_only=args.admin_approved)
             for name in args.user if args.preauthorize else []:
                 sf.preauthorize(args.app, name)
+            if args.run_as:
+                sf.add_user(args.run_as)
+                sf.enable_client_credentials(args.app, args.run_as)
+            if args.jwt_tokens:
+                sf.jwt_access_tokens(args.app, args.jwt_tokens)
             print(f"app:       {args.app} (client secret {secret})")
         print(f"My Domain: {sf.url}")
         print(f"login:     {sf.login_url}")
