@@ -1,30 +1,83 @@
-# bash completion for sfcred; source it, or put it in
-# ~/.local/share/bash-completion/completions/sfcred
+# bash completion for sfcred, generated from its argparse grammar: sfcred completion bash
+# Source it, or put it in ~/.local/share/bash-completion/completions/sfcred
+
+_sfcred_grammar() {  # $1: a command path
+    case $1 in
+        "") subs="profile cert get store erase exec rotate doctor authorize completion demo"; opts="-h --help --version"; valued="";;
+        "profile") subs="add list show remove default import-sf import-keyring"; opts="-h --help"; valued="";;
+        "profile add") subs=""; opts="-h --help --client-id --username --login-url --audience --token-ttl --refresh-margin --key-file --generate-key --key-size --key-passphrase-stdin --cert-file --cert-days --cert-out --default --force --allow-host"; valued="--client-id --username --login-url --audience --token-ttl --refresh-margin --key-file --key-size --cert-file --cert-days --cert-out --allow-host";;
+        "profile list") subs=""; opts="-h --help --json --names"; valued="";;
+        "profile show") subs=""; opts="-h --help --json"; valued="";;
+        "profile remove") subs=""; opts="-h --help"; valued="";;
+        "profile default") subs=""; opts="-h --help"; valued="";;
+        "profile import-sf") subs=""; opts="-h --help --all --name --sf-dir --force --default --allow-host"; valued="--name --sf-dir --allow-host";;
+        "profile import-keyring") subs=""; opts="-h --help --force"; valued="";;
+        "cert") subs=""; opts="-h --help --pending"; valued="";;
+        "get") subs=""; opts="-h --help -p --profile --format"; valued="-p --profile --format";;
+        "store") subs=""; opts="-h --help -p --profile --format"; valued="-p --profile --format";;
+        "erase") subs=""; opts="-h --help -p --profile --format"; valued="-p --profile --format";;
+        "exec") subs=""; opts="-h --help -p --profile --keep-secrets"; valued="-p --profile";;
+        "rotate") subs=""; opts="-h --help --activate --abort --rollback --deploy --app --eca --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out --force"; valued="--app --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out";;
+        "doctor") subs=""; opts="-h --help --json --offline"; valued="";;
+        "authorize") subs=""; opts="-h --help --port --no-browser --client-secret-stdin"; valued="--port";;
+        "completion") subs=""; opts="-h --help"; valued="";;
+        "demo") subs=""; opts="-h --help"; valued="";;
+    esac
+}
+
+_sfcred_value() {  # $1: "path|option" or "path|#slot", $2: the word so far
+    case $1 in
+        "profile add|--client-id"|"profile add|--username"|"profile add|--login-url"|"profile add|--audience"|"profile add|--token-ttl"|"profile add|--refresh-margin"|"profile add|--cert-days"|"profile add|--allow-host"|"profile add|#0"|"profile import-sf|--name"|"profile import-sf|--allow-host"|"profile import-sf|#0"|"rotate|--app"|"rotate|--wait"|"rotate|--if-older-than"|"rotate|--cert-days"|"authorize|--port")
+            :;;
+        "profile add|--key-file"|"profile add|--cert-file"|"profile add|--cert-out"|"rotate|--cert-out")
+            compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$2"));;
+        "profile add|--key-size"|"rotate|--key-size")
+            COMPREPLY=($(compgen -W "2048 3072 4096" -- "$2"));;
+        "profile show|#0"|"profile remove|#0"|"profile default|#0"|"profile import-keyring|#0"|"cert|#0"|"get|-p"|"get|--profile"|"store|-p"|"store|--profile"|"erase|-p"|"erase|--profile"|"exec|-p"|"exec|--profile"|"rotate|--deploy-profile"|"rotate|#0"|"doctor|#0"|"authorize|#0")
+            COMPREPLY=($(compgen -W "$(sfcred profile list --names 2>/dev/null)" -- "$2"));;
+        "profile import-sf|--sf-dir")
+            compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$2"));;
+        "get|--format"|"store|--format"|"erase|--format")
+            COMPREPLY=($(compgen -W "git token json env" -- "$2"));;
+        "exec|#0")
+            COMPREPLY=($(compgen -c -- "$2"));;
+        "completion|#0")
+            COMPREPLY=($(compgen -W "bash zsh fish" -- "$2"));;
+        "exec|#"*)
+            compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$2"));;
+        *) return 1;;
+    esac
+}
+
 _sfcred() {
-    local cur prev words cword
-    cur="${COMP_WORDS[COMP_CWORD]}"
-    prev="${COMP_WORDS[COMP_CWORD-1]}"
-    if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "profile cert get store erase exec rotate doctor authorize completion demo --help --version" -- "$cur")); return
+    local cur=${COMP_WORDS[COMP_CWORD]} cmdpath="" npos=0 rest=0 i w subs opts valued
+    COMPREPLY=()
+    _sfcred_grammar ""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if ((!rest)) && [[ $w == -- ]]; then rest=1; continue; fi
+        if ((!rest)) && [[ $w == -* ]]; then
+            if [[ " $valued " == *" $w "* ]]; then
+                ((i++))
+                [[ ${COMP_WORDS[i]} == = ]] && ((i++))  # --opt=value, split at COMP_WORDBREAKS
+                if ((i >= COMP_CWORD)); then _sfcred_value "$cmdpath|$w" "$cur"; return; fi
+            fi
+            continue
+        fi
+        if ((npos == 0)) && [[ " $subs " == *" $w "* ]]; then
+            cmdpath=${cmdpath:+$cmdpath }$w
+            _sfcred_grammar "$cmdpath"
+            continue
+        fi
+        ((npos++))
+    done
+    if ((!rest)) && [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts" -- "$cur")); return
     fi
-    case "$prev" in
-        -p|--profile|cert|rotate|doctor|authorize|show|remove|default)
-            COMPREPLY=($(compgen -W "$(sfcred profile list --names 2>/dev/null)" -- "$cur"))
-            return;;
-        --format) COMPREPLY=($(compgen -W "git token json env" -- "$cur")); return;;
-        --login-url) COMPREPLY=($(compgen -W "production sandbox https://" -- "$cur")); return;;
-        --key-size) COMPREPLY=($(compgen -W "2048 3072 4096" -- "$cur")); return;;
-        --key-file|--cert-out|--cert-file) COMPREPLY=($(compgen -f -- "$cur")); return;;
-        profile) COMPREPLY=($(compgen -W "add list show remove default import-sf import-keyring" -- "$cur")); return;;
-        completion) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return;;
-    esac
-    case "${COMP_WORDS[1]}" in
-        get|store|erase) COMPREPLY=($(compgen -W "-p --profile --format" -- "$cur"));;
-        exec) COMPREPLY=($(compgen -W "-p --profile --keep-secrets" -- "$cur"));;
-        rotate) COMPREPLY=($(compgen -W "--activate --abort --rollback --key-size --cert-out --force" -- "$cur"));;
-        doctor) COMPREPLY=($(compgen -W "--json --offline" -- "$cur"));;
-        authorize) COMPREPLY=($(compgen -W "--port --no-browser --client-secret-stdin" -- "$cur"));;
-        cert) COMPREPLY=($(compgen -W "--pending" -- "$cur"));;
-    esac
+    if ((npos == 0)) && [[ -n $subs ]]; then
+        COMPREPLY=($(compgen -W "$subs" -- "$cur")); return
+    fi
+    _sfcred_value "$cmdpath|#$npos" "$cur" && return
+    ((rest)) || COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 complete -F _sfcred sfcred

@@ -1,6 +1,6 @@
 """sfcred: Salesforce JWT-bearer credentials from the OS keyring, served like git credentials.
 
-The Python API (``README.md``, Python API): ``get_token``, ``erase_token``, ``Token``,
+The Python API (``docs/reference/python-api.md``): ``get_token``, ``erase_token``, ``Token``,
 ``SalesforceAuth`` (httpx), ``RequestsAuth`` (requests), and the error tree (``SfcredError``
 and its subclasses). ``import sfcred`` is cheap: each name is imported on first use, and the
 keyring, httpx and cryptography only when a token must be minted.
@@ -8,7 +8,7 @@ keyring, httpx and cryptography only when a token must be minted.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "get_token": "sfcred.api",

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 MINT_SECONDS = 15.0  # one mint, every retry included (SFCRED_TIMEOUT)
-LEASE_SECONDS = 30.0  # SPEC.md: a fleet lease expires within 30 s
+LEASE_SECONDS = 30.0  # docs/fleet.md: a fleet lease expires within 30 s
 
 
 class Expired(Exception):

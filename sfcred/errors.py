@@ -1,4 +1,5 @@
-"""The one exception tree of sfcred. Every class carries its exit code (SPEC.md, Exit codes).
+"""The one exception tree of sfcred. Every class carries its exit code
+(docs/reference/exit-codes.md).
 
     SfcredError                 (exit 1)  base; never raised itself
     ├── InputError              (exit 1)  bad protocol input, bad flag value, unreadable file

@@ -1,7 +1,7 @@
 """``loads``: JSON as the profile index is written (objects, strings, null, true, false),
 read without importing ``json``, whose decoder imports ``re``: together 5-9 ms of a routed
 warm ``get`` that otherwise costs about 15 ms (``python -X importtime -c "import json"``;
-README, Speed). Anything outside that subset (numbers, arrays, surrogate escapes, deep
+docs/speed.md). Anything outside that subset (numbers, arrays, surrogate escapes, deep
 nesting, invalid text) is handed to ``json.loads``, so the answer is always what ``json``
 would give: this reader only ever says yes where ``json`` says the same yes
 (``tests/test_minijson.py`` checks that with hypothesis).

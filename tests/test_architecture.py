@@ -99,7 +99,8 @@ def test_the_cycle_finder_finds_cycles() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "sfcred.commands")
+UPPER = ("sfcred.helper", "sfcred.tokens", "sfcred.fleet", "sfcred.rotation", "sfcred.commands",
+         "sfcred.usage")
 LOWER = ("sfcred.store", "sfcred.salesforce")
 # The value types and the leaves everything may import.
 LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors", "sfcred.plain",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _support import counting_imports
 
+from sfcred import __version__
 from sfcred.secret import Secret
 from sfcred.tokens.cache import Entry, TokenCache
 
@@ -38,6 +39,11 @@ def _check_demo(done: subprocess.CompletedProcess[str]) -> None:
     # Tokens are shown shortened only: nothing token-shaped follows "password=" whole.
     for value in re.findall(r"password=(\S+)", out):
         assert value.endswith("…(redacted)")
+    # The README tells a new user how many steps to expect.
+    steps = [int(n) for n in re.findall(r"^(\d+)\. ", out, re.M)]
+    assert steps == list(range(1, len(steps) + 1)), steps
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"It prints {len(steps)} steps" in " ".join(readme.split())
 
 
 def test_demo_on_a_machine_without_a_keyring(run_sfcred, sfcred_env) -> None:
@@ -163,7 +169,7 @@ def test_the_exit_runs_atexit_callbacks_and_skips_only_the_teardown(tmp_path: Pa
         "from sfcred.cli import run\n"
         "run()\n"
     )
-    for args, status, shown in ((["--version"], 0, "0.1.0"), (["get", "-p", "x"], 1, "")):
+    for args, status, shown in ((["--version"], 0, __version__), (["get", "-p", "x"], 1, "")):
         done = subprocess.run([sys.executable, "-c", code, *args], env=sfcred_env,
                               capture_output=True, text=True, timeout=60, cwd=tmp_path,
                               stdin=subprocess.DEVNULL, check=False)

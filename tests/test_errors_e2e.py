@@ -1,5 +1,6 @@
-"""Every failure reaches the user as SPEC.md says: the right exit code, Salesforce's words and
-the fix on stderr, and nothing at all on stdout (a client must never take an error for a token).
+"""Every failure reaches the user as docs/troubleshooting.md says: the right exit code,
+Salesforce's words and the fix on stderr, and nothing at all on stdout (a client must never
+take an error for a token).
 """
 
 from __future__ import annotations

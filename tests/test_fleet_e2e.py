@@ -231,7 +231,7 @@ def test_a_stopped_store_serves_fresh_and_stale_local_tokens_else_exit_5_fast(
         began = time.monotonic()
         got = run_sfcred("get", "-p", "acme", "--format", "token", env=hung, timeout=60)
         spent = time.monotonic() - began
-        assert spent < 10, spent  # SPEC.md: exit 5 within 10 s (one 5 s request timeout)
+        assert spent < 10, spent  # docs/fleet.md: exit 5 within 10 s (one 5 s request timeout)
         if env is stale_m:
             assert (got.returncode, got.stdout.strip()) == (0, token), got.stderr
         else:

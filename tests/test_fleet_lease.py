@@ -74,7 +74,7 @@ def test_the_lease_is_30_seconds_at_most(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("SFCRED_LEASE_SECONDS", "2")
     assert lease_seconds() == 2.0
     monkeypatch.setenv("SFCRED_LEASE_SECONDS", "300")
-    assert lease_seconds() == 30.0  # never longer than SPEC.md allows
+    assert lease_seconds() == 30.0  # never longer than docs/fleet.md allows
 
 
 def test_holders_are_unique_and_not_host_names(kv: VaultKV) -> None:

@@ -1,6 +1,6 @@
 """Fleet mode's store: profiles and keys live in a real OpenBao (KV v2), not in an OS keyring.
 Simulated machines (separate HOME / XDG folders, a keyring that fails every call): a profile
-added on one is listed and used on another, never configured; the README's least-privilege
+added on one is listed and used on another, never configured; docs/fleet.md's least-privilege
 policy is enough for a profile's whole life; doctor checks the store (reachable, token,
 policy, clock); ``profile import-keyring`` moves a keyring profile in.
 

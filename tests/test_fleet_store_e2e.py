@@ -1,6 +1,6 @@
 """Fleet mode's store: profiles and keys live in a real OpenBao (KV v2), not in an OS keyring.
 Simulated machines (separate HOME / XDG folders, a keyring that fails every call): a profile
-added on one is listed and used on another, never configured; the README's least-privilege
+added on one is listed and used on another, never configured; docs/fleet.md's least-privilege
 policy is enough for a profile's whole life; doctor checks the store (reachable, token,
 policy, clock); ``profile import-keyring`` moves a keyring profile in.
 
@@ -61,8 +61,8 @@ def test_a_profile_added_on_one_machine_serves_another(
 
 
 def readme_policy(prefix: str) -> str:
-    """The README's Vault policy (its first hcl block), for ``prefix`` instead of sfcred."""
-    text = (Path(__file__).parents[1] / "README.md").read_text()
+    """docs/fleet.md's Vault policy (its first hcl block), for ``prefix`` instead of sfcred."""
+    text = (Path(__file__).parents[1] / "docs" / "fleet.md").read_text()
     block = text.split("```hcl\n", 1)[1].split("```", 1)[0]
     assert 'path "secret/data/sfcred/*"' in block
     return block.replace("secret/data/sfcred/", f"secret/data/{prefix}/").replace(

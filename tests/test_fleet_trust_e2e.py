@@ -2,7 +2,7 @@
 against the real OpenBao: a hostile token record (a foreign instance, an expiry in the year
 5138, minted in the future, 20 MiB) is refused, cached nowhere, and the real token minted and
 served in its place; a machine's copy of the fleet's token is dropped once the record is
-erased or replaced; the README's consumer policy serves fleet tokens and reads no key; a
+erased or replaced; docs/fleet.md's consumer policy serves fleet tokens and reads no key; a
 lease writer that keeps renewing is taken over."""
 
 from __future__ import annotations
@@ -182,8 +182,8 @@ def test_a_copy_of_the_fleet_token_is_dropped_when_the_record_is_erased_or_repla
 
 
 def policy_blocks() -> tuple[str, str]:
-    """The README's minter and consumer policies (its first two hcl blocks)."""
-    text = (Path(__file__).parents[1] / "README.md").read_text()
+    """docs/fleet.md's minter and consumer policies (its first two hcl blocks)."""
+    text = (Path(__file__).parents[1] / "docs" / "fleet.md").read_text()
     blocks = [b.split("```", 1)[0] for b in text.split("```hcl\n")[1:3]]
     assert 'path "secret/data/sfcred/*"' in blocks[0]
     assert 'path "secret/data/sfcred/tokens/*"' in blocks[1]

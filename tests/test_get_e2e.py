@@ -25,7 +25,7 @@ from sfcred.testing.server import FakeSalesforce
 
 pytestmark = pytest.mark.secret_service
 
-TTL = 900  # the default --token-ttl (SPEC.md)
+TTL = 900  # the default --token-ttl (docs/reference/commands.md)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Every fault ends in a bounded time with the documented answer, and nothing is lost.
 
 In process, against the stand-in and the test keyrings: one test per finding of the outside
-attack review (the README's "Security and reliability" names them). Times are bounded by hang
+attack review (docs/security.md, "What sfcred promises", names them). Times are bounded by hang
 guards only; what is asserted is the answer, the counters and the order of events.
 """
 

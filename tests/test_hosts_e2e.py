@@ -1,4 +1,4 @@
-"""Salesforce hosts only (SPEC.md), through the INSTALLED program.
+"""Salesforce hosts only (docs/reference/commands.md), through the INSTALLED program.
 
 The outside review's finding: any https origin was learned as the instance host, from the
 token endpoint and from an sf auth file's ``instanceUrl``; ``instance_url=https://github.com``
@@ -41,7 +41,8 @@ def cached_tokens() -> list[Path]:
 
 
 def git_fill(sfcred_env: dict[str, str], host: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``git credential fill`` with sfcred as the only, global helper, as the README sets it."""
+    """``git credential fill`` with sfcred as the only, global helper (docs/reference/protocol.md
+    allows it)."""
     env = dict(sfcred_env, GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1",
                GIT_CONFIG_GLOBAL=os.devnull)
     return subprocess.run(

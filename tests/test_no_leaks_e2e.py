@@ -1,5 +1,6 @@
-"""After a full session of use, secrets are only where SPEC.md allows them: private keys only in
-the keyring, access tokens only on stdout of `get` and in the token cache, a passphrase nowhere.
+"""After a full session of use, secrets are only where docs/security.md allows them: private
+keys only in the keyring, access tokens only on stdout of `get` and in the token cache, a
+passphrase nowhere.
 
 Every file under the test's HOME and XDG folders (and its tmp_path) is searched, byte for byte,
 for every encoding of the keys and for every token handed out; so is every stdout and stderr.

@@ -10,7 +10,7 @@ import pytest
 import sfcred
 from sfcred.salesforce.refusals import PAIR_PROBLEMS, Context, Refusal, classify, explain
 
-# SPEC.md's table: error / error_description -> the refusal it names.
+# docs/troubleshooting.md's table: error / error_description -> the refusal it names.
 SPEC_TABLE = [
     ("invalid_grant", "user hasn't approved this consumer", Refusal.NOT_APPROVED),
     ("invalid_app_access", "user is not admin approved to access this app",

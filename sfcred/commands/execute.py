@@ -43,7 +43,8 @@ def prepare(args: argparse.Namespace, con: Console,
         env[f"{prefix}_ACCESS_TOKEN"] = token
         env[f"{prefix}_INSTANCE_URL"] = entry.instance_url
     # The Salesforce CLI takes an access token as its target org when the instance URL is
-    # configured: `sf` commands then act on this org and store nothing (see README).
+    # configured: `sf` commands then act on this org and store nothing
+    # (docs/reference/protocol.md).
     env["SF_TARGET_ORG"] = token
     env["SF_ORG_INSTANCE_URL"] = entry.instance_url
     return cmd, env

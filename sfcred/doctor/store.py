@@ -13,7 +13,7 @@ from sfcred.errors import KeyringUnavailable
 from sfcred.store.vault import VaultKV
 
 TITLE = "fleet store"
-# What each part of sfcred's use needs, per KV v2 path (README, Fleet mode: the policy).
+# What each part of sfcred's use needs, per KV v2 path (docs/fleet.md, Two Vault policies).
 NEEDED = {"data": ("create", "read", "update"), "metadata": ("list", "delete")}
 SKEW_WARN = 5.0  # seconds: a lease lasts 30 s, a shared token is FRESH by its minter's clock
 SKEW_FAIL = 15.0
@@ -38,7 +38,7 @@ def store_check(kv: VaultKV, clock: Callable[[], float] = time.time) -> Check:
                if cap not in allowed[name] and "root" not in allowed[name]]
     if missing:
         return _check("fail", f"{where}: the token's policy lacks {', '.join(missing)}",
-                      "grant the policy in the README (Fleet mode) to this token", KEYRING)
+                      "grant the minter policy of docs/fleet.md to this token", KEYRING)
     ttl = info.get("ttl")
     left = "no expiry" if not ttl else f"expires in {int(ttl) // 60} min"
     version = health.get("version", "?")

@@ -12,7 +12,7 @@ here) when the local cache has no FRESH token:
 It gives up waiting after a lease's whole life and a second (a holder that took it just now
 has had all its time): then a STALE token is served, with a note, or the wait is an error (4).
 
-A machine whose policy may not take the lease (the consumer policy: README, Fleet mode) only
+A machine whose policy may not take the lease (the consumer policy: docs/fleet.md) only
 waits, within the same time, for a minter's token; then STALE with a note, or exit 5 saying so.
 Every record read is checked by ``vet`` (``fleettrust``): one refused is as if there were none.
 """
@@ -83,7 +83,7 @@ def fetch(
                 raise StoreRefused(
                     f"no fresh token for profile {name} in the fleet store after {waited:g} s, "
                     f"and this machine may not get one itself ({refused.message})",
-                    hint="this machine has the consumer policy (README, Fleet mode): a machine "
+                    hint="this machine has the consumer policy (docs/fleet.md): a machine "
                     "with the minter policy must get the token, or give this one that policy")
             raise SalesforceUnreachable(
                 f"another machine of the fleet has been getting a token for profile {name} "

@@ -8,7 +8,7 @@ with check-and-set, so it forgets exactly the token it read and never a newer on
 ``leases/NAME`` says who may mint: ``{"holder": ID, "until": EPOCH}``. It is taken with KV v2
 check-and-set (version 0 when absent, else the version read), so of many machines at most
 one wins; ``holder`` is unique per process (random, never a host name); ``until`` is at most
-30 s ahead (SPEC.md), after which any machine may take it over (a holder that crashed).
+30 s ahead (docs/fleet.md), after which any machine may take it over (a holder that crashed).
 A lease whose ``until`` cannot be trusted (another machine's clock far off, a foreign record)
 is also taken over once this process has seen the same version unchanged for the lease's
 length: that rule needs no clock agreement at all. And a lease has a maximum life: once this

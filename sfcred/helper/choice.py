@@ -1,5 +1,6 @@
-"""Which profile answers a request (SPEC.md, Profile choice), and the rule over every choice:
-a request that names a host, protocol or user is answered only by a profile that owns it.
+"""Which profile answers a request (docs/reference/protocol.md), and the rule over every
+choice: a request that names a host, protocol or user is answered only by a profile that
+owns it.
 
 Pure: the index is passed in as a loader (read only when the request needs it). On the warm
 path of ``get``: it imports nothing but the error tree and the name check.
@@ -39,9 +40,10 @@ def choose(
     req: Request, flag: str | None, env_profile: str | None, load_index: Callable[[], Index],
     ci: tuple[str, IndexEntry] | None = None,
 ) -> Choice:
-    """SPEC.md, Profile choice, and the rule over it: a request that names a host (or a
-    protocol) is answered only by a profile that owns that host and scheme, however the
-    profile was chosen. ``-p prod`` with ``host=github.com`` is ``NotServed``, not prod's token.
+    """Profile choice (docs/reference/protocol.md), and the rule over it: a request that
+    names a host (or a protocol) is answered only by a profile that owns that host and
+    scheme, however the profile was chosen. ``-p prod`` with ``host=github.com`` is
+    ``NotServed``, not prod's token.
 
     A present but empty ``host=``, ``-p``, ``profile=`` or ``SFCRED_PROFILE`` is refused: an
     unset variable must not silently mean "the default". The index is read only when the

@@ -1,5 +1,5 @@
-"""The four output formats of ``get`` (SPEC.md): git, token, json, env. Pure; on the warm
-path, so each format imports only what it needs."""
+"""The four output formats of ``get`` (docs/reference/protocol.md): git, token, json, env.
+Pure; on the warm path, so each format imports only what it needs."""
 
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 Pure but for what is injected: the caller reads argv and stdin, passes the request text, the
 environment and a ``Tokens`` factory, and writes the ``Answer`` (stdout text, notes for stderr,
-exit code). The rules of SPEC.md's protocol live here: ``store`` says nothing, an empty erase
-erases nothing, a request the chosen profile does not own is not served (silence and exit 0
-under git's name), ``erase`` with a ``password=`` forgets only that token, and the formats.
+exit code). The rules of the protocol (docs/reference/protocol.md) live here: ``store`` says
+nothing, an empty erase erases nothing, a request the chosen profile does not own is not
+served (silence and exit 0 under git's name), ``erase`` with a ``password=`` forgets only
+that token, and the formats.
 
 Off the warm path (``warm.py`` answers FRESH tokens first), so it uses ordinary dataclasses.
 """

@@ -12,7 +12,7 @@ choice and host ownership (``choice``, ``index``), the cache folder and file che
 (``fsread``), the entry parser and FRESH test (``cache.Entry``), and the formats
 (``formats``). Those modules, and this one, import nothing heavy at module level (no typing,
 dataclasses, json, keyring, httpx or cryptography): a warm ``get`` costs little more than
-Python's own start (see README, Speed).
+Python's own start (see docs/speed.md).
 """
 
 from __future__ import annotations

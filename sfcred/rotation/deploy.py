@@ -1,4 +1,4 @@
-"""``sfcred rotate NAME --deploy``: a rotation with no manual step (SPEC.md, Rotation with
+"""``sfcred rotate NAME --deploy``: a rotation with no manual step (docs/rotation.md, With
 certificate deployment), as a runbook whose every step leaves a profile that mints:
 
 1. the pending key: made (``rotate.start``) or, if one is pending, reused; the record names

@@ -41,7 +41,7 @@ ET.register_namespace("soapenv", SOAP)
 ET.register_namespace("xsi", XSI)
 ET.register_namespace("met", MD)
 
-# What to grant, by the names Setup shows (SPEC.md: the message names what is missing).
+# What to grant, by the names Setup shows (docs/rotation.md: the message names what is missing).
 PERMISSIONS = ('"Modify Metadata Through Metadata API Functions" (or "Modify All Data") and '
                '"Customize Application"')
 ECA_PERMISSIONS = (PERMISSIONS + ', and "View External Client Apps Consumer Secrets in Metadata" '

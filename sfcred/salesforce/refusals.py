@@ -1,4 +1,5 @@
-"""Salesforce's OAuth refusals: what each means, and the fix to print (SPEC.md's table as data).
+"""Salesforce's OAuth refusals: what each means, and the fix to print (the table of
+docs/troubleshooting.md, as data).
 
 ``classify`` is the one place that reads Salesforce's ``error`` / ``error_description``
 strings; everything else (rotation, doctor, authorize) branches on the ``Refusal`` it returns.
@@ -66,7 +67,8 @@ def classify(error: str, description: str) -> Refusal:
 
 # How far a token request got, in the order Salesforce checks an assertion: the app, the
 # signature, the audience, the time, the user's approval, then the user's own limits. doctor
-# calls a host/audience pair better when it gets further (SPEC.md: host and aud are separate).
+# calls a host/audience pair better when it gets further (docs/reference/salesforce.md: host
+# and aud are separate).
 PROGRESS = {
     Refusal.UNKNOWN_CLIENT: 1,
     Refusal.APP_NOT_FOUND: 1,

@@ -79,7 +79,7 @@ class VaultKV:
         self._client = client
         # The first "cannot reach the store" is remembered for the rest of the process: each
         # later call fails at once, so a Vault that is down or silent costs one timeout, not
-        # one per call (SPEC.md: exit 5 within 10 s).
+        # one per call (docs/fleet.md: exit 5 within 10 s).
         self._down: StoreUnavailable | None = None
 
     @property
@@ -122,7 +122,7 @@ class VaultKV:
                 f"the store refused to {what} under {self.location.mount}/"
                 f"{self.location.prefix}: permission denied",
                 hint="check VAULT_TOKEN, and that its policy allows read, create, update, "
-                "delete and list on that path (README, Fleet mode)",
+                "delete and list on that path (docs/fleet.md, Two Vault policies)",
             ) from e
         except hx.Unauthorized as e:
             raise StoreUnavailable("the store says the token is not valid (or expired)",

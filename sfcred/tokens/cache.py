@@ -12,7 +12,7 @@ Where: on a memory file system when there is one (``$XDG_RUNTIME_DIR/sfcred``, 0
 0600), as plain ``key=value`` lines (a warm ``get`` needs no keyring, crypto or ``json``);
 else in the user cache dir sealed with AES-GCM under a key in the keyring, written once.
 
-Nothing read back is trusted (SPEC.md, Storage): a folder of this user with no group or other
+Nothing read back is trusted (docs/security.md): a folder of this user with no group or other
 bits, a regular 0600 file of this user opened without following links or blocking, an entry
 whose every field is sane. Anything else is a miss, never a crash. On the warm path: nothing
 heavy is imported at module level.

@@ -1,4 +1,4 @@
-"""Every speed figure of the README in one run, as ratios to baselines measured alongside:
+"""Every speed figure of docs/speed.md in one run, as ratios to baselines measured alongside:
 
     warm get -p / routed (FRESH cache)       vs  python -c pass
     cold get (keyring read + mint)           vs  a bare pyjwt + httpx script minting with

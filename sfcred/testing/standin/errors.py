@@ -7,7 +7,7 @@ could not be confirmed are marked so, and follow the wording of Salesforce's err
 
 from __future__ import annotations
 
-# JWT bearer flow, in the order the stand-in checks them (SPEC.md's table).
+# JWT bearer flow, in the order the stand-in checks them (docs/troubleshooting.md's table).
 INVALID_ASSERTION = ("invalid_grant", "invalid assertion")
 UNKNOWN_CLIENT = ("invalid_client_id", "client identifier invalid")  # forcedotcom/postman #42
 EXTERNAL_APP_ON_GENERIC_HOST = ("app_not_found", "External client app is not installed in this org")
