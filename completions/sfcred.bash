@@ -5,7 +5,7 @@ _sfcred_grammar() {  # $1: a command path
     case $1 in
         "") subs="profile cert get store erase exec rotate doctor authorize completion demo"; opts="-h --help --version"; valued="";;
         "profile") subs="add list show remove default import-sf import-keyring"; opts="-h --help"; valued="";;
-        "profile add") subs=""; opts="-h --help --client-id --username --login-url --audience --token-ttl --refresh-margin --key-file --generate-key --key-size --key-passphrase-stdin --cert-file --cert-days --cert-out --default --force --allow-host"; valued="--client-id --username --login-url --audience --token-ttl --refresh-margin --key-file --key-size --cert-file --cert-days --cert-out --allow-host";;
+        "profile add") subs=""; opts="-h --help --client-id --username --grant --client-secret-stdin --login-url --audience --token-ttl --refresh-margin --key-file --generate-key --key-size --key-passphrase-stdin --cert-file --cert-days --cert-out --default --force --allow-host"; valued="--client-id --username --grant --login-url --audience --token-ttl --refresh-margin --key-file --key-size --cert-file --cert-days --cert-out --allow-host";;
         "profile list") subs=""; opts="-h --help --json --names"; valued="";;
         "profile show") subs=""; opts="-h --help --json"; valued="";;
         "profile remove") subs=""; opts="-h --help"; valued="";;
@@ -17,7 +17,7 @@ _sfcred_grammar() {  # $1: a command path
         "store") subs=""; opts="-h --help -p --profile --format"; valued="-p --profile --format";;
         "erase") subs=""; opts="-h --help -p --profile --format"; valued="-p --profile --format";;
         "exec") subs=""; opts="-h --help -p --profile --keep-secrets"; valued="-p --profile";;
-        "rotate") subs=""; opts="-h --help --activate --abort --rollback --deploy --app --eca --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out --force"; valued="--app --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out";;
+        "rotate") subs=""; opts="-h --help --activate --abort --rollback --deploy --app --eca --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out --force --secret-stdin"; valued="--app --wait --deploy-profile --if-older-than --key-size --cert-days --cert-out";;
         "doctor") subs=""; opts="-h --help --json --offline"; valued="";;
         "authorize") subs=""; opts="-h --help --port --no-browser --client-secret-stdin"; valued="--port";;
         "completion") subs=""; opts="-h --help"; valued="";;
@@ -29,6 +29,8 @@ _sfcred_value() {  # $1: "path|option" or "path|#slot", $2: the word so far
     case $1 in
         "profile add|--client-id"|"profile add|--username"|"profile add|--login-url"|"profile add|--audience"|"profile add|--token-ttl"|"profile add|--refresh-margin"|"profile add|--cert-days"|"profile add|--allow-host"|"profile add|#0"|"profile import-sf|--name"|"profile import-sf|--allow-host"|"profile import-sf|#0"|"rotate|--app"|"rotate|--wait"|"rotate|--if-older-than"|"rotate|--cert-days"|"authorize|--port")
             :;;
+        "profile add|--grant")
+            COMPREPLY=($(compgen -W "jwt-bearer client-credentials" -- "$2"));;
         "profile add|--key-file"|"profile add|--cert-file"|"profile add|--cert-out"|"rotate|--cert-out")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$2"));;
         "profile add|--key-size"|"rotate|--key-size")
