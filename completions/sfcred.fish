@@ -113,7 +113,7 @@ complete -c sfcred -n '__sfcred_slot \'\' 0' -a 'completion' -d 'print a shell c
 complete -c sfcred -n '__sfcred_slot \'\' 0' -a 'demo' -d 'the main job end to end against the embedded stand-in'
 complete -c sfcred -n '__sfcred_at \'\'' -s h -l help -d 'show this help message and exit'
 complete -c sfcred -n '__sfcred_at \'\'' -l version -d 'show program\'s version number and exit'
-complete -c sfcred -n '__sfcred_slot \'profile\' 0' -a 'add' -d 'add an org profile with its private key'
+complete -c sfcred -n '__sfcred_slot \'profile\' 0' -a 'add' -d 'add an org profile with its key (or consumer secret)'
 complete -c sfcred -n '__sfcred_slot \'profile\' 0' -a 'list' -d 'list profiles'
 complete -c sfcred -n '__sfcred_slot \'profile\' 0' -a 'show' -d 'settings and key fingerprints, never secrets'
 complete -c sfcred -n '__sfcred_slot \'profile\' 0' -a 'remove' -d 'remove a profile, its keys and cached tokens'

@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
 
     prof = sub.add_parser("profile", help="add, list, show, remove profiles; set the default")
     psub = prof.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    add = psub.add_parser("add", help="add an org profile with its private key")
+    add = psub.add_parser("add", help="add an org profile with its key (or consumer secret)")
     add.add_argument("name", help="the new profile's name (letters, digits, . _ -)")
     add.add_argument("--client-id", required=True, help="the connected app's consumer key")
     add.add_argument("--username", help="the Salesforce username to act as (JWT bearer; "
