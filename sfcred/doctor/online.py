@@ -142,7 +142,9 @@ def token_checks(
     scope = f", scope {token.scope}" if token.scope else ""
     ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
     checks = [ok, userinfo_check(profile, token, deadline)]
-    if store is not None:
+    if store is not None and profile.client_credentials:
+        checks.append(make("app", "skip", "client credentials: no certificate to compare"))
+    elif store is not None:
         from sfcred.doctor.connectedapp import app_check
 
         left = _left(deadline)

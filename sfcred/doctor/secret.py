@@ -4,6 +4,7 @@ host, which must be the org's My Domain (Salesforce serves the grant nowhere els
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sfcred.doctor.model import CONFIG, Check, make
@@ -16,7 +17,17 @@ if TYPE_CHECKING:
     from sfcred.store.base import Store
 
 
+def _titled(check: Check, title: str) -> Check:
+    """The check under this profile's own title (the key check is its secret check)."""
+    return replace(check, title=title)
+
+
 def secret_check(store: Store, profile: Profile) -> tuple[Check, KeyMaterial | None]:
+    check, material = _secret(store, profile)
+    return _titled(check, "consumer secret"), material
+
+
+def _secret(store: Store, profile: Profile) -> tuple[Check, KeyMaterial | None]:
     add = (f"store it again: `sfcred profile add {profile.name} --grant client-credentials "
            "... --client-secret-stdin --force`")
     try:
@@ -34,6 +45,10 @@ def secret_check(store: Store, profile: Profile) -> tuple[Check, KeyMaterial | N
 
 
 def domain_check(profile: Profile) -> Check:
+    return _titled(_domain(profile), "My Domain")
+
+
+def _domain(profile: Profile) -> Check:
     try:
         require_my_domain(profile.login_url, "the login URL")
     except InputError as e:
