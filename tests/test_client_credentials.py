@@ -164,3 +164,37 @@ def test_the_stand_in_command_line_serves_the_grant(tmp_path) -> None:
         finally:
             proc.terminate()
             proc.communicate(timeout=10)
+
+
+def test_switching_grants_with_force_loses_nothing_that_works(tmp_path) -> None:
+    """jwt → client credentials with --force: the secret is active, the old key goes; a
+    --force without a secret keeps it (settings change); back to JWT needs a key."""
+    from sfcred.profiles import manage
+    from sfcred.profiles.index import IndexFile
+    from sfcred.secret import Secret
+    from sfcred.store.keystore import KeyStore
+
+    store, index = KeyStore(), IndexFile(str(tmp_path / "profiles.json"))
+    base = {"name": "p", "client_id": "cid", "username": "",
+            "login_url": "https://acme.my.salesforce.com"}
+    jwt = manage.add(manage.NewProfile(**{**base, "username": "u@x.com"},  # type: ignore[arg-type]
+                                       generate_bits=2048), store, index, None)
+    cc = manage.add(manage.NewProfile(**base, grant="client-credentials",  # type: ignore[arg-type]
+                                      client_secret=Secret(SECRET), force=True),
+                    store, index, None)
+    assert cc.profile.client_credentials
+    assert store.get_key("p", cc.profile.keys.active).key_pem.reveal() == SECRET
+    with pytest.raises(ConfigError):
+        store.get_key("p", jwt.profile.keys.active)  # the replaced key is gone
+    kept = manage.add(manage.NewProfile(**base, grant="client-credentials",  # type: ignore[arg-type]
+                                        token_ttl=3600, force=True), store, index, None)
+    assert kept.profile.keys == cc.profile.keys
+    assert kept.profile.token_ttl == 3600
+    with pytest.raises(InputError, match="--key-file"):
+        manage.add(manage.NewProfile(**{**base, "username": "u@x.com"},  # type: ignore[arg-type]
+                                     force=True), store, index, None)
+    assert store.require_profile("p").keys == cc.profile.keys  # the refusal changed nothing
+    with pytest.raises(InputError, match="My Domain"):
+        manage.add(manage.NewProfile(**{**base, "name": "q", "login_url": "production"},  # type: ignore[arg-type]
+                                     grant="client-credentials", client_secret=Secret(SECRET)),
+                   store, index, None)
