@@ -198,3 +198,17 @@ def test_switching_grants_with_force_loses_nothing_that_works(tmp_path) -> None:
         manage.add(manage.NewProfile(**{**base, "name": "q", "login_url": "production"},  # type: ignore[arg-type]
                                      grant="client-credentials", client_secret=Secret(SECRET)),
                    store, index, None)
+
+
+def test_the_stand_in_takes_the_client_in_a_basic_header_too(sf: FakeSalesforce) -> None:
+    import httpx
+
+    with httpx.Client(timeout=10) as client:
+        url = f"{sf.url}/services/oauth2/token"
+        ok = client.post(url, data={"grant_type": "client_credentials"},
+                         auth=httpx.BasicAuth("cc-app", SECRET))
+        assert ok.status_code == 200, ok.text
+        assert sf.valid_token(ok.json()["access_token"])
+        wrong = client.post(url, data={"grant_type": "client_credentials"},
+                            auth=httpx.BasicAuth("cc-app", "nope"))
+        assert wrong.json()["error"] == "invalid_client"

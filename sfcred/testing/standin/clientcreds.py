@@ -9,13 +9,28 @@ it) and answers the five fields of the JWT bearer grant's answer.
 
 from __future__ import annotations
 
+import base64
 import hmac
+from urllib.parse import unquote
 
 from sfcred.testing.standin import errors as err
 from sfcred.testing.standin.model import Org
 from sfcred.testing.standin.replies import Reply, oauth_error, token_reply
 
 GRANT = "client_credentials"
+
+
+def with_basic_client(form: dict[str, str], authorization: str | None) -> dict[str, str]:
+    """The form with the client id and secret of an ``Authorization: Basic`` header, which
+    Salesforce takes for this grant as well as form fields (the form's own win)."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "basic" or form.get("grant_type") != GRANT:
+        return form
+    try:
+        client_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return form
+    return {"client_id": unquote(client_id), "client_secret": unquote(secret), **form}
 
 
 def client_credentials(org: Org, listener: str, form: dict[str, str]) -> Reply:
