@@ -139,7 +139,7 @@ def test_add_from_a_terminal_asks_without_echo(sfcred_env, standin: FakeSalesfor
 
 
 def test_ci_mode_from_the_environment_alone(run_sfcred, standin: FakeSalesforce,
-                                            rsa_keypair, fail_keyring) -> None:
+                                            rsa_keypair, fail_keyring, sfcred_env) -> None:
     client_id, secret = cc_app(standin, rsa_keypair.cert_pem)
     env = {"SFCRED_CLIENT_ID": client_id, "SFCRED_CLIENT_SECRET": secret,
            "SFCRED_LOGIN_URL": standin.url}
@@ -151,6 +151,12 @@ def test_ci_mode_from_the_environment_alone(run_sfcred, standin: FakeSalesforce,
     done = run_sfcred("exec", "--", sys.executable, "-c", script, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["None", "True"]
+    code = "import sfcred; print(sfcred.get_token().username)"
+    api = subprocess.run([sys.executable, "-c", code],
+                         env={**sfcred_env, **env}, capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert api.returncode == 0, api.stderr
+    assert api.stdout.strip() == RUN_AS
     generic = run_sfcred("get", "--format", "token",
                          env={**env, "SFCRED_LOGIN_URL": "https://login.salesforce.com"})
     assert generic.returncode == 1
