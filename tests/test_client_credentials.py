@@ -17,7 +17,7 @@ from sfcred.errors import ConfigError, InputError, SalesforceRefused
 from sfcred.profiles import env as envprofile
 from sfcred.profiles.record import KeySlots, Profile, require_my_domain
 from sfcred.salesforce.grants import ClientCredentials, JwtBearer, grant_of
-from sfcred.salesforce.jwtexp import expiry
+from sfcred.salesforce.jwtexp import cache_life, expiry
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.salesforce.refusals import Refusal
 from sfcred.testing.server import FakeSalesforce
@@ -103,6 +103,15 @@ def test_the_exp_of_a_jwt_access_token() -> None:
     for token in ("00D!opaque.token", _jwt({"exp": "soon"}), _jwt({"exp": True}), _jwt([1]),
                   "a.b.c", "a..c", _jwt({"exp": 1}) + "x" * 20000, _jwt({})):
         assert expiry(token) is None
+
+
+def test_the_cache_life_a_jwt_access_token_gives() -> None:
+    now = 1_800_000_000.0
+    assert cache_life(now, 900, True, "opaque!token") == 900
+    assert cache_life(now, 900, True, _jwt({"exp": now + 300})) == 300  # shorter: always
+    assert cache_life(now, 900, True, _jwt({"exp": now + 5000})) == 5000  # the default gives way
+    assert cache_life(now, 1200, False, _jwt({"exp": now + 5000})) == 1200  # a chosen TTL holds
+    assert cache_life(now, 900, True, _jwt({"exp": now + 10**7})) == 86400  # a day at most
 
 
 @pytest.fixture

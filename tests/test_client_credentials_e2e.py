@@ -171,11 +171,17 @@ def test_a_jwt_access_token_s_exp_shortens_the_cache_life(run_sfcred, cc: CcOrg,
     data = get_json(run_sfcred, "-p", "cc")
     assert data["access_token"].count(".") == 2
     assert before + 290 <= _expires(data) <= time.time() + 301
-    # Longer than the TTL: the TTL still bounds it.
+    # Longer than the default TTL: exp replaces it.
     cc.sf.jwt_access_tokens(cc.client_id, 5000)
     assert run_sfcred("erase", "-p", "cc").returncode == 0
+    before = time.time()
     data = get_json(run_sfcred, "-p", "cc")
-    assert _expires(data) <= time.time() + 901
+    assert before + 4990 <= _expires(data) <= time.time() + 5001
+    # ... but never a TTL the user chose.
+    add_cc_profile(run_sfcred, cc.sf, cc.client_id, cc.secret, "capped",
+                   extra=["--token-ttl", "1200"])
+    data = get_json(run_sfcred, "-p", "capped")
+    assert _expires(data) <= time.time() + 1201
     # The JWT bearer grant too.
     org = setup_org(run_sfcred, cc.sf, tmp_path, "jwt")
     cc.sf.jwt_access_tokens(org.client_id, 200)

@@ -37,6 +37,16 @@ def test_32_processes_on_4_machines_make_one_client_credentials_request(
     assert standin.valid_token(tokens[0])
     assert revokes(standin) == []
 
+    # JWT-based access tokens living longer than the default TTL: the fleet's record holds
+    # one, and fresh machines take it (its exp is trusted as far as jwtexp allows): one mint.
+    standin.jwt_access_tokens(client_id, 5000)
+    assert run("erase", "-p", "acme").returncode == 0
+    fresh = machines(tmp_path, fleet, 2, first=MACHINES)
+    jwts = gets_at_once(sfcred_bin, sfcred_env, fresh, per_machine=4)
+    assert standin.token_requests == 2
+    assert len(set(jwts)) == 1
+    assert jwts[0].count(".") == 2
+
     # Another machine sees the profile, with the Run As user the first mint learned.
     shown = run_sfcred("profile", "show", "acme", "--json", env=envs[3])
     assert shown.returncode == 0, shown.stderr

@@ -139,6 +139,12 @@ class Profile:
     grant: str = JWT_BEARER
 
     @property
+    def default_ttl(self) -> bool:
+        """The TTL is the default (not one the user chose): a JWT access token's exp may
+        replace it (``salesforce.jwtexp``)."""
+        return self.token_ttl == DEFAULT_TTL
+
+    @property
     def client_credentials(self) -> bool:
         return self.grant == CLIENT_CREDENTIALS
 

@@ -1,8 +1,12 @@
-"""The ``exp`` of a JWT-based access token (an app setting Salesforce offers for both grants).
+"""The ``exp`` of a JWT-based access token (an app setting Salesforce offers for both grants),
+and the cache life it gives.
 
-Read, not verified: sfcred has no key to verify it with and needs none, since ``exp`` may only
-shorten how long a token is cached (``tokens``), never lengthen it past the profile's TTL. An
-opaque token, or one whose claims cannot be read, gives None: the TTL rule stands.
+A JWT access token says when it ends, so its ``exp`` is its cache life instead of the
+profile's TTL: shorter than the TTL, always; longer, only while the profile keeps the default
+TTL (a TTL the user chose is never exceeded), and never past a day, Salesforce's longest
+session. Read, not verified: sfcred has no key to verify it with; a token from the token
+endpoint is trusted as its instance_url is, and a fleet record's claim is bounded the same
+way (``fleet.trust``). An opaque token, or one whose claims cannot be read, keeps the TTL.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import math
 
 MAX_TOKEN = 16384  # characters; a JWT access token is a few kB at most
+MAX_LIFE = 86400.0  # seconds: Salesforce's longest session timeout
 
 
 def expiry(token: str) -> float | None:
@@ -29,3 +34,12 @@ def expiry(token: str) -> float | None:
     if isinstance(exp, bool) or not isinstance(exp, (int, float)) or not math.isfinite(exp):
         return None
     return float(exp)
+
+
+def cache_life(minted_at: float, ttl: int, default_ttl: bool, token: str) -> float:
+    """Seconds a token minted at ``minted_at`` may be cached (see the module docstring)."""
+    exp = expiry(token)
+    if exp is None:
+        return float(ttl)
+    life = exp - minted_at
+    return min(life, MAX_LIFE) if default_ttl else min(life, float(ttl))

@@ -226,10 +226,13 @@ class Tokens:
         finally:
             client.close()
         now = self.clock()
-        # A JWT-based access token's exp may cut the TTL short, never extend it.
         expires, margin = now + profile.token_ttl, float(profile.refresh_margin)
-        if token.expires is not None and token.expires < expires:
-            expires, margin = token.expires, min(margin, max(0.0, (token.expires - now) / 4))
+        if token.expires is not None:  # a JWT access token: its exp (salesforce.jwtexp)
+            from sfcred.salesforce.jwtexp import cache_life
+
+            life = cache_life(now, profile.token_ttl, profile.default_ttl,
+                              token.access_token.reveal())
+            expires, margin = now + life, min(margin, max(0.0, life / 4))
         entry = cache_mod.Entry(
             profile=name,
             username=profile.username,
