@@ -19,8 +19,6 @@ if ! command -v "$PY" >/dev/null || { [ ! -x "$VENV/bin/python" ] \
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 rm -rf build  # setuptools would carry stale modules from an older build into the wheel
-# pip >= 25.2 writes console scripts that import only sys (23.2's import re: 5 ms a call)
-"$VENV/bin/python" -m pip install -q --upgrade 'pip>=25.2'
 "$VENV/bin/python" -m pip install -q --upgrade .
 echo "installed: $VENV/bin/sfcred ($("$VENV/bin/sfcred" --version))" >&2
 exec "$VENV/bin/sfcred" demo

@@ -81,6 +81,23 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print one JSON object")
     rm = psub.add_parser("remove", help="remove a profile, its keys and cached tokens")
     rm.add_argument("name", metavar="PROFILE", help="the profile to remove")
+    rm.add_argument("--yes", action="store_true",
+                    help="do not ask before deleting the only copy of a key (a generated or "
+                         "rotated one); needed when stdin is not a terminal")
+    edit = psub.add_parser("set", help="change one or more settings; keys and the rest stay")
+    edit.add_argument("name", metavar="PROFILE", help="the profile to change")
+    edit.add_argument("--client-id", help="the connected app's consumer key")
+    edit.add_argument("--username", help="the Salesforce username to act as")
+    edit.add_argument("--login-url", help="https URL, or production / sandbox (the audience "
+                      "follows it unless it was set by hand)")
+    edit.add_argument("--audience", help="the JWT aud")
+    edit.add_argument("--token-ttl", type=int, metavar="SECONDS",
+                      help="how long a minted token is reused (60-86400)")
+    edit.add_argument("--refresh-margin", type=int, metavar="SECONDS",
+                      help="refresh this long before the TTL ends")
+    edit.add_argument("--allow-host", action="append", metavar="HOST",
+                      help="the hosts outside Salesforce's domains this profile may use "
+                           "(repeatable; replaces the list)")
     dflt = psub.add_parser("default", help="set the default profile")
     dflt.add_argument("name", metavar="PROFILE", help="the profile that becomes the default")
     imp = psub.add_parser("import-sf", help="import the Salesforce CLI's JWT orgs")
@@ -121,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
                     help="leave SFCRED_PRIVATE_KEY, SFCRED_CLIENT_SECRET and, in fleet mode, "
                          "VAULT_TOKEN / BAO_TOKEN in the command's environment (by default "
                          "it gets the token, never what sfcred mints it with)")
+    ex.add_argument("--env", action="append", metavar="VAR=FIELD",
+                    help="set VAR to a token field (access_token, instance_url, username, "
+                         "profile, expires_at, token_type; repeatable); given, only these "
+                         "are set (default: SF_ACCESS_TOKEN, SF_INSTANCE_URL, the SFDX_ "
+                         "names, SF_TARGET_ORG, SF_ORG_INSTANCE_URL)")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]",
                     help="the command to run, after --")
 
@@ -170,6 +192,18 @@ def parser() -> argparse.ArgumentParser:
     comp.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell's name")
 
     sub.add_parser("demo", help="the main job end to end against the embedded stand-in")
+
+    from sfcred.testing.standin.grammar import add_arguments  # argparse only: cheap
+
+    standin = sub.add_parser("standin", help="run a local Salesforce stand-in (real HTTP(S) on "
+                             "127.0.0.1), or drive the one running: add apps and users, grant "
+                             "rights (see docs/standin.md)")
+    add_arguments(standin, _Parser)
+    for each in (p, *sub.choices.values(), *psub.choices.values()):
+        each.add_argument("--verbose", action="store_true",
+                          help="say on stderr which profile was chosen and why, cache hits "
+                               "and misses, each URL called and each retry (never a secret; "
+                               "also SFCRED_TRACE=1)")
     for path, command in commands(p):
         command.epilog = command.epilog or epilog(" ".join(path))
     return p

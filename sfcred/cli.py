@@ -15,7 +15,7 @@ from sfcred.helper.warm import ACTIONS as HELPER_ACTIONS
 TYPE_CHECKING = False  # typing and argparse stay out of the warm path of `get`
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import NoReturn, TextIO
 
     from sfcred.commands import Console
@@ -42,8 +42,39 @@ def _read_request(stream: TextIO | None) -> str:
     return "".join(lines)
 
 
+_OPEN_LINE: list[bool] = []  # a progress line is on the terminal, to end before the next
+
+
 def _err(msg: str) -> None:
+    _end_progress()
     print(f"{PROG}: {msg}", file=sys.stderr)
+
+
+def _end_progress() -> None:
+    if _OPEN_LINE:
+        _OPEN_LINE.clear()
+        sys.stderr.write("\n")
+
+
+def _trace(line: str) -> None:
+    _err(f"trace: {line}")
+
+
+_TRACING: list[bool] = []
+
+
+def _tracing(argv: list[str]) -> None:
+    """``SFCRED_TRACE=1`` or ``--verbose`` among sfcred's own words (not after ``--``): then
+    the trace module is loaded and started. Off, nothing is imported for it."""
+    own = argv[:argv.index("--")] if "--" in argv else argv
+    wanted = os.environ.get("SFCRED_TRACE", "") not in ("", "0") or "--verbose" in own
+    _TRACING[:] = [True] if wanted else []
+    if wanted:
+        from sfcred.salesforce import trace
+
+        trace.start(_trace)
+    elif "sfcred.salesforce.trace" in sys.modules:  # started by an earlier main() (tests)
+        sys.modules["sfcred.salesforce.trace"].stop()
 
 
 def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
@@ -57,8 +88,13 @@ def cmd_helper(action: str, profile: str | None, fmt: str, stdin: TextIO | None,
     except SfcredError as e:  # store ignores a bad request; get and erase report it
         request = e
     done = None
+    say: Callable[[str], None] | None = None
+    if _TRACING:  # only then: a get without trace imports nothing for it
+        from sfcred.salesforce import trace
+
+        say = trace.say
     if isinstance(request, str):
-        text, done = warm.answer(action, profile, fmt, request, os.environ)
+        text, done = warm.answer(action, profile, fmt, request, os.environ, say=say)
         if text is not None:
             sys.stdout.write(text)
             return 0
@@ -79,11 +115,30 @@ def _console(stdin: TextIO | None) -> Console:
 
     def out(text: str) -> None:
         sys.stdout.write(text)
+        sys.stdout.flush()  # a long-running command (standin) is read line by line
 
     def info(line: str) -> None:
+        _end_progress()
         print(line, file=sys.stderr)
 
-    return Console(out=out, err=_err, info=info, stdin=stdin)
+    def ask(question: str) -> bool | None:
+        if stdin is None or not stdin.isatty():
+            return None  # nobody to ask: never wait on a pipe or /dev/null
+        _end_progress()
+        sys.stderr.write(f"{question} [y/N] ")
+        sys.stderr.flush()
+        return stdin.readline().strip().lower() in ("y", "yes")
+
+    def progress(line: str) -> None:
+        if not sys.stderr.isatty():
+            info(line)
+            return
+        # One line, rewritten: back to its start, the new text, the rest of the old cleared.
+        sys.stderr.write(f"\r{PROG}: {line}\x1b[K")
+        sys.stderr.flush()
+        _OPEN_LINE[:] = [True]
+
+    return Console(out=out, err=_err, info=info, stdin=stdin, ask=ask, progress=progress)
 
 
 def cmd_exec(args: argparse.Namespace, con: Console) -> int:
@@ -102,7 +157,7 @@ def cmd_exec(args: argparse.Namespace, con: Console) -> int:
 # The command modules, imported only when their command runs.
 COMMANDS = {
     "profile": "profile", "cert": "cert", "rotate": "rotate", "doctor": "doctor",
-    "authorize": "authorize", "completion": "completion", "demo": "demo",
+    "authorize": "authorize", "completion": "completion", "demo": "demo", "standin": "standin",
 }
 
 
@@ -141,12 +196,14 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
         if sys.stdout is None:  # started with stdout closed (`>&-`): no answer could be given
             raise InputError("stdout is closed; nothing can be printed")
         code = _run(argv, stdin, git)
+        _end_progress()
         sys.stdout.flush()  # a full disk or a closed pipe is an error here, not at exit
         return code
     except SfcredError as e:
         report(e)
         return e.exit_code
     except KeyboardInterrupt:
+        _end_progress()  # the shell's prompt on a line of its own
         return 130
     except BrokenPipeError:
         _quiet_stdout()
@@ -165,6 +222,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
 def _run(argv: list[str], stdin: TextIO | None, git: bool) -> int:
     from sfcred.helper.warm import helper_args
 
+    _tracing(argv)
     simple = helper_args(argv)
     if simple is not None:
         return cmd_helper(*simple, stdin, git)
@@ -189,6 +247,10 @@ def _quiet_stdout() -> None:
 
 
 def run() -> NoReturn:
+    # httpx imports its own command line (click, rich, pygments) whenever those happen to be
+    # installed: 45 ms of every cold get (measured in a venv with mkdocs and twine). The
+    # program never uses it, so it is marked absent; the Python API leaves httpx alone.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     _exit(main())
 
 
@@ -230,6 +292,7 @@ def git_argv(argv: list[str]) -> list[str] | None:
 
 
 def run_git() -> NoReturn:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # see run()
     argv = sys.argv[1:]
     if not argv or argv[-1].startswith("-"):
         sys.exit(main(argv))  # no action at all: --help, --version, or a usage error

@@ -253,7 +253,7 @@ def test_erase_change_rotation_and_removal_drop_that_profiles_token_only(
         assert "BEGIN CERTIFICATE" in done.stdout
 
     def remove() -> None:
-        done = run_sfcred("profile", "remove", "acme")
+        done = run_sfcred("profile", "remove", "acme", "--yes")
         assert done.returncode == 0, done.stderr
 
     steps = {

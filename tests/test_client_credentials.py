@@ -144,37 +144,6 @@ def test_a_mint_at_the_my_domain_and_its_refusals(sf: FakeSalesforce) -> None:
         client.close()
 
 
-def test_the_stand_in_command_line_serves_the_grant(tmp_path) -> None:
-    import subprocess
-    import sys
-
-    import httpx
-
-    cert = tmp_path / "app.crt"
-    cert.write_text(make_keypair().cert_pem)
-    argv = [sys.executable, "-m", "sfcred.testing.server", "--app", "cc-app", "--cert",
-            str(cert), "--run-as", "runas@example.com", "--jwt-tokens", "300"]
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as proc:
-        try:
-            assert proc.stdout is not None
-            lines = dict(proc.stdout.readline().split(":", 1) for _ in range(4))
-            secret = lines["app"].split("client secret ", 1)[1].rstrip(")\n")
-            url = lines["My Domain"].strip()
-            form = {"grant_type": "client_credentials", "client_id": "cc-app",
-                    "client_secret": secret}
-            with httpx.Client(timeout=10) as client:
-                answer = client.post(f"{url}/services/oauth2/token", data=form)
-                assert answer.status_code == 200, answer.text
-                assert expiry(answer.json()["access_token"]) is not None
-                login = lines["login"].strip()
-                refused = client.post(f"{login}/services/oauth2/token", data=form)
-                assert refused.json()["error_description"] == "request not supported on this domain"
-        finally:
-            proc.terminate()
-            proc.communicate(timeout=10)
-
-
 def test_switching_grants_with_force_loses_nothing_that_works(tmp_path) -> None:
     """jwt → client credentials with --force: the secret is active, the old key goes; a
     --force without a secret keeps it (settings change); back to JWT needs a key."""

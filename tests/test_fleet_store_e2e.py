@@ -108,7 +108,7 @@ def test_the_readme_policy_is_enough_for_the_whole_life_of_a_profile(
     assert readded.returncode == 0, readded.stderr
     assert kv.read("tokens/acme") is None  # the old settings' token is not the fleet's now
     assert run_sfcred("get", "-p", "acme", env=one).returncode == 0
-    removed = run_sfcred("profile", "remove", "acme", env=two)
+    removed = run_sfcred("profile", "remove", "acme", "--yes", env=two)
     assert removed.returncode == 0, removed.stderr
     assert (kv.read("tokens/acme"), kv.read("leases/acme")) == (None, None)
     listed = run_sfcred("profile", "list", "--names", env=machine(tmp_path, "three", worker))

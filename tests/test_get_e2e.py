@@ -13,6 +13,7 @@ import os
 import pty
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -360,3 +361,28 @@ def test_token_ttl_sets_the_expiry(run_sfcred, standin, tmp_path) -> None:
     before = time.time()
     out = parse_git(run_sfcred("get", "-p", "short").stdout)
     assert before + 115 <= int(out["password_expiry_utc"]) <= time.time() + 121
+
+
+def test_a_cold_get_does_not_load_httpxs_own_command_line(run_sfcred, org: Org,
+                                                          sfcred_env, tmp_path: Path) -> None:
+    """httpx imports its command line (click, rich, pygments) whenever they are installed, as
+    they are in the test venv (mkdocs, twine): 45 ms of every cold get. The program marks it
+    absent; the token still comes."""
+    import importlib.util
+
+    from _support import counting_imports
+
+    assert importlib.util.find_spec("click")  # installed here: the test can fail
+    assert importlib.util.find_spec("rich")
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "sfcred"),
+         "get", "-p", "acme", "--format", "token"],
+        env=counting_imports(sfcred_env), capture_output=True, text=True, timeout=60,
+        check=False, stdin=subprocess.DEVNULL, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert org.sf.valid_token(done.stdout.strip())
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "httpx" in imported
+    assert not {"click", "rich", "pygments"} & imported

@@ -305,7 +305,7 @@ def test_remove_takes_every_keyring_item_and_the_index_entry(
     assert any(name.startswith("key:acme:") for name in items)
     assert "profile:acme" in items
 
-    done = run_sfcred("profile", "remove", "acme")
+    done = run_sfcred("profile", "remove", "acme", "--yes")
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
 
@@ -323,7 +323,7 @@ def test_remove_takes_every_keyring_item_and_the_index_entry(
     assert (gone.returncode, gone.stdout) == (1, "")
     assert get_json(run_sfcred, "-p", "keep")["username"] == "keep@example.com"
 
-    run_sfcred("profile", "remove", "keep")
+    run_sfcred("profile", "remove", "keep", "--yes")
     assert set(keyring_items(keyring_service)) <= {"cache-key"}  # shared, not a profile's
     assert org.sf.token_requests == 2
     _one_line_refusal(run_sfcred("profile", "remove", "acme"))

@@ -778,7 +778,8 @@ def test_simple_salesforce_queries_over_tls(
 def test_command_line_serves_until_stopped(keys: dict[str, KeyPair], tmp_path: Path) -> None:
     cert = tmp_path / "app.crt"
     cert.write_text(keys["good"].cert_pem)
-    argv = [sys.executable, "-m", "sfcred.testing.server", "--app", CID, "--cert", str(cert)]
+    argv = [sys.executable, "-m", "sfcred.testing.server", "--app", CID, "--cert", str(cert),
+            "--port", "0"]
     argv += ["--user", USER, "--preauthorize"]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         try:

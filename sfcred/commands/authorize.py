@@ -19,6 +19,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
             raise InputError("--client-secret-stdin: no client secret on stdin")
         secret = Secret(line)
     tokens = app.tokens(note=con.err)
+    tokens.known(args.name)  # a mistyped name: the closest known ones, before the keyring
     profile = tokens.store.require_profile(args.name)
     if profile.client_credentials:  # the app's Run As user needs no approval
         raise ConfigError(f"profile {args.name} uses the client credentials grant: there is "

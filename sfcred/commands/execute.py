@@ -1,6 +1,7 @@
-"""``sfcred exec [-p NAME] -- COMMAND [ARGS...]``: the command and the environment it runs in:
-``SF_ACCESS_TOKEN`` / ``SF_INSTANCE_URL`` (and the ``SFDX_`` names), and for the Salesforce CLI
-``SF_TARGET_ORG`` (the token) with ``SF_ORG_INSTANCE_URL``.
+"""``sfcred exec [-p NAME] [--env VAR=FIELD ...] -- COMMAND [ARGS...]``: the command and the
+environment it runs in: ``SF_ACCESS_TOKEN`` / ``SF_INSTANCE_URL`` (and the ``SFDX_`` names),
+and for the Salesforce CLI ``SF_TARGET_ORG`` (the token) with ``SF_ORG_INSTANCE_URL``; or,
+with ``--env``, only the variables it names, each set to a field of the token.
 
 ``prepare`` mints (or reads from the cache) and returns the argv and environment; ``cli``
 replaces the process with it, so the command's exit status is sfcred's.
@@ -16,12 +17,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import UsageError
 from sfcred.helper.protocol import Request
 from sfcred.helper.serve import pick
+from sfcred.salesforce import trace
+
+if TYPE_CHECKING:
+    from sfcred.tokens.cache import Entry
 
 OWN_SECRETS = ("SFCRED_PRIVATE_KEY", "SFCRED_CLIENT_SECRET")
 STORE_TOKENS = ("VAULT_TOKEN", "BAO_TOKEN")  # what fleet mode reads the store with
@@ -32,22 +38,58 @@ def prepare(args: argparse.Namespace, con: Console,
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else list(args.cmd)
     if not cmd:
         raise UsageError("exec: give a command after --")
+    mapping = env_map(getattr(args, "env", None) or [])
     choice, tokens = pick(Request(), args.profile, environ, app.provider(note=con.err))
+    trace.say(f"profile {choice.name}: {choice.why}")
     entry = tokens.get(choice.name)
     env = dict(environ)
     if not getattr(args, "keep_secrets", False):
         for name in without(environ):
             env.pop(name, None)
-    token = entry.access_token.reveal()
-    for prefix in ("SF", "SFDX"):
-        env[f"{prefix}_ACCESS_TOKEN"] = token
-        env[f"{prefix}_INSTANCE_URL"] = entry.instance_url
-    # The Salesforce CLI takes an access token as its target org when the instance URL is
-    # configured: `sf` commands then act on this org and store nothing
-    # (docs/reference/protocol.md).
-    env["SF_TARGET_ORG"] = token
-    env["SF_ORG_INSTANCE_URL"] = entry.instance_url
+    values = fields(entry)
+    for var, field in mapping.items():
+        env[var] = values[field]
+    trace.say(f"exec: set {', '.join(mapping)} for {cmd[0]}")
     return cmd, env
+
+
+# Without --env: the token under the names the Salesforce tools read. `sf` takes an access
+# token as its target org when the instance URL is configured: its commands then act on this
+# org and store nothing (docs/reference/protocol.md).
+DEFAULT_ENV = {
+    "SF_ACCESS_TOKEN": "access_token", "SF_INSTANCE_URL": "instance_url",
+    "SFDX_ACCESS_TOKEN": "access_token", "SFDX_INSTANCE_URL": "instance_url",
+    "SF_TARGET_ORG": "access_token", "SF_ORG_INSTANCE_URL": "instance_url",
+}
+FIELDS = ("access_token", "instance_url", "username", "profile", "expires_at", "token_type")
+
+
+def env_map(specs: list[str]) -> dict[str, str]:
+    """``--env VAR=FIELD`` values as {VAR: FIELD}; none given: ``DEFAULT_ENV``."""
+    if not specs:
+        return dict(DEFAULT_ENV)
+    mapping: dict[str, str] = {}
+    for spec in specs:
+        var, eq, field = spec.partition("=")
+        if not eq or not var.isidentifier() or not var.isascii():
+            raise UsageError(f"exec --env {spec!r}: give VAR=FIELD, VAR a variable name "
+                             "(letters, digits, _)")
+        if field not in FIELDS:
+            raise UsageError(f"exec --env {spec!r}: FIELD is one of {', '.join(FIELDS)}")
+        if var in OWN_SECRETS + STORE_TOKENS:
+            raise UsageError(f"exec --env {spec!r}: {var} is one of sfcred's own secrets' "
+                             "names; pick another")
+        mapping[var] = field
+    return mapping
+
+
+def fields(entry: Entry) -> dict[str, str]:
+    """The token's fields by name, as ``--format json`` names them."""
+    from sfcred.helper.formats import rfc3339
+
+    return {"access_token": entry.access_token.reveal(), "instance_url": entry.instance_url,
+            "username": entry.username, "profile": entry.profile, "token_type": "Bearer",
+            "expires_at": rfc3339(entry.expires_at)}
 
 
 def without(environ: Mapping[str, str]) -> tuple[str, ...]:

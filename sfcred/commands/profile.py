@@ -1,11 +1,11 @@
-"""``sfcred profile add|list|show|remove|default``."""
+"""``sfcred profile add|set|list|show|remove|default|import-sf|import-keyring``."""
 
 from __future__ import annotations
 
 import argparse
 
 from sfcred import app, fsread
-from sfcred.commands import Console
+from sfcred.commands import Console, showing
 from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.fleet import index as fleetindex
 from sfcred.profiles import manage
@@ -30,9 +30,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
     if args.action == "add":
         return _add(args, con, store, index)
     if args.action == "show":
-        from sfcred.commands.showing import show
-
-        info = show(args.name, store, index)
+        info = showing.show(args.name, store, index)
         if args.json:
             con.json(info)
             return 0
@@ -56,10 +54,62 @@ def run(args: argparse.Namespace, con: Console) -> int:
     if args.action == "import-keyring":
         return _import_keyring(args, con, store, index)
     if args.action == "remove":
+        _confirm_remove(args, con, store)
         manage.remove(args.name, store, index, app.token_cache(lambda: store))
         con.info(f"removed profile {args.name}: keys, settings and cached tokens")
         return 0
-    raise UsageError("profile: give an action: add, list, show, remove, default")
+    if args.action == "set":
+        return _set(args, con, store, index)
+    raise UsageError("profile: give an action: add, set, list, show, remove, default")
+
+
+def _confirm_remove(args: argparse.Namespace, con: Console, store: KeyStore) -> None:
+    """Ask before deleting a key that exists nowhere else (generated or rotated here, not
+    read from a file: ``Profile.imported_keys``); ``--yes`` skips the question. With nobody
+    to ask (stdin not a terminal) and no ``--yes``: refused, nothing deleted."""
+    check_name(args.name)
+    profile = store.get_profile(args.name)
+    if args.yes or profile is None or profile.client_credentials:
+        return  # a consumer secret can be read again at Salesforce (Manage Consumer Details)
+    slots = (("active", profile.keys.active), ("pending", profile.keys.pending),
+             ("previous", profile.keys.previous))
+    only = [(slot, kid) for slot, kid in slots if kid and kid not in profile.imported_keys]
+    if not only:
+        return
+    prints = [showing.describe_key(store, args.name, kid, slot)["fingerprint"]
+              for slot, kid in only]
+    which = ", ".join(f"{slot} key {fp}" for (slot, _), fp in zip(only, prints, strict=True))
+    what = f"profile {args.name} holds the only copy of its {which}"
+    answer = con.ask(f"{what}: it cannot be recovered once removed. Remove the profile?")
+    if answer is None:
+        raise UsageError(f"profile remove: {what}; nothing removed. Pass --yes to remove it "
+                         "without asking (stdin is not a terminal, so sfcred cannot ask)")
+    if not answer:
+        raise InputError(f"profile {args.name} kept: nothing removed")
+
+
+def _set(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
+    from sfcred.profiles import edit as profileset
+
+    changes = profileset.Changes(
+        client_id=args.client_id, username=args.username, login_url=args.login_url,
+        audience=args.audience, token_ttl=args.token_ttl, refresh_margin=args.refresh_margin,
+        allow_hosts=tuple(args.allow_host) if args.allow_host else None)
+    _, changed = profileset.update(args.name, changes, store, index,
+                                   app.token_cache(lambda: store))
+    if not changed:
+        con.info(f"profile {args.name} unchanged: it has these settings already")
+        return 0
+    words = ", ".join(f"{key} {_shown(before)} -> {_shown(after)}"
+                      for key, before, after in changed)
+    con.info(f"updated profile {args.name}: {words}; keys unchanged, cached token dropped")
+    return 0
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
+    return str(value)
 
 
 def _list(args: argparse.Namespace, con: Console, index: IndexFile) -> int:
@@ -148,8 +198,8 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
     profile = copy_profile(args.name, KeyStore(), store, force=args.force)
     fleetindex.sync_index(store, index)
     con.info(f"copied profile {profile.name} ({profile.username}) and its keys into the fleet "
-             f"store; the OS keyring still has it: remove it there with "
-             f"`SFCRED_STORE=keyring sfcred profile remove {profile.name}` once the fleet works")
+             f"store; the OS keyring still has it: remove it there with `SFCRED_STORE=keyring "
+             f"sfcred profile remove {profile.name} --yes` once the fleet works")
     return 0
 
 

@@ -22,7 +22,8 @@ def _deploy(args: argparse.Namespace, con: Console, tokens: Tokens) -> int:
         if_older_than=deploy.parse_age(args.if_older_than) if args.if_older_than else None,
         key_size=args.key_size, cert_days=args.cert_days)
     tokens.known(args.name)
-    deploy.Runner(tokens, app.token_client, note=con.err).run(args.name, opts)
+    deploy.Runner(tokens, app.token_client, note=con.err, progress=con.progress).run(
+        args.name, opts)
     return 0
 
 

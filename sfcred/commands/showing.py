@@ -30,8 +30,12 @@ def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]
 
 def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
     check_name(name)
-    profile = store.require_profile(name)
     idx = index.load()
+    profile = store.get_profile(name)
+    if profile is None:
+        from sfcred.profiles.suggest import missing
+
+        raise missing(name, idx.profiles, " in the keyring" if name in idx.profiles else "")
     slots = [("active", profile.keys.active)]
     slots += [(s, k) for s, k in (("pending", profile.keys.pending),
                                    ("previous", profile.keys.previous)) if k]

@@ -27,13 +27,17 @@ class Choice(Plain):
     """The profile a request is answered by, and the ``protocol=``/``host=`` of the answer:
     the request's own when it named a host (None: the instance's)."""
 
-    __slots__ = ("host", "name", "protocol")
+    __slots__ = ("host", "name", "protocol", "why")
 
-    def __init__(self, name: str, protocol: str | None = None, host: str | None = None) -> None:
+    def __init__(self, name: str, protocol: str | None = None, host: str | None = None,
+                 why: str = "") -> None:
         self.name = name
         self.protocol = protocol
         self.host = host
+        self.why = why  # how it was chosen, in words, for --verbose (never a secret)
 
+    def _names(self) -> tuple[str, ...]:
+        return ("host", "name", "protocol")  # the same choice however it is explained
 
 
 def choose(
@@ -60,20 +64,25 @@ def choose(
     named = flag or req.profile or env_profile
     if named is not None:
         check_name(named)
+        why = ("named by -p" if flag else "named by profile= in the request" if req.profile
+               else "named by SFCRED_PROFILE")
         if req.host is None and req.protocol is None and req.username is None:
-            return Choice(named)
+            return Choice(named, why=why)
         index = load_index()
         entry = index.profiles.get(named)
         if entry is None:
-            raise ConfigError(f"no profile named {named!r}; see `sfcred profile list`")
-        return _owned(named, entry, req)
+            from sfcred.profiles.suggest import missing
+
+            raise missing(named, index.profiles)
+        return _owned(named, entry, req, why)
     if ci is not None:  # CI mode: the profile made from the environment (profiles/env.py)
-        return _owned(ci[0], ci[1], req)
+        return _owned(ci[0], ci[1], req, "CI mode: made from SFCRED_CLIENT_ID and the rest")
     index = load_index()
     if req.host is not None:
         matches = index.match_host(req.host, req.username, req.protocol)
         if len(matches) == 1:
-            return _owned(check_name(matches[0]), index.profiles[matches[0]], req)
+            return _owned(check_name(matches[0]), index.profiles[matches[0]], req,
+                          f"the only profile whose login or instance host is {req.host}")
         if matches:
             raise InputError(
                 f"host {req.host} matches several profiles ({', '.join(matches)}); "
@@ -86,22 +95,22 @@ def choose(
         if entry is None:
             raise ConfigError(f"the default profile {default!r} is not in the index",
                               hint="set another with `sfcred profile default NAME`")
-        return _owned(default, entry, req)
+        return _owned(default, entry, req, "the default profile (nothing named, no host=)")
     raise InputError("no profile chosen: pass -p NAME, set SFCRED_PROFILE, or set a default")
 
 
-def _owned(name: str, entry: IndexEntry, req: Request) -> Choice:
+def _owned(name: str, entry: IndexEntry, req: Request, why: str) -> Choice:
     if req.username is not None and req.username != entry.username:
         raise NotServed(f"profile {name} is {entry.username}, not {req.username}; "
                         "not answering for another user")
     if req.host is None:
         if req.protocol is not None and req.protocol not in entry.schemes():
             raise NotServed(f"profile {name} is not reached over {req.protocol}://")
-        return Choice(name)
+        return Choice(name, why=why)
     scheme = entry.serves(req.host, req.protocol, req.username)
     if scheme is None:
         raise NotServed(f"profile {name} does not serve {_what(req)}; not answering")
-    return Choice(name, scheme, req.host)
+    return Choice(name, scheme, req.host, why)
 
 
 def _what(req: Request) -> str:

@@ -113,6 +113,10 @@ def handle(
         if options.git:
             return Answer()  # git asks every helper about every host: not ours, say nothing
         raise e from None
+    from sfcred.salesforce import trace
+
+    if warm is None or warm.choice is not choice:
+        trace.say(f"profile {choice.name}: {choice.why}")
     if action == "erase":
         provider.known(choice.name)
         provider.erase(choice.name, request.password)

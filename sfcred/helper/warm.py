@@ -85,9 +85,11 @@ def answer(
     request_text: str,
     environ: Mapping[str, str],
     clock: Callable[[], float] = time.time,
+    say: Callable[[str], None] | None = None,
 ) -> tuple[str | None, Pass]:
     """The output of ``get`` from a FRESH cached token, or None (see the module docstring);
-    and what was done on the way (``Pass``), for the full path."""
+    and what was done on the way (``Pass``), for the full path. ``say``: the trace
+    (``--verbose``), None when it is off."""
     done = Pass()
     if action != "get":
         return None, done
@@ -105,12 +107,18 @@ def answer(
     except SfcredError:
         return None, done  # the full path says what is wrong (or, under git, says nothing)
     done.request, done.choice = request, chosen
+    if say is not None:
+        say(f"profile {chosen.name}: {chosen.why}")
     folder = cache.runtime_dir()
     if folder is None or fsread.folder_problem(folder) is not None:
         return None, done  # sealed on disk (needs the keyring), or a folder to warn about
     tokens = cache.TokenCache(folder)
     entry = done.entry = tokens.read(chosen.name)  # the full path's own reader
     done.read = True
+    if say is not None:
+        from sfcred.salesforce.trace import cache_state
+
+        say(f"cache: {cache_state(entry, clock())} ({folder})")
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
     if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):

@@ -138,6 +138,8 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
     else:
         material, generated = build_material(req)
         slots = KeySlots(active=store.put_key(name, material))
+    imported = (old.imported_keys if keep_keys and old is not None
+                else () if generated else (slots.active,))
     profile = Profile(
         name=name,
         client_id=client_id,
@@ -149,7 +151,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
-        allow_hosts=allow, grant=req.grant,
+        allow_hosts=allow, imported_keys=imported, grant=req.grant,
     )
     store.put_profile(profile)
     if cache is not None:
@@ -185,7 +187,9 @@ def _remove(name: str, store: Store, index: IndexFile, cache: TokenCache | None)
     profile = store.get_profile(name)
     in_index = name in index.load().profiles
     if profile is None and not in_index:
-        raise ConfigError(f"no profile named {name!r}")
+        from sfcred.profiles.suggest import missing
+
+        raise missing(name, index.load().profiles)
     if cache is not None:
         cache.drop(name)
     _forget_shared(store, name)
@@ -215,22 +219,17 @@ def set_default(name: str, index: IndexFile) -> None:
     check_name(name)
     with index.edit() as idx:
         if name not in idx.profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+            from sfcred.profiles.suggest import missing
+
+            raise missing(name, idx.profiles)
         idx.default = name
 
 
 def listing(index: IndexFile) -> list[dict[str, Any]]:
     idx = index.load()
-    return [
-        {
-            "name": n,
-            "default": n == idx.default,
-            "username": e.username,
-            "login_host": e.login_host,
-            "instance_host": e.instance_host,
-        }
-        for n, e in sorted(idx.profiles.items())
-    ]
+    return [{"name": n, "default": n == idx.default, "username": e.username,
+             "login_host": e.login_host, "instance_host": e.instance_host}
+            for n, e in sorted(idx.profiles.items())]
 
 
 def cert(name: str, store: Store, pending: bool = False) -> str:

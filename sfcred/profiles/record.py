@@ -133,6 +133,11 @@ class Profile:
     # Hosts outside Salesforce's domains that this profile may send secrets to and learn as
     # its instance (``--allow-host``; untrusted.host_allowed). Empty for almost everyone.
     allow_hosts: tuple[str, ...] = ()
+    # Key ids read from a file the user has (--key-file, import-sf): removing the profile
+    # loses no key of these. Every other key (generated, rotated) exists only in the store,
+    # so `profile remove` asks first. Older records have none: every key counts as the only copy.
+    imported_keys: tuple[str, ...] = ()
+
     # How it mints (salesforce.grants): "jwt-bearer" signs with its key; "client-credentials"
     # sends its consumer secret (its key slots hold secrets) and learns its username, the
     # app's Run As user, from the first token.
@@ -157,10 +162,11 @@ class Profile:
             data = json.loads(text)
             data.pop("v", None)
             data["keys"] = KeySlots(**data["keys"])
-            hosts = data.get("allow_hosts") or []
-            if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
-                raise TypeError("allow_hosts")
-            data["allow_hosts"] = tuple(hosts)
+            for listed in ("allow_hosts", "imported_keys"):
+                items = data.get(listed) or []
+                if not isinstance(items, list) or not all(isinstance(h, str) for h in items):
+                    raise TypeError(listed)
+                data[listed] = tuple(items)
             if data.setdefault("grant", JWT_BEARER) not in GRANT_NAMES:
                 raise ValueError("grant")  # a later version's grant: not minted with a guess
             known = {f.name for f in fields(cls)}  # a later version's fields are left out

@@ -74,8 +74,11 @@ class Runner:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.tokens = tokens
+        # The wait's state, each poll: a rewritten line on a terminal, a line each elsewhere.
+        self.progress = progress or note
         self.store = tokens.store
         self._client = client
         self._metadata = metadata_client
@@ -159,7 +162,8 @@ class Runner:
 
     # 3 ---------------------------------------------------------------------------------------
     def _poll(self, name: str, kid: str, wait: float) -> None:
-        give_up = self.monotonic() + wait
+        started = self.monotonic()
+        give_up = started + wait
         delay, streak = FIRST_POLL, 0
         # Read once: the key material of ``kid`` never changes, and neither do the settings a
         # mint uses; only the record's slots do (a get may promote), which _finish re-reads.
@@ -192,9 +196,12 @@ class Runner:
                               f"within --wait {wait:g} s",
                         fix="rerun to keep waiting (the pending key is kept, gets keep working)")
                 pause = BETWEEN if streak else delay
+                state = (f"taken {streak} of {STREAK} times in a row" if streak
+                         else "not taken everywhere yet")
+                self.progress(f"step 3/4: waiting for Salesforce to take the new key: {state}; "
+                              f"{self.monotonic() - started:.0f} s elapsed, {left:.0f} s left "
+                              f"(next try in {min(pause, left):.0f} s)")
                 if not streak:
-                    self.note(f"step 3/4: Salesforce does not take the new key everywhere yet; "
-                              f"trying again in {min(pause, left):.0f} s")
                     delay = min(LAST_POLL, delay * 1.5)
                 self.sleep(min(pause, left))
         finally:

@@ -8,6 +8,8 @@
     oauth.py      minting through a grant (host rule, deadline, retries, answer checks) and
                   the authorization-code exchange
     metadata.py   the Metadata API's readMetadata / updateMetadata (rotate --deploy)
+    trace.py      --verbose / SFCRED_TRACE: each URL called and each retry (and, from the
+                  layers above, the profile chosen and the cache's state); never a secret
 
 Nothing here imports the domain (helper, cache, keystore) or the CLI.
 """

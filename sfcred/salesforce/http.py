@@ -18,6 +18,7 @@ import httpx
 
 from sfcred.deadline import Expired, run_within
 from sfcred.errors import SalesforceUnreachable
+from sfcred.salesforce import trace
 from sfcred.untrusted import origin
 
 MAX_BODY = 1 << 20
@@ -92,8 +93,10 @@ def get_json(http: httpx.Client, url: str, token: str,
     """GET with a bearer token: (status, the JSON object of a 200, capped; else None); the
     timeouts within ``left`` seconds."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    trace.say(f"GET {url}")
     with http.stream("GET", url, headers=headers, timeout=timeouts(http.timeout, left)) as r:
         body = read_capped(r)
+        trace.say(f"GET {url}: HTTP {r.status_code}")
         return r.status_code, json_object(body) if r.status_code == 200 else None
 
 
@@ -121,8 +124,10 @@ def timeouts(base: httpx.Timeout, left: float | None) -> httpx.Timeout:
 def post_form(http: httpx.Client, url: str, form: dict[str, str],
               left: float | None = None) -> Answer:
     """POST a form; the body read capped, the timeouts within ``left`` seconds."""
+    trace.say(f"POST {url}")  # the form holds the assertion or a secret: never traced
     with http.stream("POST", url, data=form, headers={"Accept": "application/json"},
                      timeout=timeouts(http.timeout, left)) as r:
+        trace.say(f"POST {url}: HTTP {r.status_code}")
         return Answer(r.status_code, read_capped(r), r.headers.get("date"),
                       r.headers.get("location"))
 

@@ -25,7 +25,7 @@ import httpx
 
 from sfcred.deadline import mint_budget
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable
-from sfcred.salesforce import http
+from sfcred.salesforce import http, trace
 from sfcred.secret import Secret
 
 API_VERSION = "60.0"
@@ -166,8 +166,10 @@ class MetadataClient:
         timeout = http.timeouts(self._http.timeout, self.budget)
 
         def exchange() -> tuple[bytes, int]:
+            trace.say(f"POST {self.url} ({name})")  # the envelope holds the session: not traced
             with self._http.stream("POST", self.url, content=body, headers=headers,
                                    timeout=timeout) as r:
+                trace.say(f"POST {self.url} ({name}): HTTP {r.status_code}")
                 return http.read_capped(r, MAX_SOAP), r.status_code
 
         try:

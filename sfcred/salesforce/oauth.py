@@ -27,6 +27,7 @@ from sfcred.errors import SalesforceRefused, SalesforceUnreachable
 from sfcred.keys import KeyMaterial
 from sfcred.profiles.record import Profile, netloc, require_salesforce_host
 from sfcred.salesforce import http as sfhttp
+from sfcred.salesforce import trace
 from sfcred.salesforce.grants import Grant, grant_of
 from sfcred.salesforce.http import check_instance_url, json_object
 from sfcred.salesforce.refusals import Context, explain
@@ -114,7 +115,10 @@ class TokenClient:
             if attempt:
                 pause = BACKOFF * (2 ** (attempt - 1)) * (0.5 + self.jitter())
                 if pause >= deadline.left():
+                    trace.say(f"try {attempt}: {last}; no time left for another "
+                              f"(deadline {self.budget:g} s)")
                     break
+                trace.say(f"try {attempt}: {last}; retrying in {pause:.1f} s")
                 self.sleep(pause)
             left = deadline.left()
             if left <= 0:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
+from sfcred.salesforce import trace
 from sfcred.tokens import cache as cache_mod
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ class Tokens:
             and self.warm.choice.name == name else None
         # What the warm path read (and the lock it holds) is used, not read or taken again.
         entry = warm.entry if warm is not None and warm.read else self.cache.read(name)
+        if warm is None or not warm.read:
+            trace.say(f"cache: {trace.cache_state(entry, self.clock())}")
         if self._ready(entry):
             return entry
         self.known(name)
@@ -104,6 +107,8 @@ class Tokens:
                 return entry
             # Someone may have minted while we waited for the lock: that is the single flight.
             entry = self.cache.read(name)
+            if self._ready(entry):
+                trace.say("cache: another process minted meanwhile: using its token")
             if entry is not None and entry.due(self.clock()) and self.shared is not None:
                 entry = self._confirm(name, entry, self.shared)
             if self._ready(entry):
@@ -204,6 +209,7 @@ class Tokens:
     def _mint(self, name: str) -> cache_mod.Entry:
         from sfcred.rotation import lifecycle as rotate
 
+        trace.say(f"minting a new token for profile {name}")
         client = self._client()
         try:
             profile = self.store.require_profile(name)
@@ -243,6 +249,8 @@ class Tokens:
             margin=margin,
         )
         self._keep(entry)
+        trace.say(f"minted; cached for {profile.token_ttl} s (refreshed {profile.refresh_margin}"
+                  f" s before that); instance {token.instance_url}")
         self._remember_instance(profile, token.instance_url)
         return entry
 
@@ -255,6 +263,7 @@ class Tokens:
     def changing(self, name: str) -> Iterator[Profile]:
         """The profile, read under its lock (no get mints meanwhile); its token is dropped
         after a change, since it may belong to the old settings or key."""
+        self.known(name)
         with self.cache.lock(name):
             yield self.store.require_profile(name)
             self.cache.drop(name)
@@ -281,8 +290,11 @@ class Tokens:
             return
         if name not in self.index.load().profiles and self.shared is not None:
             self.sync()
-        if name not in self.index.load().profiles:
-            raise ConfigError(f"no profile named {name!r}; see `sfcred profile list`")
+        profiles = self.index.load().profiles
+        if name not in profiles:
+            from sfcred.profiles.suggest import missing
+
+            raise missing(name, profiles)
 
     def sync(self) -> None:
         """Fleet mode: learn the fleet's profiles this machine's index lacks (``fleetindex``);

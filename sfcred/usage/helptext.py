@@ -35,6 +35,11 @@ ENVIRONMENT = (
     ("SFCRED_KEYRING_SERVICE", "the keyring service name (default sfcred)"),
     ("SFCRED_CONFIG_DIR", "where the profile index lives"),
     ("SFCRED_DEBUG", "1: a traceback for an internal error"),
+    ("SFCRED_TRACE", "1: say on stderr what sfcred does (as --verbose), never a secret"),
+    ("SFCRED_STANDIN_DIR", "sfcred standin: its folder (CA, journal, control file)"),
+    ("SFCRED_STANDIN_PORT", "sfcred standin: the first of its three ports (default 8443)"),
+    ("SFCRED_STANDIN_URL, SFCRED_STANDIN_LOGIN_URL, SFCRED_STANDIN_TEST_URL",
+     "set by `eval \"$(sfcred standin env)\"`: the stand-in's URLs"),
 )
 # Read by the package but not for users: tests, fault injection, mirrors of Salesforce's hosts.
 INTERNAL = frozenset({

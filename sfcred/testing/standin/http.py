@@ -50,7 +50,7 @@ class Listener(ThreadingHTTPServer):
         self.name = name
         self.ssl_context = ssl_context
         self.stopping = stopping
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", org.ports.get(name, 0)), _Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.ssl_context is None:

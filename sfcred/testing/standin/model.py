@@ -72,6 +72,8 @@ class Org:
         self.metadata_hold: dict[str, float] = {}  # operation -> seconds held before answering
         self.metadata_answer: dict[str, bytes] = {}  # operation -> raw body sent instead
         self.token_size = 0  # access tokens padded to this many characters (a big token)
+        self.token_suffix = ""  # added to every access token (a sentinel to look for in output)
+        self.ports: dict[str, int] = {}  # listener name -> fixed port (none: any free one)
         self.drip: dict[str, float] = {}  # path -> seconds between the bytes of its answers
         self._propagation_tick = 0
 
@@ -190,7 +192,8 @@ class Org:
             access_token = (jwt_access_token(self.org_id, user.user_id, self.instance_url, now,
                                              app.jwt_token_lifetime, self._signing_key)
                             if app.jwt_token_lifetime else
-                            new_access_token(self.org_id).ljust(self.token_size, "x"))
+                            (new_access_token(self.org_id) + self.token_suffix).ljust(
+                                self.token_size, "x"))
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
             identity = f"{self.identity_url or self.instance_url}/id/{self.org_id}/{user.user_id}"
