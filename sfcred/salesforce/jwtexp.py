@@ -15,6 +15,11 @@ import base64
 import binascii
 import json
 import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sfcred.profiles.record import Profile
+    from sfcred.salesforce.oauth import Token
 
 MAX_TOKEN = 16384  # characters; a JWT access token is a few kB at most
 MAX_LIFE = 86400.0  # seconds: Salesforce's longest session timeout
@@ -43,3 +48,12 @@ def cache_life(minted_at: float, ttl: int, default_ttl: bool, token: str) -> flo
         return float(ttl)
     life = exp - minted_at
     return min(life, MAX_LIFE) if default_ttl else min(life, float(ttl))
+
+
+def lifetime(now: float, profile: Profile, token: Token) -> tuple[float, float]:
+    """(expires_at, refresh margin) of ``token``, minted ``now`` for ``profile``: its TTL, or
+    a JWT access token's exp as ``cache_life`` allows (the margin shrinks with the life)."""
+    if token.expires is None:
+        return now + profile.token_ttl, float(profile.refresh_margin)
+    life = cache_life(now, profile.token_ttl, profile.default_ttl, token.access_token.reveal())
+    return now + life, min(float(profile.refresh_margin), max(0.0, life / 4))

@@ -43,23 +43,24 @@ def who(client: TokenClient, token: Token) -> str | None:
     return server_words(name, 255)
 
 
-def learn(client: TokenClient, token: Token, profile: Profile, store: Store | None,
-          index: IndexFile | None, note: Callable[[str], None]) -> Profile:
-    """``profile`` with its Run As user, written to ``store`` and ``index`` when given."""
+def learn(client: TokenClient, token: Token, profile: Profile, note: Callable[[str], None],
+          keep: tuple[Store, IndexFile] | None) -> Profile:
+    """``profile`` with its Run As user, written to the store and index of ``keep`` (None:
+    CI mode, which keeps nothing)."""
     name = who(client, token)
     if name is None:
         return profile
     learned = profile.changed(username=name)
-    if store is None:
+    if keep is None:
         return learned
+    store, index = keep
     try:
         store.put_profile(learned)
     except KeyringUnavailable as e:  # the token is good; the next mint learns it again
         note(f"profile {profile.name}: could not record its Run As user ({e.message})")
         return learned
-    if index is not None:
-        with index.edit() as idx:
-            entry = idx.profiles.get(profile.name)
-            if entry is not None:
-                entry.username = name
+    with index.edit() as idx:
+        entry = idx.profiles.get(profile.name)
+        if entry is not None:
+            entry.username = name
     return learned

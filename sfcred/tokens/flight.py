@@ -22,6 +22,7 @@ from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
 from sfcred.salesforce import trace
+from sfcred.salesforce.jwtexp import lifetime
 from sfcred.tokens import cache as cache_mod
 
 if TYPE_CHECKING:
@@ -226,19 +227,12 @@ class Tokens:
             if profile.client_credentials and not profile.username:  # its Run As user
                 from sfcred.salesforce import runas
 
-                profile = runas.learn(client, token, profile, None if self.stateless else
-                                      self.store, None if self.stateless else self.index,
-                                      self.note)
+                profile = runas.learn(client, token, profile, self.note,
+                                      None if self.stateless else (self.store, self.index))
         finally:
             client.close()
         now = self.clock()
-        expires, margin = now + profile.token_ttl, float(profile.refresh_margin)
-        if token.expires is not None:  # a JWT access token: its exp (salesforce.jwtexp)
-            from sfcred.salesforce.jwtexp import cache_life
-
-            life = cache_life(now, profile.token_ttl, profile.default_ttl,
-                              token.access_token.reveal())
-            expires, margin = now + life, min(margin, max(0.0, life / 4))
+        expires, margin = lifetime(now, profile, token)  # a JWT access token's exp may set it
         entry = cache_mod.Entry(
             profile=name,
             username=profile.username,
@@ -249,8 +243,8 @@ class Tokens:
             margin=margin,
         )
         self._keep(entry)
-        trace.say(f"minted; cached for {profile.token_ttl} s (refreshed {profile.refresh_margin}"
-                  f" s before that); instance {token.instance_url}")
+        trace.say(f"minted; cached for {expires - now:.0f} s (refreshed {margin:g} s before "
+                  f"that); instance {token.instance_url}")
         self._remember_instance(profile, token.instance_url)
         return entry
 
