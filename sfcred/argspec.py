@@ -39,10 +39,16 @@ def parser() -> argparse.ArgumentParser:
 
     prof = sub.add_parser("profile", help="add, list, show, remove profiles; set the default")
     psub = prof.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    add = psub.add_parser("add", help="add an org profile with its private key")
+    add = psub.add_parser("add", help="add an org profile with its key (or consumer secret)")
     add.add_argument("name", help="the new profile's name (letters, digits, . _ -)")
     add.add_argument("--client-id", required=True, help="the connected app's consumer key")
-    add.add_argument("--username", required=True, help="the Salesforce username to act as")
+    add.add_argument("--username", help="the Salesforce username to act as (JWT bearer; "
+                     "client credentials act as the app's Run As user)")
+    add.add_argument("--grant", choices=("jwt-bearer", "client-credentials"),
+                     default="jwt-bearer", help="how tokens are minted (default jwt-bearer)")
+    add.add_argument("--client-secret-stdin", action="store_true",
+                     help="client credentials: read the consumer secret from stdin (asked "
+                          "without echo on a terminal)")
     add.add_argument("--login-url", default="production",
                      help="https URL, or production / sandbox (default: production)")
     add.add_argument("--audience", help="the JWT aud (default: derived from --login-url)")
@@ -173,6 +179,9 @@ def parser() -> argparse.ArgumentParser:
                      help="the new certificate's validity")
     rot.add_argument("--cert-out", metavar="PATH", help="write the new certificate here")
     rot.add_argument("--force", action="store_true", help="replace a pending key")
+    rot.add_argument("--secret-stdin", action="store_true",
+                     help="client credentials: the app's new consumer secret, from stdin, "
+                          "as the pending one")
 
     st = sub.add_parser("status", help="token state, last mint and failure, next try, "
                         "logins in the last hour")

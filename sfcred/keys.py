@@ -18,6 +18,8 @@ from sfcred.errors import InputError
 from sfcred.secret import Secret
 
 MIN_BITS = 2048
+RSA = "rsa"
+CLIENT_SECRET = "client-secret"  # noqa: S105  # a kind of material, not a secret
 SIZES = (2048, 3072, 4096)
 DEFAULT_CERT_DAYS = 730
 
@@ -29,15 +31,49 @@ class KeyMaterial:
     ``checked``: the key is known valid, because cryptography checked it in full when it
     entered sfcred (import, generation, the environment) and, for a stored key, its bytes
     still match the digest recorded then. Such a key signs without a second check
-    (``signing_key``)."""
+    (``signing_key``).
+
+    ``kind`` ``client-secret``: a client credentials profile's consumer secret in
+    ``key_pem`` and no certificate; it lives in the same slots (active, pending, previous)
+    and the same store items as a key, so rotation and fleet mode treat both alike."""
 
     key_pem: Secret
     cert_pem: str
     checked: bool = field(default=False, compare=False)
+    kind: str = RSA
 
     @property
     def key_id(self) -> str:
+        if self.kind == CLIENT_SECRET:
+            return secret_id(self.key_pem)
         return key_id(public_key(self))
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == CLIENT_SECRET
+
+
+def client_secret(value: str) -> KeyMaterial:
+    """A consumer secret as material; refused if empty or not one printable line."""
+    value = value.strip()
+    if not value or len(value) > 1024 or not value.isprintable():
+        raise InputError("the client secret must be 1-1024 printable characters on one line")
+    return KeyMaterial(key_pem=Secret(value), cert_pem="", checked=True, kind=CLIENT_SECRET)
+
+
+def stored_form(material: KeyMaterial) -> str:
+    """The JSON a store keeps (a key's as before secrets existed: no ``kind``)."""
+    import json
+
+    kind = {"kind": material.kind} if material.is_secret else {}
+    return json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem, **kind})
+
+
+def secret_id(value: Secret) -> str:
+    """A short stable id for a consumer secret (a salted digest: names the item, shows
+    nothing of the secret)."""
+    digest = hashlib.sha256(b"sfcred client secret\0" + value.reveal().encode())
+    return "s" + digest.hexdigest()[:15]
 
 
 def load_private_key(data: bytes, passphrase: bytes | None = None) -> rsa.RSAPrivateKey:
@@ -160,6 +196,9 @@ def signing_key(material: KeyMaterial) -> rsa.RSAPrivateKey:
 def readable(material: KeyMaterial) -> bool:
     """Whether the key and certificate parse (a ``checked`` key: microseconds), so material
     damaged in the keyring is a named error where it is read, not a ValueError where used."""
+    if material.is_secret:
+        value = material.key_pem.reveal()
+        return bool(value) and value.isprintable() and not material.cert_pem
     try:
         signing_key(material)
         if material.cert_pem:

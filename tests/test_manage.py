@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sfcred.commands import showing
 from sfcred.errors import InputError
 from sfcred.profiles import manage
 from sfcred.profiles.index import IndexFile
@@ -75,7 +76,7 @@ def test_remove_leaves_no_trace_and_is_refused_for_an_unknown_name(tmp_path: Pat
 
 def test_show_and_list_say_everything_but_the_key(tmp_path: Path) -> None:
     store, index, _, added = _made(tmp_path)
-    shown = manage.show("p", store, index)
+    shown = showing.show("p", store, index)
     assert shown["default"] is True
     assert [k["slot"] for k in shown["keys"]] == ["active"]
     assert shown["keys"][0]["fingerprint"] == added.fingerprint

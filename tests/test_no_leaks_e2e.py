@@ -164,3 +164,74 @@ def test_profile_show_has_the_fingerprint_and_no_key(run_sfcred, standin, tmp_pa
         assert expected in done.stdout
         assert _find(key_needles(key), (done.stdout + done.stderr).encode()) is None
         assert "PRIVATE KEY" not in done.stdout
+
+
+def test_the_consumer_secret_is_in_no_output_file_argv_or_child_environment(
+    run_sfcred, standin, tmp_path, rsa_keypair, sentinel_secret
+) -> None:
+    """A client credentials session: add from a pipe, every format, exec (its child's argv
+    and environment read from /proc), show, doctor, a staged rotation promoted by get, a
+    refusal, CI mode. The sentinel consumer secrets are nowhere but the keyring."""
+    from _cc import RUN_AS
+
+    from sfcred.keys import CLIENT_SECRET
+
+    second = sentinel_secret[::-1]  # the rotated secret: a second sentinel
+    needles = [sentinel_secret.encode(), second.encode()]
+    runs: list[subprocess.CompletedProcess[str]] = []
+
+    def run(*args: str, **kw) -> subprocess.CompletedProcess[str]:
+        done: subprocess.CompletedProcess[str] = run_sfcred(*args, **kw)
+        runs.append(done)
+        return done
+
+    standin.add_app("cc-app", rsa_keypair.cert_pem, client_secret=sentinel_secret)
+    standin.add_user(RUN_AS)
+    standin.enable_client_credentials("cc-app", RUN_AS)
+    assert run("profile", "add", "cc", "--grant", "client-credentials", "--client-id",
+               "cc-app", "--client-secret-stdin", "--login-url", standin.url,
+               input=sentinel_secret + "\n").returncode == 0
+    for fmt in ("git", "token", "json", "env"):
+        assert run("get", "-p", "cc", "--format", fmt).returncode == 0
+    child = run("exec", "-p", "cc", "--", "sh", "-c",
+                "tr '\\0' '\\n' </proc/$$/cmdline; tr '\\0' '\\n' </proc/$$/environ",
+                env={"SFCRED_CLIENT_SECRET": sentinel_secret})
+    assert child.returncode == 0, child.stderr
+    assert "SF_ACCESS_TOKEN=" in child.stdout  # the scan does read the child's environment
+    run("profile", "show", "cc")
+    run("profile", "show", "cc", "--json")
+    run("doctor", "cc")
+    run("doctor", "cc", "--json")
+    assert run("rotate", "cc", "--secret-stdin", input=second + "\n").returncode == 0
+    standin.set_client_secret("cc-app", second)
+    run("erase", "-p", "cc")
+    promoted = run("get", "-p", "cc", "--format", "token")
+    assert promoted.returncode == 0, promoted.stderr
+    assert "accepted the pending secret" in promoted.stderr
+    standin.set_client_secret("cc-app", "something-else")
+    run("erase", "-p", "cc")
+    assert run("get", "-p", "cc").returncode == 3  # invalid client credentials, explained
+    ci = {"SFCRED_CLIENT_ID": "cc-app", "SFCRED_CLIENT_SECRET": second,
+          "SFCRED_LOGIN_URL": standin.url}
+    standin.set_client_secret("cc-app", second)
+    ci_child = run("exec", "--", "sh", "-c", "tr '\\0' '\\n' </proc/$$/environ", env=ci)
+    assert ci_child.returncode == 0, ci_child.stderr
+    assert "SF_ACCESS_TOKEN=" in ci_child.stdout
+
+    # The secrets are where they belong: the keyring (so the scan below can fail).
+    store = KeyStore()
+    profile = store.require_profile("cc")
+    active = store.get_key("cc", profile.keys.active)
+    assert active.kind == CLIENT_SECRET
+    assert active.key_pem.reveal() == second
+
+    for done in runs:
+        for text in (done.stdout, done.stderr):
+            assert _find(needles, text.encode()) is None, f"consumer secret printed by {done.args}"
+        assert _find(needles, " ".join(map(str, done.args)).encode()) is None  # sfcred's argv
+        assert "Traceback" not in done.stderr
+    env_root = Path(os.environ["HOME"]).parent
+    scanned = files_under(env_root, tmp_path)
+    assert any(p.name == "profiles.json" for p in scanned)
+    for path in scanned:
+        assert _find(needles, path.read_bytes()) is None, f"consumer secret in {path}"

@@ -61,6 +61,30 @@ def test_the_same_words_mean_different_things_per_flow() -> None:
     assert "OAuth settings" in other.fix
 
 
+CC_TABLE = [
+    ("invalid_grant", "request not supported on this domain", Refusal.WRONG_DOMAIN, "My Domain"),
+    ("invalid_grant", "no client credentials user enabled", Refusal.NO_RUN_AS, "Run As"),
+    ("invalid_grant", "client credentials flow not enabled", Refusal.FLOW_DISABLED,
+     "Enable Client Credentials Flow"),
+    ("unsupported_grant_type", "grant type not supported", Refusal.FLOW_DISABLED,
+     "Enable Client Credentials Flow"),
+    ("invalid_client", "invalid client credentials", Refusal.CLIENT_SECRET, "--secret-stdin"),
+    ("invalid_grant", "inactive user", Refusal.INACTIVE, "Run As user"),
+    ("invalid_client_id", "client identifier invalid", Refusal.UNKNOWN_CLIENT, "--client-id"),
+    ("invalid_grant", "login rate exceeded", Refusal.RATE_LIMIT, "cache"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("error", "description", "kind", "fix"), CC_TABLE)
+def test_client_credentials_refusals_have_their_own_fixes(error: str, description: str,
+                                                          kind: Refusal, fix: str) -> None:
+    e = explain(error, description, CTX, flow="cc")
+    assert e.refusal is kind
+    assert fix in e.fix
+    assert "{" not in e.fix + e.cause
+    assert "certificate" not in e.fix  # no JWT advice for a secret
+
+
 def test_pair_problems_are_what_a_wrong_host_or_audience_causes() -> None:
     assert {Refusal.BAD_AUDIENCE, Refusal.NOT_APPROVED, Refusal.APP_NOT_FOUND} == PAIR_PROBLEMS
 

@@ -7,7 +7,7 @@ import argparse
 from sfcred import app
 from sfcred.authorize import flow as authorize
 from sfcred.commands import Console
-from sfcred.errors import InputError
+from sfcred.errors import ConfigError, InputError
 from sfcred.secret import Secret
 
 
@@ -21,6 +21,10 @@ def run(args: argparse.Namespace, con: Console) -> int:
     tokens = app.tokens(note=con.err)
     tokens.known(args.name)  # a mistyped name: the closest known ones, before the keyring
     profile = tokens.store.require_profile(args.name)
+    if profile.client_credentials:  # the app's Run As user needs no approval
+        raise ConfigError(f"profile {args.name} uses the client credentials grant: there is "
+                          "no user approval to give",
+                          hint=f"`sfcred doctor {args.name}` checks the app's settings")
     authorize.authorize(profile, port=args.port, open_browser=not args.no_browser,
                         client_secret=secret, timeout=args.timeout, say=con.err)
     tokens.erase(args.name)

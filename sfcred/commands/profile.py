@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sfcred import app, fsread
-from sfcred.commands import Console
+from sfcred.commands import Console, showing
 from sfcred.errors import ConfigError, InputError, UsageError
 from sfcred.fleet import index as fleetindex
 from sfcred.profiles import manage
@@ -13,8 +13,8 @@ from sfcred.profiles.index import IndexFile, check_name, index_file
 from sfcred.profiles.record import check_allow_hosts, check_url, require_salesforce_host
 from sfcred.store.keystore import KeyStore
 
-SHOWN = ("name", "username", "client_id", "login_url", "audience", "token_ttl",
-         "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
+SHOWN = ("name", "grant", "username", "run_as", "client_id", "login_url", "audience",
+         "token_ttl", "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
@@ -30,16 +30,22 @@ def run(args: argparse.Namespace, con: Console) -> int:
     if args.action == "add":
         return _add(args, con, store, index)
     if args.action == "show":
-        info = manage.show(args.name, store, index)
+        info = showing.show(args.name, store, index)
         if args.json:
             con.json(info)
             return 0
-        for key in SHOWN:
+        if "run_as" in info:
+            info["run_as"] = info["run_as"] or "not known yet (learned from the first token)"
+            del info["username"]
+        for key in (k for k in SHOWN if k in info):
             value = info[key]
             if isinstance(value, list):  # allow_hosts: "none" reads better than "[]"
                 value = ", ".join(value) or "none (Salesforce hosts only)"
             con.out(f"{key + ':':<16} {value}\n")
         for k in info["keys"]:
+            if k["kind"] == "client-secret":
+                con.out(f"{k['slot'] + ' secret:':<16} {k['key_id']}  (consumer secret)\n")
+                continue
             con.out(f"{k['slot'] + ' key:':<16} {k['fingerprint']}  RSA {k['bits']}  "
                     f"certificate expires {k['certificate_expires']}\n")
         return 0
@@ -63,14 +69,14 @@ def _confirm_remove(args: argparse.Namespace, con: Console, store: KeyStore) -> 
     to ask (stdin not a terminal) and no ``--yes``: refused, nothing deleted."""
     check_name(args.name)
     profile = store.get_profile(args.name)
-    if args.yes or profile is None:
-        return
+    if args.yes or profile is None or profile.client_credentials:
+        return  # a consumer secret can be read again at Salesforce (Manage Consumer Details)
     slots = (("active", profile.keys.active), ("pending", profile.keys.pending),
              ("previous", profile.keys.previous))
     only = [(slot, kid) for slot, kid in slots if kid and kid not in profile.imported_keys]
     if not only:
         return
-    prints = [manage.describe_key(store, args.name, kid, slot)["fingerprint"]
+    prints = [showing.describe_key(store, args.name, kid, slot)["fingerprint"]
               for slot, kid in only]
     which = ", ".join(f"{slot} key {fp}" for (slot, _), fp in zip(only, prints, strict=True))
     what = f"profile {args.name} holds the only copy of its {which}"
@@ -133,13 +139,27 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
     check_name(args.name)  # the name first: its error says more than a --cert-out one
     if args.cert_out:
         manage.check_cert_out(args.cert_out)
+    cc = args.grant == "client-credentials"
+    if cc and (args.key_file or args.generate_key or args.key_passphrase_stdin or args.cert_out
+               or args.cert_file or args.audience):
+        raise UsageError("profile add: a client credentials profile has a consumer secret "
+                         "(--client-secret-stdin), no key, certificate or audience")
+    if not cc and (args.client_secret_stdin or not args.username):
+        raise UsageError("profile add: --client-secret-stdin goes with --grant "
+                         "client-credentials" if args.client_secret_stdin else
+                         "profile add: --username is required (the user the JWT names)")
+    secret = None
+    if args.client_secret_stdin:
+        from sfcred.commands.secretinput import read_secret
+
+        secret = read_secret(con.stdin, "--client-secret-stdin", "consumer secret")
     passphrase = None
     if args.key_passphrase_stdin:
         if con.stdin is None:
             raise InputError("--key-passphrase-stdin: nothing on stdin")
         passphrase = con.stdin.readline().rstrip("\r\n").encode()
     req = manage.NewProfile(
-        name=args.name, client_id=args.client_id, username=args.username,
+        name=args.name, client_id=args.client_id, username=args.username or "",
         login_url=args.login_url, audience=args.audience, token_ttl=args.token_ttl,
         refresh_margin=args.refresh_margin,
         login_budget=args.login_budget,
@@ -149,8 +169,14 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
         generate_bits=args.key_size if args.generate_key else None,
         cert_days=args.cert_days, force=args.force, make_default=args.default,
         allow_hosts=tuple(args.allow_host) if args.allow_host else None,
+        grant=args.grant, client_secret=secret,
     )
     added = manage.add(req, store, index, app.token_cache(lambda: store))
+    if cc:
+        con.info(f"added profile {added.profile.name} (client credentials at "
+                 f"{added.profile.login_url}); consumer secret {added.fingerprint} stored in "
+                 f"{store.backend_name()}; its Run As user is learned from the first token")
+        return 0
     con.info(f"added profile {added.profile.name} ({added.profile.username} at "
              f"{added.profile.login_url}, audience {added.profile.audience})")
     con.info(f"key: {added.fingerprint}")

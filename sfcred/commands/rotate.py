@@ -31,8 +31,16 @@ def run(args: argparse.Namespace, con: Console) -> int:
     deploy_only = (args.app, args.eca, args.deploy_profile, args.if_older_than)
     if not args.deploy and any(deploy_only):
         raise UsageError("--app, --eca, --deploy-profile and --if-older-than go with --deploy")
+    if args.secret_stdin and (args.activate or args.abort or args.rollback or args.deploy
+                              or args.cert_out or args.key_size):
+        raise UsageError("rotate: --secret-stdin starts a rotation; it goes with no other step")
     if args.cert_out and not (args.activate or args.abort or args.rollback):
         manage.check_cert_out(args.cert_out)
+    secret = None
+    if args.secret_stdin:  # read before any lock is taken: a person may be typing it
+        from sfcred.commands.secretinput import read_secret
+
+        secret = read_secret(con.stdin, "--secret-stdin", "new consumer secret")
     tokens = app.tokens(note=con.err)
     if args.deploy:
         return _deploy(args, con, tokens)
@@ -43,14 +51,26 @@ def run(args: argparse.Namespace, con: Console) -> int:
                 rotate.activate(tokens.store, client, profile)
             finally:
                 client.close()
-            con.err(f"profile {args.name}: Salesforce accepted the pending key; it is now active")
+            what = "secret" if profile.client_credentials else "key"
+            con.err(f"profile {args.name}: Salesforce accepted the pending {what}; it is now "
+                    "active")
         elif args.abort:
             rotate.abort(tokens.store, profile)
-            con.err(f"profile {args.name}: pending key discarded; the active key is unchanged")
+            what = "secret" if profile.client_credentials else "key"
+            con.err(f"profile {args.name}: pending {what} discarded; the active {what} is "
+                    "unchanged")
         elif args.rollback:
             rotate.rollback(tokens.store, profile)
-            con.err(f"profile {args.name}: the previous key is active again (re-upload its "
+            con.err(f"profile {args.name}: the previous secret is active again (make it the "
+                    "app's consumer secret at Salesforce again, if it is not)"
+                    if profile.client_credentials else
+                    f"profile {args.name}: the previous key is active again (re-upload its "
                     f"certificate: `sfcred cert {args.name}`)")
+        elif secret is not None:
+            rotate.stage_secret(tokens.store, profile, secret.reveal(), args.force)
+            con.err(f"profile {args.name}: pending secret stored. Tools keep minting with the "
+                    "active secret; once Salesforce refuses it (the app's secret changed), "
+                    "the next get switches to the pending one by itself")
         else:
             _, cert_pem = rotate.start(tokens.store, profile, args.key_size, args.cert_days,
                                        args.force)

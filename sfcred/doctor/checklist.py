@@ -6,9 +6,11 @@ nothing to work with; ``--offline`` skips the last four)::
     keyring      the backend in use, and a write/read/delete round trip; in fleet mode the
                  store instead (doctor.store): reachable, token, policy, clock
     profile      the record exists and its fields are complete and valid
-    key          the active key parses and is RSA of at least 2,048 bits
+    key          the active key parses and is RSA of at least 2,048 bits (client credentials:
+                 the consumer secret is stored and readable; doctor.secret)
     certificate  the stored certificate belongs to the key; not expired (warn 30 days ahead)
     audience     host and audience belong together; a sandbox-looking username on production
+                 (client credentials: the login host is a My Domain)
     clock        local clock against the login host's Date header (online)
     token        a real JWT bearer token request; refusals explained (salesforce.refusals); for a
                  wrong host/audience, an unapproved user or an External Client App, the other
@@ -84,13 +86,21 @@ def diagnose(
     checks.append(check)
     if profile is None:
         return rest("needs a profile")
-    check, material = key_check(store, profile)
-    checks.append(check)
-    if material is None:
-        checks.append(make("certificate", "skip", "needs a readable key"))
+    if profile.client_credentials:  # a consumer secret, at the My Domain (doctor.secret)
+        from sfcred.doctor.secret import domain_check, secret_check
+
+        check, material = secret_check(store, profile)
+        checks.append(check)
+        checks.append(make("certificate", "skip", "client credentials: no certificate"))
+        checks.append(domain_check(profile))
     else:
-        checks.append(certificate_check(store, profile, material, clock()))
-    checks.append(audience_check(profile))
+        check, material = key_check(store, profile)
+        checks.append(check)
+        if material is None:
+            checks.append(make("certificate", "skip", "needs a readable key"))
+        else:
+            checks.append(certificate_check(store, profile, material, clock()))
+        checks.append(audience_check(profile))
     if offline:
         return rest("offline")
     deadline = online.budget()  # the online part as a whole

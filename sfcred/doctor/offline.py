@@ -67,7 +67,8 @@ def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Pro
         return None, make("profile", "fail", f"{name}: {where}the keyring has no such profile",
                             "see `sfcred profile list`; add it with `sfcred profile add` (same "
                             "keyring backend and SFCRED_KEYRING_SERVICE as before?)", CONFIG)
-    problems = [f for f, v in (("client id", profile.client_id), ("username", profile.username),
+    problems = [f for f, v in (("client id", profile.client_id), ("username", profile.username
+                               or ("-" if profile.client_credentials else "")),
                                ("active key", profile.keys.active)) if not v or not v.strip()]
     for field, url in (("login URL", profile.login_url), ("audience", profile.audience)):
         try:
@@ -82,7 +83,8 @@ def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Pro
                                 fix=f"sfcred profile add {name} ... --force --allow-host")
     except InputError as e:
         return None, make("profile", "fail", f"{name}: {e.message}", e.hint, CONFIG)
-    detail = f"{name}: {profile.username} at {profile.login_url}, client id {profile.client_id}"
+    who = profile.username or "the app's Run As user (not known yet)"
+    detail = f"{name}: {who} at {profile.login_url}, client id {profile.client_id}"
     if not indexed:
         return profile, make("profile", "warn", detail + "; not in the profile index",
                                f"add it again (`sfcred profile add {name} ... --force`) so that "

@@ -142,7 +142,9 @@ def token_checks(
     scope = f", scope {token.scope}" if token.scope else ""
     ok = make("token", "ok", f"Salesforce issued a token (instance {token.instance_url}{scope})")
     checks = [ok, userinfo_check(profile, token, deadline)]
-    if store is not None:
+    if store is not None and profile.client_credentials:
+        checks.append(make("app", "skip", "client credentials: no certificate to compare"))
+    elif store is not None:
         from sfcred.doctor.connectedapp import app_check
 
         left = _left(deadline)
@@ -260,6 +262,8 @@ def userinfo_check(profile: Profile, token: Token, deadline: Deadline | None = N
                       "try again later; Salesforce status: status.salesforce.com", UNREACHABLE)
     who, org = _text(info.get("preferred_username")), _text(info.get("organization_id"))
     detail = f"{who or 'unknown user'} in org {org or 'unknown'} ({token.instance_url})"
+    if profile.client_credentials:  # the token acts as the app's Run As user
+        return make("userinfo", "ok", f"{detail}: the app's Run As user")
     if who and who.casefold() != profile.username.casefold():
         return make("userinfo", "warn", f"the token belongs to {detail}, not to "
                       f"{profile.username}", "check --username of the profile")

@@ -7,7 +7,8 @@ or copied into the local cache:
 - its instance is the profile's known instance (learned from this machine's own mints), or,
   none known yet, a host the Salesforce host rule allows (``untrusted.host_allowed``, with the
   profile's ``--allow-host`` hosts): never ``https://attacker.example.net``;
-- it expires at most the profile's token TTL after it was minted, and was not minted in the
+- it expires at most the profile's token TTL after it was minted (a JWT access token: its own
+  exp, as ``salesforce.jwtexp`` allows it, never past a day), and was not minted in the
   future beyond a clock skew: neither a year-5138 expiry nor a writer's clock far ahead makes a
   token live longer than a token minted here would.
 
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sfcred.profiles.index import host_schemes
+from sfcred.salesforce.jwtexp import cache_life
 from sfcred.untrusted import host_allowed, origin, same_host
 
 if TYPE_CHECKING:
@@ -36,8 +38,10 @@ def vetter(profile: Profile, known: IndexEntry | None,
     """The check of a fleet record of ``profile``: None to serve it, else why not."""
 
     def vet(entry: Entry) -> str | None:
+        life = cache_life(entry.minted_at, profile.token_ttl, profile.default_ttl,
+                          entry.access_token.reveal())
         return (_instance(entry.instance_url, profile, known)
-                or _times(entry, profile.token_ttl, clock()))
+                or _times(entry, max(life, profile.token_ttl), clock()))
 
     return vet
 

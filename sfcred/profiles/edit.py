@@ -22,6 +22,7 @@ from sfcred.profiles.record import (
     check_budget,
     check_url,
     default_audience,
+    require_my_domain,
     require_salesforce_host,
 )
 
@@ -65,6 +66,8 @@ def apply(profile: Profile, ch: Changes) -> tuple[Profile, list[tuple[str, objec
     login_url = profile.login_url
     if ch.login_url is not None:
         login_url = new["login_url"] = check_url(ch.login_url, "--login-url")
+        if profile.client_credentials:  # Salesforce serves that grant at My Domains only
+            require_my_domain(login_url, "--login-url")
     if ch.audience is not None:
         new["audience"] = check_url(ch.audience, "--audience")
     elif login_url != profile.login_url and \

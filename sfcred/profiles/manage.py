@@ -15,16 +15,20 @@ from sfcred import fsutil, keys
 from sfcred.errors import ConfigError, InputError
 from sfcred.profiles.index import IndexEntry, IndexFile, check_name
 from sfcred.profiles.record import (
+    CLIENT_CREDENTIALS,
     DEFAULT_MARGIN,
     DEFAULT_TTL,
+    JWT_BEARER,
     KeySlots,
     Profile,
     check_allow_hosts,
     check_budget,
     check_url,
     default_audience,
+    require_my_domain,
     require_salesforce_host,
 )
+from sfcred.secret import Secret
 
 if TYPE_CHECKING:
     from sfcred.store.base import Store
@@ -50,6 +54,8 @@ class NewProfile:
     # None: keep a replaced profile's (none for a new one); a tuple replaces them.
     allow_hosts: tuple[str, ...] | None = None
     login_budget: int | None = None
+    grant: str = JWT_BEARER
+    client_secret: Secret | None = None  # client credentials: the consumer secret
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Added:
     profile: Profile
     material: keys.KeyMaterial
     generated: bool
-    fingerprint: str
+    fingerprint: str  # of the key; a client secret's id
 
 
 def _check_text(value: str, what: str, limit: int) -> str:
@@ -68,6 +74,8 @@ def _check_text(value: str, what: str, limit: int) -> str:
 
 
 def build_material(req: NewProfile) -> tuple[keys.KeyMaterial, bool]:
+    if req.client_secret is not None:
+        return keys.client_secret(req.client_secret.reveal()), False
     if req.generate_bits is not None:
         key = keys.generate_key(req.generate_bits)
         generated = True
@@ -103,8 +111,11 @@ def add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | Non
 def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | None) -> Added:
     name = check_name(req.name)
     client_id = _check_text(req.client_id, "--client-id", 255)
-    username = _check_text(req.username, "--username", 255)
+    cc = req.grant == CLIENT_CREDENTIALS
+    username = _check_text(req.username, "--username", 255) if req.username or not cc else ""
     login_url = check_url(req.login_url, "--login-url")
+    if cc:
+        require_my_domain(login_url, "--login-url")
     audience = check_url(req.audience, "--audience") if req.audience else None
     if not 60 <= req.token_ttl <= 86400:
         raise InputError("--token-ttl must be between 60 and 86400 seconds")
@@ -119,10 +130,11 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
     allow = (check_allow_hosts(req.allow_hosts) if req.allow_hosts is not None
              else old.allow_hosts if old is not None else ())
     require_salesforce_host(login_url, allow, "--login-url")
-    keep_keys = req.key_data is None and req.generate_bits is None
+    keep_keys = req.key_data is None and req.generate_bits is None and req.client_secret is None
     if keep_keys:
-        if old is None:
-            raise InputError("give --key-file PATH or --generate-key")
+        if old is None or old.grant != req.grant:
+            raise InputError("give --client-secret-stdin" if cc else
+                             "give --key-file PATH or --generate-key")
         # `--force` without a key source changes settings and keeps the keys (all slots).
         slots = old.keys
         material, generated = store.get_key(name, old.keys.active), False
@@ -142,7 +154,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         refresh_margin=req.refresh_margin,
         created_at=int(time.time()),
         revision=(old.revision + 1) if old else 1,
-        allow_hosts=allow, imported_keys=imported,
+        allow_hosts=allow, imported_keys=imported, grant=req.grant,
         login_budget=req.login_budget,
     )
     store.put_profile(profile)
@@ -165,7 +177,7 @@ def _add(req: NewProfile, store: Store, index: IndexFile, cache: TokenCache | No
         for stale in (old.keys.active, old.keys.pending, old.keys.previous):
             if stale and stale not in kept:
                 store.delete_key(name, stale)
-    fp = keys.fingerprint(keys.public_key(material))
+    fp = material.key_id if material.is_secret else keys.fingerprint(keys.public_key(material))
     return Added(profile=profile, material=material, generated=generated, fingerprint=fp)
 
 
@@ -224,52 +236,12 @@ def listing(index: IndexFile) -> list[dict[str, Any]]:
             for n, e in sorted(idx.profiles.items())]
 
 
-def describe_key(store: Store, name: str, kid: str, slot: str) -> dict[str, Any]:
-    material = store.get_key(name, kid)
-    pub = keys.public_key(material)
-    expiry = keys.cert_expiry(material.cert_pem)
-    return {
-        "slot": slot,
-        "key_id": kid,
-        "fingerprint": keys.fingerprint(pub),
-        "bits": pub.key_size,
-        "certificate_expires": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
-    check_name(name)
-    idx = index.load()
-    profile = store.get_profile(name)
-    if profile is None:
-        from sfcred.profiles.suggest import missing
-
-        raise missing(name, idx.profiles, " in the keyring" if name in idx.profiles else "")
-    slots = [("active", profile.keys.active)]
-    slots += [(s, k) for s, k in (("pending", profile.keys.pending),
-                                   ("previous", profile.keys.previous)) if k]
-    entry = idx.profiles.get(name)
-    return {
-        "name": profile.name,
-        "default": idx.default == name,
-        "client_id": profile.client_id,
-        "username": profile.username,
-        "login_url": profile.login_url,
-        "audience": profile.audience,
-        "token_ttl": profile.token_ttl,
-        "refresh_margin": profile.refresh_margin,
-        "login_budget": profile.login_budget,  # None: SFCRED_LOGIN_BUDGET, else 3000
-        "instance_host": entry.instance_host if entry else None,
-        "allow_hosts": list(profile.allow_hosts),
-        "keys": [describe_key(store, name, kid, slot) for slot, kid in slots],
-        "keyring": store.backend_name(),
-    }
-
-
 def cert(name: str, store: Store, pending: bool = False) -> str:
     check_name(name)
     profile = store.require_profile(name)
     kid = profile.keys.pending if pending else profile.keys.active
+    if profile.client_credentials:
+        raise ConfigError(f"profile {name!r} has a consumer secret, not a key: no certificate")
     if kid is None:
         raise ConfigError(f"profile {name!r} has no pending key; start one with `sfcred rotate`")
     return store.get_key(name, kid).cert_pem

@@ -18,6 +18,9 @@ SANDBOX = "https://test.salesforce.com"
 SHORTHANDS = {"production": PRODUCTION, "sandbox": SANDBOX}
 DEFAULT_TTL = 900
 DEFAULT_MARGIN = 60
+JWT_BEARER = "jwt-bearer"
+CLIENT_CREDENTIALS = "client-credentials"
+GRANT_NAMES = (JWT_BEARER, CLIENT_CREDENTIALS)
 
 def check_budget(value: int | None) -> int | None:
     """``--login-budget``: token requests an hour, 1 to 3600 (Salesforce blocks at 3,600)."""
@@ -81,6 +84,18 @@ def require_salesforce_host(url: str, allow: tuple[str, ...], what: str,
     return url
 
 
+def require_my_domain(login_url: str, what: str) -> str:
+    """A client credentials login URL: Salesforce serves that grant at My Domains only."""
+    host = (urlsplit(login_url).hostname or "").lower()
+    if host in ("login.salesforce.com", "test.salesforce.com"):
+        raise InputError(
+            f"{what} {login_url}: Salesforce serves the client credentials flow only at the "
+            "org's My Domain",
+            hint="give the My Domain URL (Setup, My Domain), e.g. "
+            "https://MYDOMAIN.my.salesforce.com")
+    return login_url
+
+
 def default_audience(login_url: str) -> str:
     host = (urlsplit(login_url).hostname or "").lower()
     if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
@@ -132,6 +147,21 @@ class Profile:
     # Token requests per hour this profile's user may make (--login-budget; tokens.budget).
     login_budget: int | None = None
 
+    # How it mints (salesforce.grants): "jwt-bearer" signs with its key; "client-credentials"
+    # sends its consumer secret (its key slots hold secrets) and learns its username, the
+    # app's Run As user, from the first token.
+    grant: str = JWT_BEARER
+
+    @property
+    def default_ttl(self) -> bool:
+        """The TTL is the default (not one the user chose): a JWT access token's exp may
+        replace it (``salesforce.jwtexp``)."""
+        return self.token_ttl == DEFAULT_TTL
+
+    @property
+    def client_credentials(self) -> bool:
+        return self.grant == CLIENT_CREDENTIALS
+
     def to_json(self) -> str:
         return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)
 
@@ -146,6 +176,8 @@ class Profile:
                 if not isinstance(items, list) or not all(isinstance(h, str) for h in items):
                     raise TypeError(listed)
                 data[listed] = tuple(items)
+            if data.setdefault("grant", JWT_BEARER) not in GRANT_NAMES:
+                raise ValueError("grant")  # a later version's grant: not minted with a guess
             known = {f.name for f in fields(cls)}  # a later version's fields are left out
             return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:

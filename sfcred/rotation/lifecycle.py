@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 
 def _is_key_mismatch(e: SalesforceRefused) -> bool:
-    return e.refusal is Refusal.KEY_MISMATCH
+    """Salesforce does not know this key (JWT) or this consumer secret (client credentials):
+    the refusal another slot may cure."""
+    return e.refusal in (Refusal.KEY_MISMATCH, Refusal.CLIENT_SECRET)
 
 
 def mint_with_rotation(
@@ -55,10 +57,12 @@ def mint_with_rotation(
             continue
         if slot == "pending":
             return token, _promote_after_mint(store, profile, note)
+        what = "secret" if profile.client_credentials else "key"
         note(
-            f"profile {profile.name}: Salesforce refused the active key but accepted the "
-            f"previous one; finish the rollback with `sfcred rotate {profile.name} --rollback`, "
-            f"or upload the active key's certificate (`sfcred cert {profile.name}`)"
+            f"profile {profile.name}: Salesforce refused the active {what} but accepted the "
+            f"previous one; finish the rollback with `sfcred rotate {profile.name} --rollback`"
+            + ("" if profile.client_credentials else
+               f", or upload the active key's certificate (`sfcred cert {profile.name}`)")
         )
         return token, profile
     raise refusal
@@ -75,9 +79,10 @@ def _promote_after_mint(store: Store, profile: Profile, note: Callable[[str], No
             f"not record its promotion ({e.message}); the next mint tries again"
         )
         return profile
+    what = "secret" if profile.client_credentials else "key"
     note(
-        f"profile {profile.name}: Salesforce accepted the pending key, which is now active "
-        "(the old key is kept as previous for `sfcred rotate --rollback`)"
+        f"profile {profile.name}: Salesforce accepted the pending {what}, which is now active "
+        f"(the old {what} is kept as previous for `sfcred rotate --rollback`)"
     )
     return promoted
 
@@ -118,6 +123,10 @@ def start(
     from sfcred import keys
     from sfcred.errors import ConfigError
 
+    if profile.client_credentials:
+        raise ConfigError(f"profile {profile.name!r} has a consumer secret, not a key",
+                          hint=f"stage the app's new secret: `sfcred rotate {profile.name} "
+                          "--secret-stdin`")
     if profile.keys.pending and not force:
         raise ConfigError(
             f"profile {profile.name!r} already has a pending key",
@@ -143,6 +152,7 @@ def activate(store: Store, client: TokenClient, profile: Profile) -> tuple[Token
     if profile.keys.pending is None:
         raise ConfigError(f"profile {profile.name!r} has no pending key to activate")
     pending = store.get_key(profile.name, profile.keys.pending)
+    secret = profile.client_credentials
     try:
         token = client.mint(profile, pending)
     except SalesforceRefused as e:
@@ -151,9 +161,11 @@ def activate(store: Store, client: TokenClient, profile: Profile) -> tuple[Token
         raise SalesforceRefused(
             e.error,
             e.description,
-            cause="Salesforce does not know the pending key yet",
-            fix=f"upload the pending certificate first: `sfcred cert {profile.name} --pending`; "
-            + UPLOAD_STEPS.split(". Until")[0],
+            cause=f"Salesforce does not know the pending {'secret' if secret else 'key'} yet",
+            fix=("make it the app's consumer secret at Salesforce first (App Manager, the app, "
+                 "Manage Consumer Details), then run this again" if secret else
+                 f"upload the pending certificate first: `sfcred cert {profile.name} "
+                 "--pending`; " + UPLOAD_STEPS.split(". Until")[0]),
             status=e.status,
             server_date=e.server_date,
             refusal=e.refusal,
@@ -183,4 +195,31 @@ def rollback(store: Store, profile: Profile) -> Profile:
         raise ConfigError(f"profile {profile.name!r} has no previous key to roll back to")
     new = profile.changed(keys=KeySlots(previous, profile.keys.pending, profile.keys.active))
     store.put_profile(new)
+    return new
+
+
+def stage_secret(store: Store, profile: Profile, value: str, force: bool) -> Profile:
+    """The app's new consumer secret as the pending one; the active secret keeps working
+    until Salesforce refuses it, when ``mint_with_rotation`` tries and promotes this one."""
+    from sfcred import keys
+    from sfcred.errors import ConfigError
+
+    if not profile.client_credentials:
+        raise ConfigError(f"profile {profile.name!r} signs with a key, not a secret",
+                          hint=f"rotate its key: `sfcred rotate {profile.name}`")
+    if profile.keys.pending and not force:
+        raise ConfigError(
+            f"profile {profile.name!r} already has a pending secret",
+            hint=f"finish it (`sfcred rotate {profile.name} --activate`), drop it (--abort), "
+            "or replace it (--force)")
+    material = keys.client_secret(value)
+    if material.key_id in (profile.keys.active, profile.keys.previous):
+        slot = "active" if material.key_id == profile.keys.active else "previous"
+        raise ConfigError(f"that secret is already the {slot} one of profile {profile.name!r}")
+    kid = store.put_key(profile.name, material)  # 1. the new secret, not yet referenced
+    old_pending = profile.keys.pending
+    new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
+    store.put_profile(new)  # 2. the record names it as pending
+    if old_pending and old_pending != kid:
+        _forget(store, profile.name, old_pending)  # 3. a replaced pending secret goes last
     return new

@@ -7,6 +7,9 @@ here and a name in ``GRANTS``, not branches across the token layer.
 
     JwtBearer   urn:ietf:params:oauth:grant-type:jwt-bearer: an RS256 assertion signed with
                 the profile's private key (iss = consumer key, sub = username, aud, exp)
+    ClientCredentials  client_credentials: the consumer key and secret as form fields (as
+                Salesforce accepts them), at the org's My Domain only; the token acts as
+                the app's Run As user
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from sfcred import keys
 from sfcred.errors import ConfigError
 from sfcred.keys import KeyMaterial
-from sfcred.profiles.record import Profile
+from sfcred.profiles.record import CLIENT_CREDENTIALS, Profile
+from sfcred.profiles.record import JWT_BEARER as JWT_BEARER_NAME
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 170  # Salesforce allows at most 180 s; keep a margin for slow clocks
@@ -52,16 +56,28 @@ def assertion(profile: Profile, key: KeyMaterial, now: float) -> str:
 
 
 class JwtBearer:
-    name = "jwt-bearer"
+    name = JWT_BEARER_NAME
 
     def form(self, profile: Profile, material: KeyMaterial, now: float) -> dict[str, str]:
         return {"grant_type": JWT_BEARER, "assertion": assertion(profile, material, now)}
 
 
-GRANTS: dict[str, Grant] = {JwtBearer.name: JwtBearer()}
+class ClientCredentials:
+    name = CLIENT_CREDENTIALS
+
+    def form(self, profile: Profile, material: KeyMaterial, now: float) -> dict[str, str]:
+        if not material.is_secret:  # a record and its slots out of step: never send a key
+            raise ConfigError(f"profile {profile.name} holds no client secret",
+                              hint=f"store it again: `sfcred profile add {profile.name} "
+                              "--grant client-credentials ... --client-secret-stdin --force`")
+        return {"grant_type": "client_credentials", "client_id": profile.client_id,
+                "client_secret": material.key_pem.reveal()}
+
+
+GRANTS: dict[str, Grant] = {JwtBearer.name: JwtBearer(),
+                             ClientCredentials.name: ClientCredentials()}
 
 
 def grant_of(profile: Profile) -> Grant:
-    """The grant a profile mints with (every profile is JWT bearer until a second grant
-    gives profiles a ``grant`` setting)."""
-    return GRANTS[getattr(profile, "grant", JwtBearer.name)]
+    """The grant a profile mints with (``Profile.grant``)."""
+    return GRANTS[profile.grant]

@@ -45,6 +45,7 @@ class Token:
     instance_url: str
     id_url: str | None
     scope: str | None
+    expires: float | None = None  # a JWT-based access token's exp (salesforce.jwtexp)
 
 
 class TokenClient:
@@ -100,7 +101,8 @@ class TokenClient:
         desc = str(data.get("error_description") or "") if data else ""
         local = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime(HTTP_DATE)
         ctx = Context(profile.name, profile.login_url, profile.audience, profile.username, local)
-        raise explain(error, desc[:300], ctx, status=status,
+        flow = "cc" if profile.client_credentials else "jwt"
+        raise explain(error, desc[:300], ctx, flow=flow, status=status,
                       server_date=server_words(answer.date, 40) if answer.date else None)
 
     def _post(self, url: str, form: dict[str, str]) -> sfhttp.Answer:
@@ -203,11 +205,14 @@ def _token(data: dict[str, Any] | None, profile: Profile) -> Token:
             f"{profile.name} ... --force --allow-host {name}`")
     id_url = data.get("id")
     scope = data.get("scope")
+    from sfcred.salesforce.jwtexp import expiry
+
     return Token(
         access_token=Secret(token),
         instance_url=instance_url,
         id_url=id_url if _clean(id_url) else None,
         scope=scope if _clean(scope) else None,
+        expires=expiry(token),
     )
 
 

@@ -32,6 +32,9 @@ class Refusal(enum.Enum):
     REDIRECT_MISMATCH = "redirect mismatch"
     CODE_VERIFIER = "code verifier"
     ACCESS_DENIED = "access denied"  # the user chose Deny in the browser
+    WRONG_DOMAIN = "wrong domain"  # client credentials at login/test: My Domain only
+    NO_RUN_AS = "no run as user"  # client credentials: the app names no Run As user
+    FLOW_DISABLED = "flow disabled"  # client credentials not enabled for the app
     OTHER = "other"
 
 
@@ -43,6 +46,9 @@ def classify(error: str, description: str) -> Refusal:
         (error == "invalid_app_access", Refusal.NOT_ADMIN_APPROVED),
         ("audience" in d, Refusal.BAD_AUDIENCE),
         ("invalid assertion" in d, Refusal.KEY_MISMATCH),
+        ("not supported on this domain" in d, Refusal.WRONG_DOMAIN),
+        ("client credentials user" in d, Refusal.NO_RUN_AS),
+        ("flow not enabled" in d or error == "unsupported_grant_type", Refusal.FLOW_DISABLED),
         (error == "invalid_client" or "client credentials" in d or "client secret" in d,
          Refusal.CLIENT_SECRET),
         (error == "redirect_uri_mismatch", Refusal.REDIRECT_MISMATCH),
@@ -177,6 +183,42 @@ CODE_FIXES: dict[Refusal, tuple[str, str]] = {
         "ask an admin to pre-authorize the user for the app",
     ),
 }
+# The client credentials grant (Salesforce's error strings: docs/client-credentials.md).
+_STORE_IT = ("`sfcred rotate {profile} --secret-stdin` (kept as pending and used once the "
+               "active one is refused), or `sfcred profile add {profile} --grant "
+               "client-credentials ... --client-secret-stdin --force`")
+CC_FIXES: dict[Refusal, tuple[str, str]] = {
+    Refusal.WRONG_DOMAIN: (
+        "Salesforce serves the client credentials flow only at the org's My Domain, not at "
+        "{login_url}",
+        "use the My Domain (Setup, My Domain) as the login URL: `sfcred profile add {profile} "
+        "--grant client-credentials --login-url https://MYDOMAIN.my.salesforce.com ... --force`",
+    ),
+    Refusal.NO_RUN_AS: (
+        "the app names no Run As user for the client credentials flow",
+        "connected app: Setup, App Manager, the app, Manage, Edit Policies, Client Credentials "
+        "Flow, Run As: pick an integration user (API Only); External Client App: External "
+        "Client App Manager, the app, Policies, OAuth Policies, Enable Client Credentials "
+        "Flow and its Run As user",
+    ),
+    Refusal.FLOW_DISABLED: (
+        "the client credentials flow is not enabled for this app",
+        "connected app: Edit, API (Enable OAuth Settings), tick 'Enable Client Credentials "
+        "Flow'; External Client App: Settings, OAuth Settings, 'Enable Client Credentials "
+        "Flow'; then set its Run As user",
+    ),
+    Refusal.CLIENT_SECRET: (
+        "Salesforce does not accept this consumer secret: a wrong one, or the app's secret "
+        "was regenerated at Salesforce",
+        "store the app's current Consumer Secret (App Manager, the app, View, Manage Consumer "
+        "Details): " + _STORE_IT,
+    ),
+    Refusal.INACTIVE: (
+        "the app's Run As user, or the org, is deactivated",
+        "reactivate the user in Setup, Users, or pick another Run As user in the app's "
+        "Client Credentials Flow policy",
+    ),
+}
 AUTHORIZE_REQUEST = (
     "Salesforce refused the authorization request",
     "check the app's OAuth settings (scopes api and refresh_token, callback URL)",
@@ -193,7 +235,8 @@ def explain(
     server_date: str | None = None,
 ) -> SalesforceRefused:
     """The refusal as an exception carrying its kind, cause and fix. ``flow``: "jwt" (the
-    token request), "code" (the code exchange) or "browser" (the authorize redirect)."""
+    token request), "cc" (the client credentials one), "code" (the code exchange) or
+    "browser" (the authorize redirect)."""
     from sfcred.profiles.record import default_audience
 
     kind = classify(error, description)
@@ -201,6 +244,8 @@ def explain(
         cause, fix = CODE_FIXES[kind] if kind is Refusal.ACCESS_DENIED else AUTHORIZE_REQUEST
     elif flow == "code" and kind in CODE_FIXES:
         cause, fix = CODE_FIXES[kind]
+    elif flow == "cc" and kind in CC_FIXES:
+        cause, fix = CC_FIXES[kind]
     else:
         cause, fix = JWT_FIXES.get(kind, NO_ADVICE)
     usual = default_audience(ctx.login_url)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfcred.errors import ConfigError, KeyringUnavailable
-from sfcred.keys import KeyMaterial, readable
+from sfcred.keys import KeyMaterial, readable, stored_form
 from sfcred.profiles.record import Profile
 from sfcred.secret import Secret
 from sfcred.store import calls as keycalls
@@ -211,7 +211,7 @@ class KeyStore:
             material = replace(material, checked=True)
         self.writable()
         kid = material.key_id
-        blob = json.dumps({"key": material.key_pem.reveal(), "cert": material.cert_pem})
+        blob = stored_form(material)
         manifest_item = f"key:{name}:{kid}"
         old = self._manifest(manifest_item)
         tag = secrets.token_hex(4)
@@ -246,7 +246,7 @@ class KeyStore:
                 data = json.loads(blob)
                 # checked: put_key stores only checked keys, and the digest matched above
                 return KeyMaterial(key_pem=Secret(str(data["key"])), cert_pem=str(data["cert"]),
-                                   checked=True)
+                                   checked=True, kind=str(data.get("kind", "rsa")))
             except (ValueError, TypeError, KeyError, RecursionError):
                 return None
 

@@ -1,14 +1,11 @@
 """Tokens for a chosen profile: answer from the cache, mint when needed, forget on erase.
 
-A FRESH cached token is answered before this module is even imported (``warm.py``); here
-the keyring, httpx, jwt and cryptography load only when a token must be minted.
-Concurrent callers on a cold or stale cache take the profile's lock, re-read the cache inside
-it, and only the first one mints (single flight). In fleet mode (``shared`` set) the one
-process per machine that holds the lock goes on to the fleet's single flight
-(``fleet.flight``): the fleet's token, or the lease and one mint for every machine. A token
-taken from the fleet is checked first (``fleettrust``), and its local copy is marked and
-confirmed against the store at least every ``cache.FLEET_RECHECK`` seconds: dropped when the
-fleet's record was erased or replaced.
+A FRESH cached token is answered before this module is imported (``helper.warm``). Callers
+on a cold or stale cache take the profile's lock, re-read the cache inside it, and only the
+first one mints (single flight). In fleet mode the lock's holder goes on to the fleet's
+single flight (``fleet.flight``); a token from the fleet is checked (``fleet.trust``) and its
+local copy re-confirmed every ``cache.FLEET_RECHECK`` seconds, dropped when the fleet's
+record was erased or replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused, SalesforceUnreachable
 from sfcred.salesforce import trace
+from sfcred.salesforce.jwtexp import lifetime
 from sfcred.tokens import cache as cache_mod
 from sfcred.tokens import waiting
 from sfcred.tokens.budget import LoginBudgetExceeded
@@ -181,7 +179,8 @@ class Tokens:
         from sfcred.fleet import flight as fleetflight
 
         known = None if self.stateless else self.index.load().profiles.get(name)
-        got = fleetflight.fetch(shared, name, known.username if known else None,
+        # "" is a client credentials profile's Run As user not learned here yet: any user.
+        got = fleetflight.fetch(shared, name, (known.username or None) if known else None,
                                 lambda: self._mint(name), note=self.note, vet=self._vet(name),
                                 failed=lambda: self.guard.failure(name) is not None)
         if got.minted:
@@ -229,21 +228,21 @@ class Tokens:
                 if current.revision == profile.revision and current.keys == profile.keys:
                     raise
                 token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
+            if profile.client_credentials and not profile.username:  # its Run As user
+                from sfcred.salesforce import runas
+
+                profile = runas.learn(client, token, profile, self.note,
+                                      None if self.stateless else (self.store, self.index))
         finally:
             client.close()
         now = self.clock()
-        entry = cache_mod.Entry(
-            profile=name,
-            username=profile.username,
-            access_token=token.access_token,
-            instance_url=token.instance_url,
-            minted_at=now,
-            expires_at=now + profile.token_ttl,
-            margin=profile.refresh_margin,
-        )
+        expires, margin = lifetime(now, profile, token)  # a JWT access token's exp may set it
+        entry = cache_mod.Entry(profile=name, username=profile.username,
+                                access_token=token.access_token, instance_url=token.instance_url,
+                                minted_at=now, expires_at=expires, margin=margin)
         self._keep(entry)
-        trace.say(f"minted; cached for {profile.token_ttl} s (refreshed {profile.refresh_margin}"
-                  f" s before that); instance {token.instance_url}")
+        trace.say(f"minted; cached for {expires - now:.0f} s (refreshed {margin:g} s before "
+                  f"that); instance {token.instance_url}")
         self._remember_instance(profile, token.instance_url)
         return entry
 

@@ -76,7 +76,9 @@ EXAMPLES = {
     "profile": "  sfcred profile list\n  sfcred profile show prod",
     "profile add": """\
   sfcred profile add prod --client-id 3MVG9... --username ci@acme.com \\
-      --login-url https://acme.my.salesforce.com --generate-key --cert-out prod.crt""",
+      --login-url https://acme.my.salesforce.com --generate-key --cert-out prod.crt
+  sfcred profile add svc --grant client-credentials --client-id 3MVG9... \\
+      --client-secret-stdin --login-url https://acme.my.salesforce.com < secret.txt""",
     "profile list": "  sfcred profile list --json",
     "profile show": "  sfcred profile show prod --json",
     "profile remove": "  sfcred profile remove old-sandbox",
@@ -93,6 +95,7 @@ EXAMPLES = {
     "exec": "  sfcred exec -p prod -- sf org display --target-org ci@acme.com",
     "rotate": "  sfcred rotate prod --cert-out new.crt   # upload new.crt, then:\n"
               "  sfcred rotate prod --activate\n"
+              "  sfcred rotate svc --secret-stdin < new-secret.txt   # client credentials\n"
               "  sfcred rotate prod --deploy --app CI_Integration --if-older-than 90d",
     "doctor": "  sfcred doctor prod\n  sfcred doctor --offline --json",
     "status": "  sfcred status\n  sfcred status prod --json",

@@ -22,6 +22,12 @@ IP_RESTRICTED = ("invalid_grant", "IP restricted or invalid login hours")
 NOT_ADMIN_APPROVED = ("invalid_app_access", "user is not admin approved to access this app")
 RATE_LIMITED = ("invalid_grant", "login rate exceeded")
 
+# Client credentials (Salesforce's strings as integrators report them; the disabled-flow
+# one is not confirmed and follows the flow's name in Salesforce's docs).
+CC_WRONG_DOMAIN = ("invalid_grant", "request not supported on this domain")
+CC_NO_RUN_AS = ("invalid_grant", "no client credentials user enabled")
+CC_DISABLED = ("invalid_grant", "client credentials flow not enabled")  # not confirmed
+
 # Any grant.
 UNSUPPORTED_GRANT = ("unsupported_grant_type", "grant type not supported")  # nango.dev
 MUST_POST = ("invalid_request", "must use HTTP POST")

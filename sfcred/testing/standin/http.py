@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sfcred.testing.standin import errors as err
 from sfcred.testing.standin import metadata, oauth, rest
+from sfcred.testing.standin.clientcreds import with_basic_client
 from sfcred.testing.standin.jwt import JWT_GRANT
 from sfcred.testing.standin.model import Org
 from sfcred.testing.standin.records import Fault, new_access_token
@@ -137,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "POST":
                 self._send(oauth_error(err.MUST_POST))
                 return
-            self._token(form)
+            self._token(with_basic_client(form, auth))
             return
         if path == "/services/oauth2/authorize" and method == "GET":
             self._send(oauth.authorize(org, query))
@@ -156,9 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _token(self, form: dict[str, str]) -> None:
         listener = self._listener
         org = listener.org
-        if form.get("grant_type") == JWT_GRANT:
+        if form.get("grant_type") in (JWT_GRANT, "client_credentials"):
             org.count_token_request()
-        fault = org.take_fault()  # a fault answers any grant; only JWT requests are counted
+        fault = org.take_fault()  # a fault answers any grant; only logins are counted
         if fault is None:
             self._send(oauth.token(org, listener.name, form))
             return

@@ -21,6 +21,7 @@ from sfcred.testing.standin.records import (
     Fault,
     Session,
     User,
+    jwt_access_token,
     new_access_token,
     new_code,
     new_refresh_token,
@@ -188,8 +189,11 @@ class Org:
         (JWT bearer: five fields; the code flow adds more: docs/standin.md)."""
         with self.lock:
             now = self.now()
-            access_token = (new_access_token(self.org_id) + self.token_suffix).ljust(
-                self.token_size, "x")
+            access_token = (jwt_access_token(self.org_id, user.user_id, self.instance_url, now,
+                                             app.jwt_token_lifetime, self._signing_key)
+                            if app.jwt_token_lifetime else
+                            (new_access_token(self.org_id) + self.token_suffix).ljust(
+                                self.token_size, "x"))
             refresh_token = new_refresh_token() if refresh else None
             self._sessions[access_token] = Session(user.username, app.client_id, now, refresh_token)
             identity = f"{self.identity_url or self.instance_url}/id/{self.org_id}/{user.user_id}"

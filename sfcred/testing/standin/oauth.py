@@ -8,6 +8,8 @@ import hmac
 from urllib.parse import urlencode
 
 from sfcred.testing.standin import errors as err
+from sfcred.testing.standin.clientcreds import GRANT as CC_GRANT
+from sfcred.testing.standin.clientcreds import client_credentials
 from sfcred.testing.standin.jwt import JWT_GRANT, jwt_bearer
 from sfcred.testing.standin.model import Org
 from sfcred.testing.standin.replies import (
@@ -26,6 +28,8 @@ def token(org: Org, listener: str, form: dict[str, str]) -> Reply:
     grant = form.get("grant_type", "")
     if grant == JWT_GRANT:
         return jwt_bearer(org, listener, form)
+    if grant == CC_GRANT:
+        return client_credentials(org, listener, form)
     if grant == "authorization_code":
         return _exchange_code(org, form)
     return oauth_error(err.UNSUPPORTED_GRANT)

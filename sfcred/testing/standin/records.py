@@ -60,6 +60,23 @@ def new_access_token(org_id: str) -> str:
     return f"{org_id[:15]}!AQ{_random(_ALNUM, 4)}.{_random(_ALNUM + '._', 100)}"
 
 
+def jwt_access_token(org_id: str, user_id: str, issuer: str, now: float, lifetime: float,
+                     key: bytes) -> str:
+    """A JWT-based access token (the app setting "Issue JSON Web Token (JWT)-based access
+    tokens"): HS256 here, with the claims a client may read (``exp`` above all)."""
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    header = part(b'{"alg":"HS256","typ":"JWT"}')
+    claims = {"iss": issuer, "sub": user_id, "org": org_id, "iat": int(now),
+              "exp": int(now + lifetime), "jti": _random(_ALNUM, 16)}
+    import json
+
+    body = part(json.dumps(claims, separators=(",", ":")).encode())
+    mac = hmac.new(key, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{part(mac)}"
+
+
 def new_refresh_token() -> str:
     return "5Aep861" + _random(_ALNUM + "._", 80)
 
@@ -106,6 +123,11 @@ class App:
     next_key: rsa.RSAPublicKey | None = None
     next_der: bytes = b""
     switch_at: float = 0.0
+    # The client credentials flow (clientcreds.py): enabled or not, and its Run As user.
+    client_credentials: bool = False
+    run_as: str | None = None
+    # "Issue JSON Web Token (JWT)-based access tokens": their lifetime in seconds (0: opaque).
+    jwt_token_lifetime: float = 0.0
 
 
 @dataclass

@@ -17,7 +17,8 @@ Three listeners, each a real HTTP(S) server on a random port, play three hosts:
 Every listener serves every endpoint; what it answers depends on which host it plays:
 
 - ``POST /services/oauth2/token``: the JWT bearer grant (checked in Salesforce's order, with
-  Salesforce's error bodies, see ``standin.errors``) and the authorization code + PKCE grant;
+  Salesforce's error bodies, see ``standin.errors``), client credentials (``clientcreds``:
+  ``enable_client_credentials``) and the authorization code + PKCE grant;
 - ``GET /services/oauth2/authorize``: the browser step, with ``browser_user`` consenting
   (or not: ``consent = "deny"``);
 - ``GET /services/oauth2/userinfo``, ``POST /services/oauth2/revoke``; the Metadata API's
@@ -43,6 +44,7 @@ from types import TracebackType
 from typing import Generic, TypeVar, cast, overload
 
 from sfcred.testing.standin import metadata
+from sfcred.testing.standin.clientcreds import ClientCredentialsAdmin
 from sfcred.testing.standin.http import Listener
 from sfcred.testing.standin.metadata import default_fields
 from sfcred.testing.standin.model import Org
@@ -76,7 +78,7 @@ class _OnOrg(Generic[_T]):
         setattr(obj.state, self.name, value)
 
 
-class FakeSalesforce:
+class FakeSalesforce(ClientCredentialsAdmin):
     """One Salesforce org behind three loopback listeners. See the module docstring."""
 
     org = _OnOrg[str]("environment")  # "production" | "sandbox"
@@ -88,7 +90,7 @@ class FakeSalesforce:
     session_timeout = _OnOrg[float]()  # seconds of inactivity that end a session
     browser_user = _OnOrg[str]()  # who "logs in" at /authorize
     consent = _OnOrg[str]()  # "approve" | "deny": what browser_user clicks
-    token_requests = _OnOrg[int]()  # JWT bearer requests since the last reset_counts()
+    token_requests = _OnOrg[int]()  # logins (JWT bearer, client credentials) since a reset
     requests = _OnOrg[list[tuple[str, str, str]]]()  # (listener, method, path), in order
     last_assertion_claims = _OnOrg[dict[str, object] | None]()  # of the last JWT request
     propagation_delay = _OnOrg[float]()  # seconds a certificate saved by metadata takes
@@ -219,9 +221,7 @@ class FakeSalesforce:
         secret = client_secret if client_secret is not None else secrets.token_hex(32).upper()
         key = load_rsa_certificate(certificate_pem)
         callbacks = tuple(callback_urls)
-        app = App(
-            client_id, key, kind, preauthorized_only, secret, require_secret, callbacks
-        )
+        app = App(client_id, key, kind, preauthorized_only, secret, require_secret, callbacks)
         app.full_name = full_name or f"App_{client_id[-8:]}"
         app.certificate_der = pem_to_der(certificate_pem)
         app.fields = fields if fields is not None else default_fields(app)
