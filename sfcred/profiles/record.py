@@ -6,7 +6,7 @@ The record lives in the keyring (``keystore``); the non-secret index is ``index.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -163,7 +163,11 @@ class Profile:
         return self.grant == CLIENT_CREDENTIALS
 
     def to_json(self) -> str:
-        return json.dumps({"v": 1, **asdict(self)}, separators=(",", ":"), sort_keys=True)
+        # A field at its default is left out (read back as the default): the record must fit
+        # one keyring item (1,280 characters on Windows) whatever fields are added.
+        data = {k: v for k, v in asdict(self).items()
+                if k not in _DEFAULTS or v != _DEFAULTS[k]}
+        return json.dumps({"v": 1, **data}, separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Profile:
@@ -188,3 +192,6 @@ class Profile:
 
     def changed(self, **kw: Any) -> Profile:
         return replace(self, revision=self.revision + 1, **kw)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(Profile) if f.default is not MISSING}
