@@ -217,3 +217,15 @@ def counting_imports(env: Mapping[str, str]) -> dict[str, str]:
     variables that make coverage start in it (coverage's own ``.pth`` starts it in every
     process when ``COVERAGE_PROCESS_START`` is set, and would add its imports)."""
     return {k: v for k, v in env.items() if not k.startswith("COVERAGE_")}
+
+
+class Clock:
+    """A clock a test moves by hand (``clock.t += 60``), injected where sfcred takes ``clock``."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
-from _support import KeyPair, make_keypair
+from _support import Clock, KeyPair, make_keypair
 from cryptography.hazmat.primitives import serialization
 
 from sfcred.salesforce.http import tls_context
@@ -43,14 +43,6 @@ REDIRECT = "http://localhost:1717/OauthRedirect"
 def keys() -> dict[str, KeyPair]:
     return {"good": make_keypair(common_name="good", days=31),
             "other": make_keypair(common_name="other", days=31)}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture

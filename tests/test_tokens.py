@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _support import Clock
 
 from sfcred.errors import SalesforceUnreachable
 from sfcred.profiles import manage
@@ -26,16 +27,6 @@ from sfcred.tokens.flight import Tokens
 
 CID, USER = "3MVG9tokensUnit", "tokens@example.com"
 TTL, MARGIN = 3600, 300
-
-
-class Clock:
-    def __init__(self) -> None:
-        import time
-
-        self.t = time.time()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture
