@@ -27,7 +27,7 @@ _sfcred_grammar() {  # $1: a command path
         "standin") subs="env status add-app upload-cert add-user grant browser-user delay stop"; opts="-h --help --dir --port --tls --org --propagation-delay --browser-user --reset --app --cert --external --admin-approved --user --preauthorize --tls-cert --tls-key --verbose"; valued="--dir --port --org --propagation-delay --browser-user --app --cert --user --tls-cert --tls-key";;
         "standin env") subs=""; opts="-h --help"; valued="";;
         "standin status") subs=""; opts="-h --help"; valued="";;
-        "standin add-app") subs=""; opts="-h --help --cert --name --external --admin-approved --secret --callback"; valued="--cert --name --secret --callback";;
+        "standin add-app") subs=""; opts="-h --help --cert --run-as --name --external --admin-approved --secret --callback"; valued="--cert --run-as --name --secret --callback";;
         "standin upload-cert") subs=""; opts="-h --help --cert"; valued="--cert";;
         "standin add-user") subs=""; opts="-h --help --preauthorize --inactive"; valued="--preauthorize";;
         "standin grant") subs=""; opts="-h --help"; valued="";;
@@ -39,7 +39,7 @@ _sfcred_grammar() {  # $1: a command path
 
 _sfcred_value() {  # $1: "path|option" or "path|#slot", $2: the word so far
     case $1 in
-        "profile add|--client-id"|"profile add|--username"|"profile add|--login-url"|"profile add|--audience"|"profile add|--token-ttl"|"profile add|--refresh-margin"|"profile add|--login-budget"|"profile add|--cert-days"|"profile add|--allow-host"|"profile add|#0"|"profile set|--client-id"|"profile set|--username"|"profile set|--login-url"|"profile set|--audience"|"profile set|--token-ttl"|"profile set|--refresh-margin"|"profile set|--allow-host"|"profile set|--login-budget"|"profile import-sf|--name"|"profile import-sf|--allow-host"|"profile import-sf|#0"|"exec|--env"|"rotate|--app"|"rotate|--wait"|"rotate|--if-older-than"|"rotate|--cert-days"|"authorize|--port"|"standin|--port"|"standin|--propagation-delay"|"standin|--browser-user"|"standin|--app"|"standin|--user"|"standin add-app|--name"|"standin add-app|--secret"|"standin add-app|--callback"|"standin add-app|#0"|"standin upload-cert|#0"|"standin add-user|--preauthorize"|"standin add-user|#0"|"standin grant|#0"|"standin grant|#1"|"standin browser-user|#0"|"standin delay|#0")
+        "profile add|--client-id"|"profile add|--username"|"profile add|--login-url"|"profile add|--audience"|"profile add|--token-ttl"|"profile add|--refresh-margin"|"profile add|--login-budget"|"profile add|--cert-days"|"profile add|--allow-host"|"profile add|#0"|"profile set|--client-id"|"profile set|--username"|"profile set|--login-url"|"profile set|--audience"|"profile set|--token-ttl"|"profile set|--refresh-margin"|"profile set|--allow-host"|"profile set|--login-budget"|"profile import-sf|--name"|"profile import-sf|--allow-host"|"profile import-sf|#0"|"exec|--env"|"rotate|--app"|"rotate|--wait"|"rotate|--if-older-than"|"rotate|--cert-days"|"authorize|--port"|"standin|--port"|"standin|--propagation-delay"|"standin|--browser-user"|"standin|--app"|"standin|--user"|"standin add-app|--run-as"|"standin add-app|--name"|"standin add-app|--secret"|"standin add-app|--callback"|"standin add-app|#0"|"standin upload-cert|#0"|"standin add-user|--preauthorize"|"standin add-user|#0"|"standin grant|#0"|"standin grant|#1"|"standin browser-user|#0"|"standin delay|#0")
             :;;
         "profile add|--grant")
             COMPREPLY=($(compgen -W "jwt-bearer client-credentials" -- "$2"));;

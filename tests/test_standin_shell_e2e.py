@@ -229,3 +229,31 @@ def test_the_browser_user_decides_what_authorize_gets(
         assert run_sfcred("get", "-p", "acme").returncode == 0
         assert run_sfcred("standin", "stop", env=env).returncode == 0
         assert proc.wait(20) == 0
+
+
+def test_a_client_credentials_app_from_the_shell(run_sfcred, sfcred_env: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    """add-app --run-as: the client credentials flow on, with its Run As user; a profile of
+    that grant then gets tokens acting as that user, its secret given on stdin."""
+    folder = tmp_path / "standin"
+    env = {**sfcred_env, "SFCRED_STANDIN_DIR": str(folder)}
+    client_id = new_client_id()
+    with stopped_after(folder):
+        proc = _standin(env, "--port", "0")
+        urls = _urls(run_sfcred, env)
+        added = run_sfcred("standin", "add-app", client_id, "--run-as", "runas@example.com",
+                           env=env)
+        assert added.returncode == 0, added.stderr
+        secret = added.stderr.rsplit("consumer secret ", 1)[1].split()[0]
+        made = run_sfcred("profile", "add", "cc", "--grant", "client-credentials",
+                          "--client-id", client_id, "--client-secret-stdin", "--login-url",
+                          urls["SFCRED_STANDIN_URL"], input=secret + "\n")
+        assert made.returncode == 0, made.stderr
+        got = run_sfcred("get", "-p", "cc", "--format", "json")
+        assert got.returncode == 0, got.stderr
+        assert json.loads(got.stdout)["username"] == "runas@example.com"
+        neither = run_sfcred("standin", "add-app", new_client_id(), env=env)
+        assert neither.returncode == 1
+        assert "--cert PATH (JWT bearer) or --run-as USERNAME" in neither.stderr
+        assert run_sfcred("standin", "stop", env=env).returncode == 0
+        assert proc.wait(20) == 0

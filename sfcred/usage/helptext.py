@@ -111,7 +111,8 @@ EXAMPLES = {
                "  sfcred standin env > standin.env && . ./standin.env",
     "standin env": "  sfcred standin env > standin.env && . ./standin.env",
     "standin status": "  sfcred standin status",
-    "standin add-app": "  sfcred standin add-app 3MVG9example --cert prod.crt --name CI_App",
+    "standin add-app": "  sfcred standin add-app 3MVG9example --cert prod.crt --name CI_App\n"
+                       "  sfcred standin add-app 3MVG9cc --run-as runas@example.com",
     "standin upload-cert": "  sfcred standin upload-cert 3MVG9example --cert new.crt",
     "standin add-user": "  sfcred standin add-user ci@acme.com --preauthorize 3MVG9example",
     "standin grant": "  sfcred standin grant ci@acme.com modify_metadata customize_application",

@@ -76,6 +76,10 @@ class Control:
                            else "connected", preauthorized_only=bool(a.get("admin_approved")),
                            client_secret=a["secret"], full_name=a.get("name"),
                            **({"callback_urls": a["callbacks"]} if a.get("callbacks") else {}))
+                if a.get("run_as"):
+                    if sf.state.user(a["run_as"]) is None:
+                        sf.add_user(a["run_as"])
+                    sf.enable_client_credentials(a["client_id"], a["run_as"])
                 record = sf.app_record(a["client_id"])
                 return {"client_id": a["client_id"], "name": record["full_name"],
                         "secret": a["secret"]}

@@ -54,8 +54,12 @@ def add_arguments(p: argparse.ArgumentParser,
     acts.add_parser("status", help="the URLs, apps and users of the running stand-in")
     app = acts.add_parser("add-app", help="create (or replace) a connected app")
     app.add_argument("client_id", metavar="CLIENT_ID", help="its consumer key")
-    app.add_argument("--cert", required=True, metavar="PATH",
-                     help="the certificate to upload (`sfcred cert NAME` or --cert-out)")
+    app.add_argument("--cert", metavar="PATH",
+                     help="the certificate to upload (`sfcred cert NAME` or --cert-out); "
+                          "required unless --run-as")
+    app.add_argument("--run-as", metavar="USERNAME",
+                     help="enable the client credentials flow, its tokens acting as USERNAME "
+                          "(the user is added if missing)")
     app.add_argument("--name", metavar="API_NAME",
                      help="its Metadata API name, for rotate --deploy --app (default: "
                           "App_ and the consumer key's last 8 characters)")

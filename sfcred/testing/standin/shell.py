@@ -69,19 +69,32 @@ def run(args: argparse.Namespace, out: Write, info: Write) -> int:
     return 0
 
 
+def _certificate(args: argparse.Namespace) -> str:
+    if args.cert is None:
+        if getattr(args, "run_as", None) is None:
+            raise StandinError("add-app needs --cert PATH (JWT bearer) or --run-as USERNAME "
+                               "(client credentials)")
+        from sfcred import keys  # a client credentials app signs nothing: any certificate
+
+        key = keys.generate_key()
+        return keys.material(key, keys.self_signed_cert(key, args.client_id)).cert_pem
+    try:
+        return Path(args.cert).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as e:
+        raise StandinError(f"cannot read --cert {args.cert}: {e}") from None
+
+
 def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     action = args.action
     if action in ("add-app", "upload-cert"):
-        try:
-            pem = Path(args.cert).read_text(encoding="ascii")
-        except (OSError, UnicodeDecodeError) as e:
-            raise StandinError(f"cannot read --cert {args.cert}: {e}") from None
+        pem = _certificate(args)
         if action == "upload-cert":
             return "upload_cert", {"client_id": args.client_id, "cert": pem}
         params = {"client_id": args.client_id, "cert": pem, "external": args.external,
                   "admin_approved": args.admin_approved}
         params.update({k: v for k, v in (("name", args.name), ("secret", args.secret),
-                                         ("callbacks", args.callback)) if v})
+                                         ("callbacks", args.callback),
+                                         ("run_as", args.run_as)) if v})
         return "add_app", params
     if action == "add-user":
         return "add_user", {"username": args.username, "preauthorize": args.preauthorize,
