@@ -122,7 +122,8 @@ def test_sfcred_verifies_tls_and_honours_ssl_cert_file(run_sfcred, tls_org: Org,
     assert untrusted.returncode == 4, untrusted.stderr
     assert untrusted.stdout == ""
     assert tls_org.sf.token_requests == 0  # the handshake failed before any request
-    trusted = run_sfcred("get", "-p", "secure", "--format", "json",
+    # The failure is remembered for a few seconds: after fixing the trust, --retry-now.
+    trusted = run_sfcred("get", "-p", "secure", "--format", "json", "--retry-now",
                          env={"SSL_CERT_FILE": str(ca_file)})  # fmt: skip
     assert trusted.returncode == 0, trusted.stderr
     assert json.loads(trusted.stdout)["instance_url"] == tls_org.sf.url
