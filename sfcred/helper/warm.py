@@ -25,6 +25,7 @@ from sfcred.helper.choice import CI_VARIABLE
 TYPE_CHECKING = False  # typing stays off the warm path; mypy reads this as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import TypeGuard
 
     from sfcred.fsutil import Lock
     from sfcred.helper.choice import Choice
@@ -125,7 +126,7 @@ def answer(
         say(f"cache: {cache_state(entry, clock())} ({folder})")
     # A copy of the fleet's token due for its re-check is not FRESH here: the full path asks
     # the store whether the fleet still has it.
-    if entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+    if not _fresh(entry, clock()):
         # A failure remembered within its window answers before any wait, and after one (the
         # holder waited for failed): never a request of our own (tokens.memory).
         served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
@@ -134,13 +135,20 @@ def answer(
             served = recalled(folder, chosen.name, entry, recall, clock) if recall else None
         if served is not None:
             entry = served
-        elif entry is None or entry.state(clock()) != cache.State.FRESH or entry.due(clock()):
+        elif not _fresh(entry, clock()):
             return None, done
     try:
         text = formats.render(entry, fmt, request.capabilities, chosen.protocol, chosen.host)
     except SfcredError:
         return None, done
     return text, done
+
+
+def _fresh(entry: Entry | None, now: float) -> TypeGuard[Entry]:
+    """FRESH, and (a copy of the fleet's token) not due for its re-check against the store."""
+    from sfcred.tokens.cache import State  # loaded already: the entry came from there
+
+    return entry is not None and entry.state(now) == State.FRESH and not entry.due(now)
 
 
 def _load_index() -> Index:
@@ -161,10 +169,7 @@ def recalled(folder: str, name: str, entry: Entry | None, note: Callable[[str], 
     now = clock()
     if found is None or not found.active(now):
         return None
-    if entry is not None and entry.state(now) == "stale":
-        note(found.serving(name, now))
-        return entry
-    raise found.raised(now)  # the answer: as it was the first time, and at once
+    return found.answer(name, entry, note, now)  # as it was the first time, and at once
 
 
 def after_holder(tokens: TokenCache, name: str, environ: Mapping[str, str],

@@ -69,13 +69,7 @@ class Guard:
         """None: nothing remembered, go ahead. Else ``entry`` when it is STALE (noted), or the
         remembered error raised."""
         found = self.failure(name, fleet=fleet)
-        if found is None:
-            return None
-        now = self.clock()
-        if entry is not None and entry.state(now) == "stale":
-            self.note(found.serving(name, now))
-            return entry
-        raise found.raised(now)
+        return None if found is None else found.answer(name, entry, self.note, self.clock())
 
     def remember(self, name: str, e: SalesforceRefused | SalesforceUnreachable) -> None:
         if isinstance(e, LoginBudgetExceeded):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sfcred.store.vault import VaultKV
+    from sfcred.tokens.cache import Entry
 
 REFUSED_FIRST, REFUSED_MAX = 30.0, 480.0
 UNREACHABLE_FIRST, UNREACHABLE_MAX = 5.0, 120.0
@@ -94,6 +95,15 @@ class Failure:
             e = SalesforceUnreachable(self.message, hint=self.hint or None)
         e.message = f"{e.message} ({self.remembered(now)})"
         return e
+
+    def answer(self, name: str, entry: Entry | None, note: Callable[[str], None],
+               now: float) -> Entry:
+        """What a get answers within the window: ``entry`` when it is STALE (with a note to
+        ``note``), else the remembered error, raised."""
+        if entry is not None and entry.state(now) == "stale":  # cache.State.STALE
+            note(self.serving(name, now))
+            return entry
+        raise self.raised(now)
 
     def serving(self, name: str, now: float) -> str:
         """The note of a STALE token served within the window."""
