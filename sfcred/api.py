@@ -33,7 +33,7 @@ from sfcred.fsread import stamp
 from sfcred.helper.choice import CI_VARIABLE
 from sfcred.helper.protocol import Request
 from sfcred.secret import Secret
-from sfcred.tokens.cache import FLEET_RECHECK, Entry, State
+from sfcred.tokens.entry import FLEET_RECHECK, Entry, State
 
 if TYPE_CHECKING:
     from sfcred.tokens.flight import Tokens

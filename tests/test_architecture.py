@@ -105,7 +105,7 @@ LOWER = ("sfcred.store", "sfcred.salesforce")
 # The value types and the leaves everything may import.
 LEAVES = {"sfcred.profiles.record", "sfcred.keys", "sfcred.secret", "sfcred.errors",
           "sfcred.untrusted", "sfcred.fsread", "sfcred.fsutil", "sfcred.deadline",
-          "sfcred.minijson"}
+          "sfcred.minijson", "sfcred.tokens.entry"}
 
 
 def _inside(name: str, packages: tuple[str, ...]) -> bool:
@@ -117,8 +117,21 @@ def test_lower_layers_import_nothing_from_upper_ones() -> None:
     layer, the fleet, rotation and the commands: they never import from those."""
     mods = modules()
     known = set(mods)
-    wrong = {name: sorted(m for m in imports(name, path, known) if _inside(m, UPPER))
+    wrong = {name: sorted(m for m in imports(name, path, known)
+                          if _inside(m, UPPER) and m not in LEAVES)
              for name, path in mods.items() if _inside(name, LOWER) or name in LEAVES}
+    assert {n: m for n, m in wrong.items() if m} == {}
+
+
+def test_the_value_types_are_leaves() -> None:
+    """A leaf imports no sfcred module but other leaves (and the packages they sit in, which
+    are empty), so any layer may import it."""
+    mods = modules()
+    known = set(mods)
+    parents = {leaf.rsplit(".", 1)[0] for leaf in LEAVES}
+    wrong = {leaf: sorted(m for m in imports(leaf, mods[leaf], known)
+                          if m not in LEAVES and m not in parents and m != "sfcred")
+             for leaf in LEAVES}
     assert {n: m for n, m in wrong.items() if m} == {}
 
 
@@ -201,3 +214,75 @@ def test_tests_make_an_rsa_key_one_way() -> None:
                    if p.name not in {"_support.py", "conftest.py", "test_architecture.py"}
                    and any(m in p.read_text(encoding="utf-8") for m in makers))
     assert found == []
+
+
+def _keyring_names(tree: ast.AST) -> set[str]:
+    """The names a module binds to keyring or a part of it (``import keyring.core``,
+    ``from keyring import core``, ``from keyring.backend import get_all_keyring``)."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bound |= {a.asname or a.name.split(".")[0] for a in node.names
+                      if a.name.split(".")[0] == "keyring"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "keyring":
+            bound |= {a.asname or a.name for a in node.names}
+    return bound
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def keyring_private_reads(source: str) -> list[int]:
+    """Lines that read or set a private name of keyring's: ``keyring.core._keyring_backend``,
+    or ``getattr``/``setattr`` (``monkeypatch.setattr`` too) of one by its string."""
+    tree = ast.parse(source)
+    bound = _keyring_names(tree)
+
+    def rooted(node: ast.AST) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id in bound
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and rooted(node):
+            chain: list[str] = []
+            part: ast.expr = node
+            while isinstance(part, ast.Attribute):
+                chain.append(part.attr)
+                part = part.value
+            if any(_private(a) for a in chain):
+                found.append(node.lineno)
+        elif isinstance(node, ast.Call) and len(node.args) >= 2 and rooted(node.args[0]) \
+                and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str) and _private(node.args[1].value):
+            found.append(node.lineno)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and node.value.startswith("keyring.") \
+                and any(_private(p) for p in node.value.split(".")):
+            found.append(node.lineno)  # monkeypatch.setattr("keyring.core._x", ...)
+    return sorted(set(found))
+
+
+def test_nothing_touches_a_private_name_of_keyring() -> None:
+    """keyring is used through its public names only, in the program and in its tests
+    (``store.keyfind`` tells who chose a backend without ``keyring.core._keyring_backend``)."""
+    here = Path(__file__).parent
+    files = [*PACKAGE.rglob("*.py"), *(p for p in here.rglob("*.py")
+                                       if p.name != "test_architecture.py")]
+    found = {str(p): lines for p in files
+             if (lines := keyring_private_reads(p.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_keyring_rule_would_see_a_private_read() -> None:
+    assert keyring_private_reads(
+        "import keyring.core\nx = keyring.core._keyring_backend\n") == [2]
+    assert keyring_private_reads(
+        "from keyring import core as kc\ngetattr(kc, '_keyring_backend', None)\n") == [2]
+    assert keyring_private_reads(
+        "import keyring.core\nmp.setattr(keyring.core, '_keyring_backend', None)\n") == [2]
+    assert keyring_private_reads("mp.setattr('keyring.core._keyring_backend', None)\n") == [1]
+    assert keyring_private_reads("import keyring\nkeyring.get_keyring()\n") == []
+    assert keyring_private_reads("import other\nother._x\n") == []

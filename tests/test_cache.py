@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sfcred.secret import Secret
-from sfcred.tokens.cache import Entry, State, TokenCache, open_cache
+from sfcred.tokens.cache import TokenCache, open_cache
+from sfcred.tokens.entry import Entry, State
 from sfcred.tokens.sealer import Sealer
 
 

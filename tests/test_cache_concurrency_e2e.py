@@ -25,7 +25,7 @@ from sfcred import fsutil
 from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, State
+from sfcred.tokens.entry import Entry, State
 
 pytestmark = pytest.mark.secret_service
 

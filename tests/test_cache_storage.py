@@ -27,7 +27,8 @@ from sfcred.errors import ConfigError
 from sfcred.secret import Secret
 from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
-from sfcred.tokens.cache import Entry, TokenCache, open_cache
+from sfcred.tokens.cache import TokenCache, open_cache
+from sfcred.tokens.entry import Entry
 
 USERNAME = "integration@example.com"
 

@@ -23,7 +23,7 @@ from _support import files_under
 from sfcred import fsutil
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, State
+from sfcred.tokens.entry import Entry, State
 
 USERNAME = "integration@example.com"
 ss = pytest.mark.secret_service

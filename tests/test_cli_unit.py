@@ -14,7 +14,7 @@ from sfcred.cli import main
 from sfcred.helper.formats import render
 from sfcred.helper.warm import helper_args as simple_helper_args
 from sfcred.secret import Secret
-from sfcred.tokens.cache import Entry
+from sfcred.tokens.entry import Entry
 
 
 @pytest.mark.parametrize(

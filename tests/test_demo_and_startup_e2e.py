@@ -13,7 +13,8 @@ from _support import counting_imports
 
 from sfcred import __version__
 from sfcred.secret import Secret
-from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry
 
 STEPS = [f"{n}. " for n in range(1, 11)]
 

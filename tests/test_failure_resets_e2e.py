@@ -17,7 +17,8 @@ from _e2e import USERNAME, Org, add_profile, setup_org
 
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry
 from sfcred.tokens.memory import Memory
 
 pytestmark = [pytest.mark.slow, pytest.mark.secret_service]

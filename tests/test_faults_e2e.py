@@ -16,7 +16,8 @@ from _support import require
 
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
 from sfcred.store.vault import Location, VaultKV
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry
 
 pytestmark = pytest.mark.slow
 

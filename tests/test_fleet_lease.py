@@ -18,7 +18,7 @@ from sfcred.fleet import flight as fleetflight
 from sfcred.fleet.shared import SharedTokens
 from sfcred.secret import Secret
 from sfcred.store.vault import Location, StoreUnavailable, VaultKV
-from sfcred.tokens.cache import Entry, State
+from sfcred.tokens.entry import Entry, State
 
 USER = "fleet@example.com"
 

@@ -56,12 +56,12 @@ def test_a_link_to_a_regular_file_is_followed(tmp_path: Path) -> None:
 
 
 def test_the_cache_reads_an_entry_of_up_to_two_mib(tmp_path: Path) -> None:
-    from sfcred.tokens import cache
+    from sfcred.tokens import entry
 
-    assert cache.MAX_ENTRY_BYTES == 2 * 1024 * 1024
+    assert entry.MAX_ENTRY_BYTES == 2 * 1024 * 1024
     path = tmp_path / "entry"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-    os.write(fd, b"x" * (cache.MAX_ENTRY_BYTES - 1))
+    os.write(fd, b"x" * (entry.MAX_ENTRY_BYTES - 1))
     os.close(fd)
-    assert len(fsread.read_private(str(path), cache.MAX_ENTRY_BYTES) or b"") == \
-        cache.MAX_ENTRY_BYTES - 1
+    assert len(fsread.read_private(str(path), entry.MAX_ENTRY_BYTES) or b"") == \
+        entry.MAX_ENTRY_BYTES - 1

@@ -39,7 +39,8 @@ from sfcred.secret import Secret
 from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring, StoppedKeyring
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry, State, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry, State
 from sfcred.tokens.flight import Tokens
 from sfcred.tokens.sealer import Sealer
 

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.core
 import pytest
 
-from sfcred.store import keyfind
+from sfcred.store import keyfind, keyrecord
 from sfcred.store.secretservice import Reads
 from sfcred.testing.keyrings import FailKeyring, MemoryKeyring
 
@@ -39,9 +38,10 @@ class Discovery:
 
 @pytest.fixture
 def discovery(monkeypatch: pytest.MonkeyPatch) -> Discovery:
-    """No backend chosen in this process, no PYTHON_KEYRING_BACKEND: keyfind decides."""
+    """A process that has not loaded keyring (as the sfcred command), no
+    PYTHON_KEYRING_BACKEND: keyfind decides, every call as a new process would."""
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: False)
     # the test backend stands for a secure one (the Secret Service) in records
     monkeypatch.setattr(keyfind, "SECURE", keyfind.SECURE | {MEMORY})
     found = Discovery(MemoryKeyring())
@@ -50,7 +50,7 @@ def discovery(monkeypatch: pytest.MonkeyPatch) -> Discovery:
 
 
 def record() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(Path(keyfind.record_path()).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(Path(keyrecord.record_path()).read_text(encoding="utf-8"))
     return data
 
 
@@ -58,10 +58,9 @@ def test_the_choice_is_remembered_and_reused_without_discovery(discovery: Discov
     first = keyfind.backend()
     assert discovery.calls == 1
     assert type(first) is MemoryKeyring
-    path = Path(keyfind.record_path())
+    path = Path(keyrecord.record_path())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert record()["backend"] == MEMORY
-    keyring.core._keyring_backend = None  # a new process
     again = keyfind.backend()
     assert discovery.calls == 1  # no discovery the second time
     assert type(again) is MemoryKeyring
@@ -76,7 +75,6 @@ def test_a_package_installed_since_means_discovery_again(discovery: Discovery,
     # after sys.path[0], the script's own folder, which the basis leaves out
     monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])
     keyfind.backend()
-    keyring.core._keyring_backend = None
     (site / "keyrings_new-1.0.dist-info").mkdir()  # what pip install does to the folder
     os.utime(site, ns=(site.stat().st_atime_ns, site.stat().st_mtime_ns + 10**9))
     keyfind.backend()
@@ -90,29 +88,26 @@ def test_two_installs_keep_a_record_each_and_old_ones_are_pruned(
     alternating between them never rediscovers; at most KEEP records stay."""
     base = list(sys.path)
     installs = []
-    for n in range(keyfind.KEEP + 2):
+    for n in range(keyrecord.KEEP + 2):
         site = tmp_path / f"venv{n}"
         site.mkdir()
         installs.append([base[0], str(site), *base[1:]])
     for path in installs[:2]:
         monkeypatch.setattr(sys, "path", path)
-        keyring.core._keyring_backend = None
         keyfind.backend()
     assert discovery.calls == 2
     for _ in range(3):  # alternating: no discovery
         for path in installs[:2]:
             monkeypatch.setattr(sys, "path", path)
-            keyring.core._keyring_backend = None
             keyfind.backend()
     assert discovery.calls == 2
     for path in installs[2:]:
         monkeypatch.setattr(sys, "path", path)
-        keyring.core._keyring_backend = None
         keyfind.backend()
-    folder = Path(keyfind.record_path()).parent
-    assert len(list(folder.glob(f"{keyfind.RECORD}*.json"))) == keyfind.KEEP
-    keyfind.forget()
-    assert not list(folder.glob(f"{keyfind.RECORD}*.json"))
+    folder = Path(keyrecord.record_path()).parent
+    assert len(list(folder.glob(f"{keyrecord.RECORD}*.json"))) == keyrecord.KEEP
+    keyrecord.forget()
+    assert not list(folder.glob(f"{keyrecord.RECORD}*.json"))
 
 
 @pytest.mark.parametrize("variable", ["DBUS_SESSION_BUS_ADDRESS", "XDG_CURRENT_DESKTOP"])
@@ -120,7 +115,6 @@ def test_another_session_or_desktop_means_discovery_again(
     discovery: Discovery, monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
     keyfind.backend()
-    keyring.core._keyring_backend = None
     monkeypatch.setenv(variable, "unix:path=/elsewhere" if "DBUS" in variable else "KDE")
     keyfind.backend()
     assert discovery.calls == 2
@@ -129,7 +123,6 @@ def test_another_session_or_desktop_means_discovery_again(
 def test_the_users_choice_wins_over_the_record(discovery: Discovery,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     keyfind.backend()  # remembers MemoryKeyring
-    keyring.core._keyring_backend = None
     # keyringrc.cfg appears: keyring reads it (the record is not used, nor rewritten)
     config = Path(os.environ["XDG_CONFIG_HOME"], "python_keyring", "keyringrc.cfg")
     config.parent.mkdir(parents=True)
@@ -140,7 +133,6 @@ def test_the_users_choice_wins_over_the_record(discovery: Discovery,
     assert keyfind.secret_service_assumed() is False
     config.unlink()
     # PYTHON_KEYRING_BACKEND: keyring loads it, whatever the record says
-    keyring.core._keyring_backend = None
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "sfcred.testing.keyrings.FailKeyring")
     keyfind.backend()
     assert discovery.calls == 3  # keyring's own choice (here: its env variable)
@@ -148,6 +140,7 @@ def test_the_users_choice_wins_over_the_record(discovery: Discovery,
     # a backend set in this process (keyring.set_keyring) is never replaced
     chosen = MemoryKeyring()
     keyring.set_keyring(chosen)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: True)  # the program loaded keyring
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     monkeypatch.setattr(keyfind, "_keyring_choice", lambda: keyring.get_keyring())
     assert keyfind.backend() is chosen
@@ -162,9 +155,8 @@ def test_a_chain_no_backend_or_a_file_is_never_remembered_and_replaces_the_recor
     from keyrings.alt.file import PlaintextKeyring
 
     keyfind.backend()
-    keyring.core._keyring_backend = None
     # a stale record (an older sfcred remembered a file backend): ignored, and it goes
-    path = Path(keyfind.record_path())
+    path = Path(keyrecord.record_path())
     path.write_text(json.dumps({**record(), "backend": "keyrings.alt.file.PlaintextKeyring"}))
     # a chain headed by a file backend (the Secret Service gone, two file backends left)
     monkeypatch.setattr(ChainerBackend, "backends", [PlaintextKeyring(), MemoryKeyring()])
@@ -207,8 +199,7 @@ def test_a_record_naming_a_backend_off_the_allow_list_is_never_imported(
         "from sfcred.testing.keyrings import MemoryKeyring as Backend\n")
     monkeypatch.setattr(sys, "path", [sys.path[0], str(plant), *sys.path[1:]])
     keyfind.backend()
-    keyring.core._keyring_backend = None
-    Path(keyfind.record_path()).write_text(json.dumps({**record(), "backend": named}))
+    Path(keyrecord.record_path()).write_text(json.dumps({**record(), "backend": named}))
     assert keyfind.secret_service_assumed() is False
     chosen = keyfind.backend()
     assert discovery.calls == 2
@@ -222,8 +213,7 @@ def test_a_record_naming_a_backend_off_the_allow_list_is_never_imported(
 def test_a_damaged_foreign_or_unusable_record_means_discovery(discovery: Discovery,
                                                               damage: str) -> None:
     keyfind.backend()
-    keyring.core._keyring_backend = None
-    path = Path(keyfind.record_path())
+    path = Path(keyrecord.record_path())
     data = record()
     if damage == "garbage":
         path.write_text("{not json")
@@ -254,10 +244,10 @@ def test_secret_service_is_assumed_only_as_keyring_would_choose_it(
     keyfind.backend()  # remembers MemoryKeyring
     assert keyfind.secret_service_assumed() is False
     data = record()
-    Path(keyfind.record_path()).write_text(json.dumps({**data,
+    Path(keyrecord.record_path()).write_text(json.dumps({**data,
                                                        "backend": keyfind.SECRET_SERVICE}))
     assert keyfind.secret_service_assumed() is True
-    keyfind.forget()
+    keyrecord.forget()
     assert keyfind.secret_service_assumed() is False
 
 
@@ -313,7 +303,7 @@ def test_a_store_given_its_backend_is_never_read_around_it(monkeypatch: pytest.M
     where keyring's own choice would be the Secret Service."""
     from sfcred.store.keystore import KeyStore
 
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: False)  # as in the sfcred command
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)
     assert keyfind.secret_service_assumed() is True
 

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import keyring
-import keyring.core
 import pytest
 from _support import counting_imports
 
-from sfcred.store import keyfind
+from sfcred.store import keyfind, keyrecord
 from sfcred.store.secretservice import Reads
 
 MEMORY = "sfcred.testing.keyrings.MemoryKeyring"
@@ -40,7 +39,7 @@ def test_direct_reads_answer_as_keyring_over_one_connection_without_it(
     expected = [keyring.get_password(keyring_service, n) for n in names]
     assert expected[0] == "{}"
     assert expected[3] is None
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: False)  # as in the sfcred command
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", keyfind.SECRET_SERVICE)
     counts = {"connections": 0, "sessions": 0}
     real_init, real_session = secretstorage.dbus_init, secretstorage.item.open_session  # type: ignore[attr-defined]
@@ -89,7 +88,7 @@ def test_a_cold_get_with_the_remembered_secret_service_imports_no_keyring(
     setup_org(run, standin, tmp_path)
     first = run("get", "-p", "acme", "--format", "token")
     assert first.returncode == 0, first.stderr
-    records = list(Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred").glob(f"{keyfind.RECORD}*"))
+    records = list(Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred").glob(f"{keyrecord.RECORD}*"))
     assert len(records) == 1
     runtime = records[0]
     assert json.loads(runtime.read_text())["backend"] == keyfind.SECRET_SERVICE

@@ -13,7 +13,6 @@ from typing import Any
 
 import keyring
 import keyring.backend
-import keyring.core
 import pytest
 from keyring.backends.chainer import ChainerBackend
 from keyrings.alt.file import PlaintextKeyring
@@ -36,13 +35,20 @@ def plaintext_file() -> Path:
 
 @pytest.fixture
 def nobody_named(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """No PYTHON_KEYRING_BACKEND, no keyringrc.cfg, nothing set in this process: keyring's
-    discovery decides, and finds the backends the test puts in the returned list."""
+    """No PYTHON_KEYRING_BACKEND, no keyringrc.cfg, keyring not loaded by the program (as in
+    the sfcred command): keyring's discovery decides, and finds the backends the test puts in
+    the returned list."""
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
-    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: False)
     found: list[Any] = []
     monkeypatch.setattr(keyring.backend, "get_all_keyring", lambda: found)
     return found
+
+
+def program_sets(monkeypatch: pytest.MonkeyPatch, backend: Any) -> None:
+    """A program that uses keyring itself names ``backend`` with ``keyring.set_keyring``."""
+    keyring.set_keyring(backend)
+    monkeypatch.setattr(keyfind, "_loaded", lambda: True)
 
 
 def test_a_file_backend_keyring_fell_back_to_is_refused(nobody_named: list[Any]) -> None:
@@ -67,7 +73,7 @@ def test_a_backend_keyring_rates_not_secure_is_refused_unless_named(
     nobody_named.append(MemoryKeyring())  # priority 0.1: below keyring's "recommended"
     with pytest.raises(KeyringUnavailable, match="rates not secure"):
         KeyStore().put_profile(PROFILE)
-    keyring.set_keyring(MemoryKeyring())  # a program's own choice, in its process: named
+    program_sets(monkeypatch, MemoryKeyring())  # a program's own choice: named
     notes: list[str] = []
     store = KeyStore(note=notes.append)
     store.put_profile(PROFILE)
@@ -86,7 +92,7 @@ def test_a_file_backend_the_user_named_is_written_with_a_warning(
         config.parent.mkdir(parents=True)
         config.write_text(f"[backend]\ndefault-keyring={PLAINTEXT}\n")
     else:
-        keyring.set_keyring(PlaintextKeyring())
+        program_sets(monkeypatch, PlaintextKeyring())
     notes: list[str] = []
     store = KeyStore(note=notes.append)
     store.put_profile(PROFILE)
@@ -129,3 +135,22 @@ def test_a_given_backend_is_never_second_guessed(nobody_named: list[Any]) -> Non
     store = KeyStore(backend=MemoryKeyring(), service="svc-g")
     store.put_profile(PROFILE)
     assert store.get_profile("p") == PROFILE
+
+
+def test_a_file_backend_keyring_chose_for_a_program_is_not_named_by_it(
+    nobody_named: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program that uses keyring itself but names no backend: keyring's discovery made the
+    choice (the very instance ``get_all_keyring`` made), so a plaintext fallback is refused
+    as it is for the sfcred command; the same class set by the program is its choice."""
+    fallback = PlaintextKeyring()
+    nobody_named.append(fallback)
+    program_sets(monkeypatch, fallback)  # what keyring's init_backend does for the program
+    with pytest.raises(KeyringUnavailable, match="named by nobody"):
+        KeyStore(service="svc-d").put_profile(PROFILE)
+    assert not plaintext_file().exists()
+    program_sets(monkeypatch, PlaintextKeyring())
+    notes: list[str] = []
+    KeyStore(service="svc-d", note=notes.append).put_profile(PROFILE)
+    assert "keyring.set_keyring" in notes[0]
+    assert plaintext_file().exists()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sfcred.store import keyfind
+from sfcred.store import keyfind, keyrecord
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 
@@ -32,7 +32,7 @@ def _add(run: Any, standin: Any, tmp_path: Path, name: str,
 
 
 def _record(sfcred_env: dict[str, str]) -> Path:
-    records = list(Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred").glob(f"{keyfind.RECORD}*"))
+    records = list(Path(sfcred_env["XDG_RUNTIME_DIR"], "sfcred").glob(f"{keyrecord.RECORD}*"))
     assert len(records) == 1
     return records[0]
 

@@ -22,7 +22,8 @@ from sfcred.salesforce.oauth import TokenClient
 from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import State, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import State
 from sfcred.tokens.flight import Tokens
 
 CID, USER = "3MVG9tokensUnit", "tokens@example.com"

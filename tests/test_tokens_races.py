@@ -97,7 +97,7 @@ def test_a_stale_token_is_served_while_the_keyring_is_locked(tmp_path: Path) -> 
     from sfcred.errors import KeyringUnavailable
     from sfcred.secret import Secret
     from sfcred.testing.keyrings import FailKeyring
-    from sfcred.tokens.cache import Entry, State
+    from sfcred.tokens.entry import Entry, State
 
     notes: list[str] = []
     index = IndexFile(str(tmp_path / "profiles.json"))

@@ -29,7 +29,7 @@ from _support import require
 
 from sfcred.secret import Secret
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import Entry
+from sfcred.tokens.entry import Entry
 
 pytestmark = pytest.mark.secret_service
 

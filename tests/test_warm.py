@@ -16,7 +16,8 @@ from sfcred.helper import warm
 from sfcred.helper.serve import Options, handle
 from sfcred.profiles.index import IndexEntry, index_file
 from sfcred.secret import Secret
-from sfcred.tokens.cache import Entry, TokenCache
+from sfcred.tokens.cache import TokenCache
+from sfcred.tokens.entry import Entry
 from sfcred.tokens.flight import Tokens
 
 NOW = 1_800_000_000.0

@@ -12,13 +12,13 @@ from sfcred.doctor.checklist import diagnose
 from sfcred.errors import SfcredError
 from sfcred.fleet import index as fleetindex
 from sfcred.profiles.index import index_file
-from sfcred.store import keyfind
+from sfcred.store import keyrecord
 
 MARKS = {"ok": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
 def run(args: argparse.Namespace, con: Console) -> int:
-    keyfind.forget()  # doctor reports keyring's own choice, found afresh (and remembered)
+    keyrecord.forget()  # doctor reports keyring's own choice, found afresh (and remembered)
     store, index = app.keystore(), index_file()
     if fleetindex.fleet_mode():  # the fleet's profiles; a store that fails is its own check
         with contextlib.suppress(SfcredError):

@@ -27,7 +27,7 @@ from sfcred.helper.serve import pick
 from sfcred.salesforce import trace
 
 if TYPE_CHECKING:
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
 
 OWN_SECRETS = ("SFCRED_PRIVATE_KEY", "SFCRED_CLIENT_SECRET")
 STORE_TOKENS = ("VAULT_TOKEN", "BAO_TOKEN")  # what fleet mode reads the store with

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from sfcred.errors import SalesforceUnreachable
 from sfcred.fleet.shared import SharedTokens
 from sfcred.store.vault import StoreRefused, StoreUnavailable
-from sfcred.tokens import cache
+from sfcred.tokens.entry import Entry, State
 from sfcred.tokens.memory import HolderFailed
 
-Vet = Callable[[cache.Entry], str | None]
+Vet = Callable[[Entry], str | None]
 
 FIRST_POLL = 0.05
 LAST_POLL = 0.5
@@ -41,7 +41,7 @@ LAST_POLL = 0.5
 
 @dataclass(frozen=True)
 class Fetched:
-    entry: cache.Entry
+    entry: Entry
     minted: bool  # by this process (already in the local cache) or taken from the fleet
 
 
@@ -49,14 +49,14 @@ def fetch(
     shared: SharedTokens,
     name: str,
     username: str | None,
-    mint: Callable[[], cache.Entry],
+    mint: Callable[[], Entry],
     *,
     note: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
     vet: Vet | None = None,
     failed: Callable[[], bool] = lambda: False,
 ) -> Fetched:
-    fresh = cache.State.FRESH
+    fresh = State.FRESH
     give_up = shared.monotonic() + shared.max_life + 1.0
     delay = FIRST_POLL
     refused: StoreRefused | None = None  # the lease is not ours to take: a consumer
@@ -82,7 +82,7 @@ def fetch(
         left = give_up - shared.monotonic()
         if left <= 0:
             waited = shared.max_life + 1.0
-            if found is not None and found.state(shared.clock()) == cache.State.STALE:
+            if found is not None and found.state(shared.clock()) == State.STALE:
                 who = ("no machine of the fleet has published a new token in "
                        if refused is not None else
                        "another machine of the fleet has been getting a new token for ")
@@ -103,17 +103,17 @@ def fetch(
 
 
 def _hold(shared: SharedTokens, name: str, username: str | None,
-          mint: Callable[[], cache.Entry], note: Callable[[str], None],
+          mint: Callable[[], Entry], note: Callable[[str], None],
           vet: Vet | None) -> Fetched:
     """With the lease: the token the last holder published, or a new one, shared."""
     found = shared.read(name, username, vet)
     now = shared.clock()
-    if found is not None and found.state(now) == cache.State.FRESH:
+    if found is not None and found.state(now) == State.FRESH:
         return Fetched(found, minted=False)
     try:
         entry = mint()
     except SalesforceUnreachable:
-        if found is None or found.state(shared.clock()) != cache.State.STALE:
+        if found is None or found.state(shared.clock()) != State.STALE:
             raise
         note("Salesforce is unreachable; serving the fleet's token until it expires")
         return Fetched(found, minted=False)

@@ -1,7 +1,7 @@
 """The fleet's shared records under the store's prefix: each profile's token and its lease.
 
 ``tokens/NAME`` holds the last token minted by any machine, as the cache file's fields
-(``cache.Entry.to_fields``), read back through the same validation: anything damaged,
+(``Entry.to_fields``), read back through the same validation: anything damaged,
 foreign or not ours is a miss, never an error. ``erase`` overwrites it with a tombstone,
 with check-and-set, so it forgets exactly the token it read and never a newer one.
 
@@ -17,7 +17,7 @@ over however often that holder renewed it (sfcred never renews; a writer of ``le
 does would starve the fleet).
 
 Every writer of ``tokens/`` is trusted no further than its record checks out: it is read with
-a size cap (``cache.MAX_ENTRY_BYTES``) and, given ``vet`` (``fleettrust``), served only when
+a size cap (``MAX_ENTRY_BYTES``) and, given ``vet`` (``fleettrust``), served only when
 its instance, times and size are the profile's; a refused record is a miss, with a note.
 """
 
@@ -35,7 +35,7 @@ from sfcred.deadline import lease_seconds
 from sfcred.secret import Secret
 from sfcred.store.capped import TooLarge
 from sfcred.store.vault import CasConflict, StoreUnavailable, VaultKV
-from sfcred.tokens import cache
+from sfcred.tokens.entry import MAX_ENTRY_BYTES, Entry
 
 _TOMBSTONE = {"v": "sfcred-token-erased-1"}
 # The KV v2 answer around a record: its metadata, a few hundred bytes.
@@ -94,17 +94,17 @@ class SharedTokens:
     # -- the token -------------------------------------------------------------------------
 
     def read(self, name: str, username: str | None = None,
-             vet: Callable[[cache.Entry], str | None] | None = None) -> cache.Entry | None:
+             vet: Callable[[Entry], str | None] | None = None) -> Entry | None:
         """The fleet's token for ``name`` (of ``username`` when given), or None; with ``vet``,
         None too when it names a reason to refuse the record (noted once per process)."""
         try:
-            found = self.kv.read(self._token_path(name), cache.MAX_ENTRY_BYTES + _ENVELOPE)
+            found = self.kv.read(self._token_path(name), MAX_ENTRY_BYTES + _ENVELOPE)
         except TooLarge:
-            self._refuse(name, f"it is over {cache.MAX_ENTRY_BYTES // 1024} KiB")
+            self._refuse(name, f"it is over {MAX_ENTRY_BYTES // 1024} KiB")
             return None
         if found is None:
             return None
-        entry = cache.Entry.from_fields(found.data, name)
+        entry = Entry.from_fields(found.data, name)
         if entry is None or (username is not None and entry.username != username):
             return None
         entry.fleet_seen = None  # the mark is this machine's, never the writer's
@@ -120,7 +120,7 @@ class SharedTokens:
             self.note(f"the fleet's token for profile {name} is refused: {why}; "
                       "getting a new one")
 
-    def publish(self, entry: cache.Entry) -> None:
+    def publish(self, entry: Entry) -> None:
         self.kv.write(self._token_path(entry.profile), entry.to_fields())
 
     def erase(self, name: str, password: Secret | None = None) -> bool:
@@ -128,7 +128,7 @@ class SharedTokens:
         forgotten. Check-and-set: a token another machine published meanwhile stays."""
         path = self._token_path(name)
         try:
-            found = self.kv.read(path, cache.MAX_ENTRY_BYTES + _ENVELOPE)
+            found = self.kv.read(path, MAX_ENTRY_BYTES + _ENVELOPE)
         except TooLarge:
             if password is not None:
                 return False  # not a token sfcred would have served
@@ -136,7 +136,7 @@ class SharedTokens:
             return True
         if found is None:
             return False
-        entry = cache.Entry.from_fields(found.data, name)
+        entry = Entry.from_fields(found.data, name)
         if entry is None and found.data == _TOMBSTONE:
             return False
         if password is not None and (entry is None or entry.access_token != password):

@@ -28,7 +28,7 @@ from sfcred.untrusted import host_allowed, origin, same_host
 if TYPE_CHECKING:
     from sfcred.profiles.index import IndexEntry
     from sfcred.profiles.record import Profile
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
 
 CLOCK_SKEW = 300.0  # how far ahead another machine's clock may be (doctor fails at 15 s)
 

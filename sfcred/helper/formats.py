@@ -7,7 +7,7 @@ from sfcred.helper.protocol import format_pairs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
 
 FORMATS = ("git", "token", "json", "env")
 

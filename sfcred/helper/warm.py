@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from sfcred.helper.choice import Choice
     from sfcred.helper.protocol import Request
     from sfcred.profiles.index import Index
-    from sfcred.tokens.cache import Entry, TokenCache
+    from sfcred.tokens.cache import TokenCache
+    from sfcred.tokens.entry import Entry
 
 ACTIONS = ("get", "store", "erase")
 
@@ -146,7 +147,7 @@ def answer(
 
 def _fresh(entry: Entry | None, now: float) -> TypeGuard[Entry]:
     """FRESH, and (a copy of the fleet's token) not due for its re-check against the store."""
-    from sfcred.tokens.cache import State  # loaded already: the entry came from there
+    from sfcred.tokens.entry import State  # loaded already: the entry came from there
 
     return entry is not None and entry.state(now) == State.FRESH and not entry.due(now)
 

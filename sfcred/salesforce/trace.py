@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # typing stays out of what a traced warm get imports
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
 
 _SINKS: list[Callable[[str], None]] = []
 VARIABLE = "SFCRED_TRACE"

@@ -4,7 +4,7 @@ A FRESH cached token is answered before this module is imported (``helper.warm``
 on a cold or stale cache take the profile's lock, re-read the cache inside it, and only the
 first one mints (single flight). In fleet mode the lock's holder goes on to the fleet's
 single flight (``fleet.flight``); a token from the fleet is checked (``fleet.trust``) and its
-local copy re-confirmed every ``cache.FLEET_RECHECK`` seconds, dropped when the fleet's
+local copy re-confirmed every ``entry.FLEET_RECHECK`` seconds, dropped when the fleet's
 record was erased or replaced.
 """
 
@@ -21,6 +21,7 @@ from sfcred.salesforce.jwtexp import lifetime
 from sfcred.tokens import cache as cache_mod
 from sfcred.tokens import waiting
 from sfcred.tokens.budget import LoginBudgetExceeded
+from sfcred.tokens.entry import Entry, State
 from sfcred.tokens.memory import HolderFailed
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Tokens:
             self._guard = of_tokens(self)
         return self._guard
 
-    def get(self, name: str, retry_now: bool = False) -> cache_mod.Entry:
+    def get(self, name: str, retry_now: bool = False) -> Entry:
         warm = self.warm if self.warm is not None and self.warm.choice is not None \
             and self.warm.choice.name == name else None
         # What the warm path read (and the lock it holds) is used, not read or taken again.
@@ -139,7 +140,7 @@ class Tokens:
             except (SalesforceUnreachable, KeyringUnavailable) as e:
                 # The token still works until it expires: a refresh that cannot happen now
                 # (network down, keyring locked, store unreachable) is not a reason to fail.
-                if entry is not None and entry.state(self.clock()) == cache_mod.State.STALE:
+                if entry is not None and entry.state(self.clock()) == State.STALE:
                     what = (e.message if isinstance(e, LoginBudgetExceeded)
                             else "Salesforce is unreachable" if isinstance(e, SalesforceUnreachable)
                             else "the fleet store is unavailable" if self.shared is not None
@@ -148,14 +149,14 @@ class Tokens:
                     return entry
                 raise
 
-    def _ready(self, entry: cache_mod.Entry | None) -> TypeGuard[cache_mod.Entry]:
+    def _ready(self, entry: Entry | None) -> TypeGuard[Entry]:
         """FRESH, and (a copy of the fleet's token, in fleet mode) recently confirmed."""
         now = self.clock()
-        return (entry is not None and entry.state(now) == cache_mod.State.FRESH
+        return (entry is not None and entry.state(now) == State.FRESH
                 and (not entry.due(now) or self.shared is None))
 
-    def _confirm(self, name: str, entry: cache_mod.Entry,
-                 shared: SharedTokens) -> cache_mod.Entry | None:
+    def _confirm(self, name: str, entry: Entry,
+                 shared: SharedTokens) -> Entry | None:
         """The local copy of the fleet's token if the fleet still has that token (marked
         confirmed now); None, the copy dropped, when the record is gone or another."""
         try:
@@ -169,13 +170,13 @@ class Tokens:
         self.cache.drop(name)  # erased (a 401 elsewhere), replaced, or refused now
         return None
 
-    def _vet(self, name: str) -> Callable[[cache_mod.Entry], str | None]:
+    def _vet(self, name: str) -> Callable[[Entry], str | None]:
         from sfcred.fleet import trust as fleettrust
 
         known = None if self.stateless else self.index.load().profiles.get(name)
         return fleettrust.vetter(self.store.require_profile(name), known, self.clock)
 
-    def _from_fleet(self, name: str, shared: SharedTokens) -> cache_mod.Entry:
+    def _from_fleet(self, name: str, shared: SharedTokens) -> Entry:
         from sfcred.fleet import flight as fleetflight
 
         known = None if self.stateless else self.index.load().profiles.get(name)
@@ -190,7 +191,7 @@ class Tokens:
         self._keep(copy)
         return copy
 
-    def _keep(self, entry: cache_mod.Entry) -> None:
+    def _keep(self, entry: Entry) -> None:
         try:
             self.cache.write(entry)
         except (OSError, ConfigError, KeyringUnavailable) as e:
@@ -199,7 +200,7 @@ class Tokens:
             self.note(f"could not cache the token ({getattr(e, 'strerror', None) or e}); "
                       "the next get fetches it again")
 
-    def _mint(self, name: str) -> cache_mod.Entry:
+    def _mint(self, name: str) -> Entry:
         """A new token, its outcome remembered (``memory``): a failure until its window
         ends, a success by clearing what was remembered."""
         try:
@@ -210,7 +211,7 @@ class Tokens:
         self.guard.clear(name)
         return entry
 
-    def _mint_once(self, name: str) -> cache_mod.Entry:
+    def _mint_once(self, name: str) -> Entry:
         from sfcred.rotation import lifecycle as rotate
 
         trace.say(f"minting a new token for profile {name}")
@@ -237,7 +238,7 @@ class Tokens:
             client.close()
         now = self.clock()
         expires, margin = lifetime(now, profile, token)  # a JWT access token's exp may set it
-        entry = cache_mod.Entry(profile=name, username=profile.username,
+        entry = Entry(profile=name, username=profile.username,
                                 access_token=token.access_token, instance_url=token.instance_url,
                                 minted_at=now, expires_at=expires, margin=margin)
         self._keep(entry)

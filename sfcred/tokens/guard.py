@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sfcred.profiles.record import Profile
     from sfcred.salesforce.oauth import TokenClient
     from sfcred.store.vault import VaultKV
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
     from sfcred.tokens.flight import Tokens
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sfcred.store.vault import VaultKV
-    from sfcred.tokens.cache import Entry
+    from sfcred.tokens.entry import Entry
 
 REFUSED_FIRST, REFUSED_MAX = 30.0, 480.0
 UNREACHABLE_FIRST, UNREACHABLE_MAX = 5.0, 120.0

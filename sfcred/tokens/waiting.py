@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from sfcred.deadline import lock_wait
 from sfcred.errors import ConfigError, SalesforceUnreachable
 from sfcred.fsutil import LockTimeout
-from sfcred.tokens import cache as cache_mod
+from sfcred.tokens.entry import Entry, State
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sfcred.tokens.flight import Tokens
 
 
-def take(tokens: Tokens, held: ExitStack, name: str, entry: cache_mod.Entry | None,
+def take(tokens: Tokens, held: ExitStack, name: str, entry: Entry | None,
          taken: Lock | None = None) -> bool:
     """Take the profile's lock for at most the mint deadline (plus a little, so a waiter
     outlasts a holder that is still trying), or adopt the one the warm path holds
@@ -36,7 +36,7 @@ def take(tokens: Tokens, held: ExitStack, name: str, entry: cache_mod.Entry | No
             tokens.cache.lock(name, timeout=max(0.0, wait - waited))
         held.enter_context(lock)
     except LockTimeout:
-        if entry is not None and entry.state(tokens.clock()) == cache_mod.State.STALE:
+        if entry is not None and entry.state(tokens.clock()) == State.STALE:
             tokens.note(f"another sfcred process has been getting a new token for {wait:g} s; "
                         "serving the cached one until it expires")
             return False
