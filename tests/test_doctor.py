@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from sfcred.doctor import model as doctor
-from sfcred.doctor import online
+from sfcred.doctor import model, online
 from sfcred.doctor.checklist import diagnose
 from sfcred.errors import ConfigError
 from sfcred.profiles.record import PRODUCTION, SANDBOX, KeySlots, Profile
@@ -27,16 +26,16 @@ def _profile(login_url: str, audience: str, username: str = "u@example.com") -> 
 
 
 def test_host_kinds_follow_the_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert doctor.host_kind(PRODUCTION) == "production"
-    assert doctor.host_kind(SANDBOX) == "sandbox"
-    assert doctor.host_kind("https://acme.my.salesforce.com") == "production"
-    assert doctor.host_kind("https://acme--uat.sandbox.my.salesforce.com") == "sandbox"
-    assert doctor.host_kind("http://127.0.0.1:9") == "other"
+    assert model.host_kind(PRODUCTION) == "production"
+    assert model.host_kind(SANDBOX) == "sandbox"
+    assert model.host_kind("https://acme.my.salesforce.com") == "production"
+    assert model.host_kind("https://acme--uat.sandbox.my.salesforce.com") == "sandbox"
+    assert model.host_kind("http://127.0.0.1:9") == "other"
     monkeypatch.setenv("SFCRED_SANDBOX_URL", "http://127.0.0.1:9")
-    assert doctor.host_kind("http://127.0.0.1:9") == "sandbox"
+    assert model.host_kind("http://127.0.0.1:9") == "sandbox"
     monkeypatch.setenv("SFCRED_PRODUCTION_URL", "http://example.com")
     with pytest.raises(ConfigError, match="SFCRED_PRODUCTION_URL"):
-        doctor.production_url()
+        model.production_url()
 
 
 @pytest.mark.parametrize(
@@ -45,7 +44,7 @@ def test_host_kinds_follow_the_overrides(monkeypatch: pytest.MonkeyPatch) -> Non
      ("nodomain.dev", None)],
 )
 def test_sandbox_suffix(username: str, suffix: str | None) -> None:
-    assert doctor.sandbox_suffix(username) == suffix
+    assert model.sandbox_suffix(username) == suffix
 
 
 def test_candidates_are_few_unique_and_skip_the_current_pair() -> None:
@@ -63,16 +62,16 @@ def test_candidates_are_few_unique_and_skip_the_current_pair() -> None:
 
 
 def test_my_domain_from_the_login_url_or_the_instance() -> None:
-    assert doctor.my_domain(_profile("https://a.my.salesforce.com", PRODUCTION), None) == (
+    assert model.my_domain(_profile("https://a.my.salesforce.com", PRODUCTION), None) == (
         "https://a.my.salesforce.com"
     )
-    assert doctor.my_domain(_profile(PRODUCTION, PRODUCTION), "b.my.salesforce.com") == (
+    assert model.my_domain(_profile(PRODUCTION, PRODUCTION), "b.my.salesforce.com") == (
         "https://b.my.salesforce.com"
     )
-    assert doctor.my_domain(_profile(PRODUCTION, PRODUCTION), "127.0.0.1:8080") == (
+    assert model.my_domain(_profile(PRODUCTION, PRODUCTION), "127.0.0.1:8080") == (
         "http://127.0.0.1:8080"
     )
-    assert doctor.my_domain(_profile(PRODUCTION, PRODUCTION), None) is None
+    assert model.my_domain(_profile(PRODUCTION, PRODUCTION), None) is None
 
 
 def test_diagnose_in_process_with_a_broken_keyring(fail_keyring: Any, tmp_path: Path) -> None:

@@ -14,8 +14,7 @@ from _e2e import USERNAME
 from sfcred import cli
 from sfcred.commands import execute
 from sfcred.errors import ConfigError, InputError, UsageError
-from sfcred.profiles import edit as profileset
-from sfcred.profiles import suggest
+from sfcred.profiles import edit, suggest
 from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce import trace
 from sfcred.testing.server import FakeSalesforce
@@ -54,7 +53,7 @@ def test_a_missing_name_keeps_the_old_words_and_adds_the_suggestion() -> None:
 
 def test_set_changes_only_what_is_given_and_bumps_the_revision() -> None:
     before = _profile(token_ttl=900, revision=4)
-    after, changed = profileset.apply(before, profileset.Changes(token_ttl=3600))
+    after, changed = edit.apply(before, edit.Changes(token_ttl=3600))
     assert changed == [("token_ttl", 900, 3600)]
     assert after.token_ttl == 3600
     assert after.revision == 5
@@ -64,34 +63,34 @@ def test_set_changes_only_what_is_given_and_bumps_the_revision() -> None:
 
 def test_a_derived_audience_follows_the_login_url_a_hand_set_one_stays() -> None:
     derived = _profile()
-    after, _ = profileset.apply(derived, profileset.Changes(login_url="sandbox"))
+    after, _ = edit.apply(derived, edit.Changes(login_url="sandbox"))
     assert (after.login_url, after.audience) == ("https://test.salesforce.com",
                                                  "https://test.salesforce.com")
     by_hand = _profile(audience="https://acme.my.salesforce.com")
-    after, changed = profileset.apply(by_hand, profileset.Changes(login_url="sandbox"))
+    after, changed = edit.apply(by_hand, edit.Changes(login_url="sandbox"))
     assert after.audience == "https://acme.my.salesforce.com"
     assert [c[0] for c in changed] == ["login_url"]
 
 
 def test_set_checks_as_add_does() -> None:
     with pytest.raises(UsageError, match="at least one setting"):
-        profileset.apply(_profile(), profileset.Changes())
+        edit.apply(_profile(), edit.Changes())
     with pytest.raises(InputError, match="--token-ttl"):
-        profileset.apply(_profile(), profileset.Changes(token_ttl=10))
+        edit.apply(_profile(), edit.Changes(token_ttl=10))
     with pytest.raises(InputError, match="--refresh-margin"):
-        profileset.apply(_profile(token_ttl=120), profileset.Changes(refresh_margin=120))
+        edit.apply(_profile(token_ttl=120), edit.Changes(refresh_margin=120))
     with pytest.raises(InputError, match="not a Salesforce host"):
-        profileset.apply(_profile(), profileset.Changes(login_url="https://evil.example.org"))
+        edit.apply(_profile(), edit.Changes(login_url="https://evil.example.org"))
     with pytest.raises(InputError, match="printable"):
-        profileset.apply(_profile(), profileset.Changes(username="  "))
-    after, _ = profileset.apply(_profile(), profileset.Changes(
+        edit.apply(_profile(), edit.Changes(username="  "))
+    after, _ = edit.apply(_profile(), edit.Changes(
         login_url="https://evil.example.org", allow_hosts=("evil.example.org",)))
     assert after.allow_hosts == ("evil.example.org",)
 
 
 def test_setting_what_is_there_changes_nothing() -> None:
     same = _profile(token_ttl=900)
-    after, changed = profileset.apply(same, profileset.Changes(token_ttl=900))
+    after, changed = edit.apply(same, edit.Changes(token_ttl=900))
     assert changed == []
     assert after is same
 

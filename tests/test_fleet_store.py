@@ -62,7 +62,7 @@ def test_import_keyring_copies_every_key_and_writes_the_record_last(
 ) -> None:
     from sfcred.fleet import copy as fleetcopy
     from sfcred.profiles import manage
-    from sfcred.rotation import lifecycle as rotate
+    from sfcred.rotation import lifecycle
     from sfcred.store.keystore import KeyStore
     from sfcred.store.vault import VaultBackend
     from sfcred.testing.keyrings import MemoryKeyring
@@ -72,7 +72,7 @@ def test_import_keyring_copies_every_key_and_writes_the_record_last(
                             login_url="https://login.salesforce.com",
                             key_data=rsa_keypair().key_pem.encode())
     manage.add(req, source, IndexFile(str(tmp_path / "profiles.json")), None)
-    rotate.start(source, source.require_profile("acme"), None, 30, False)  # a pending key too
+    lifecycle.start(source, source.require_profile("acme"), None, 30, False)  # a pending key too
     writes: list[str] = []
     target = KeyStore(backend=VaultBackend(VaultKV(Location.parse(fleet["SFCRED_STORE"]),
                                                    fleet)))

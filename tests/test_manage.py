@@ -10,7 +10,7 @@ from sfcred.commands import showing
 from sfcred.errors import InputError
 from sfcred.profiles import manage
 from sfcred.profiles.index import IndexFile
-from sfcred.rotation import lifecycle as rotate
+from sfcred.rotation import lifecycle
 from sfcred.store.keystore import KeyStore
 from sfcred.tokens.cache import TokenCache
 
@@ -29,7 +29,7 @@ def test_force_without_a_key_changes_settings_and_keeps_every_key(tmp_path: Path
     first = manage.add(_new(generate_bits=2048), store, index, cache)
     with index.edit() as idx:
         idx.profiles["p"].instance_host = "acme.my.salesforce.com"
-    pending, _ = rotate.start(store, first.profile, None, 30, force=False)
+    pending, _ = lifecycle.start(store, first.profile, None, 30, force=False)
     again = manage.add(_new(audience="https://test.salesforce.com", force=True),
                        store, index, cache)
     assert again.fingerprint == first.fingerprint
@@ -59,7 +59,7 @@ def test_remove_leaves_no_trace_and_is_refused_for_an_unknown_name(tmp_path: Pat
     from sfcred.errors import ConfigError
 
     store, index, cache, added = _made(tmp_path)
-    rotate.start(store, added.profile, None, 30, force=False)
+    lifecycle.start(store, added.profile, None, 30, force=False)
     kids = [k for k in (store.require_profile("p").keys.active,
                         store.require_profile("p").keys.pending) if k]
     assert len(kids) == 2

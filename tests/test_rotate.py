@@ -33,7 +33,7 @@ from sfcred import keys
 from sfcred.errors import ConfigError, KeyringUnavailable, SalesforceRefused
 from sfcred.keys import KeyMaterial
 from sfcred.profiles.record import KeySlots, Profile, default_audience
-from sfcred.rotation import lifecycle as rotate
+from sfcred.rotation import lifecycle
 from sfcred.salesforce.http import tls_context
 from sfcred.salesforce.oauth import Token, TokenClient
 from sfcred.secret import Secret
@@ -104,7 +104,7 @@ def items() -> set[str]:
 def mint(client: TokenClient, notes: list[str] | None = None) -> tuple[Token, Profile]:
     """What `sfcred get` does on a cold cache, with a store that injects no fault."""
     out = notes if notes is not None else []
-    return rotate.mint_with_rotation(KeyStore(), client, record(), out.append)
+    return lifecycle.mint_with_rotation(KeyStore(), client, record(), out.append)
 
 
 def mints_with(client: TokenClient, profile: Profile, material: KeyMaterial) -> bool:
@@ -119,7 +119,7 @@ def mints_with(client: TokenClient, profile: Profile, material: KeyMaterial) -> 
 
 def start(store: KeyStore | None = None, *, force: bool = False) -> str:
     """`sfcred rotate NAME`: returns the pending certificate."""
-    _, cert = rotate.start(store or KeyStore(), record(), None, 30, force)
+    _, cert = lifecycle.start(store or KeyStore(), record(), None, 30, force)
     return cert
 
 
@@ -159,10 +159,10 @@ def test_start_keeps_the_size_of_the_active_key_unless_told(
     kid = store.put_key(NAME, material_of(pair))
     profile = Profile(NAME, "cid", USER, standin.url, standin.url, KeySlots(kid))
     store.put_profile(profile)
-    new, cert = rotate.start(store, profile, None, 30, False)
+    new, cert = lifecycle.start(store, profile, None, 30, False)
     assert new.keys.pending is not None
     assert keys.public_of(store.get_key(NAME, new.keys.pending).key_pem).key_size == 3072
-    new, cert = rotate.start(store, new, 2048, 30, True)
+    new, cert = lifecycle.start(store, new, 2048, 30, True)
     assert new.keys.pending is not None
     assert keys.public_of(store.get_key(NAME, new.keys.pending).key_pem).key_size == 2048
     assert keys.cert_matches(cert, keys.public_of(store.get_key(NAME, new.keys.pending).key_pem))
@@ -239,34 +239,34 @@ def test_activate_refuses_before_the_upload_and_promotes_after(
     cert = start()
     before = record()
     with pytest.raises(SalesforceRefused) as refused:
-        rotate.activate(KeyStore(), client, before)
+        lifecycle.activate(KeyStore(), client, before)
     assert refused.value.exit_code == 3
     assert "upload the pending certificate first" in refused.value.fix
     assert f"sfcred cert {NAME} --pending" in refused.value.fix
     assert "Use digital signatures" in refused.value.fix
     assert record() == before
     org.upload(cert)
-    token, promoted = rotate.activate(KeyStore(), client, before)
+    token, promoted = lifecycle.activate(KeyStore(), client, before)
     assert before.keys.pending is not None
     assert org.sf.valid_token(token.access_token.reveal())
     assert promoted.keys == KeySlots(before.keys.pending, None, org.old.key_id)
     assert record() == promoted
     with pytest.raises(ConfigError, match="no pending key"):
-        rotate.activate(KeyStore(), client, promoted)
+        lifecycle.activate(KeyStore(), client, promoted)
 
 
 def test_abort_discards_the_pending_key_and_its_material(org: Org, client: TokenClient) -> None:
     before_items = items()
     start()
     pending = record().keys.pending
-    aborted = rotate.abort(KeyStore(), record())
+    aborted = lifecycle.abort(KeyStore(), record())
     assert aborted.keys == KeySlots(org.old.key_id)
     assert record() == aborted
     assert items() == before_items, "the pending key's manifest and chunks are gone"
     assert pending is not None
     mint(client)
     with pytest.raises(ConfigError, match="no pending key"):
-        rotate.abort(KeyStore(), aborted)
+        lifecycle.abort(KeyStore(), aborted)
 
 
 def test_rollback_swaps_the_previous_key_back(org: Org, client: TokenClient) -> None:
@@ -275,7 +275,7 @@ def test_rollback_swaps_the_previous_key_back(org: Org, client: TokenClient) -> 
     _, promoted = mint(client)
     new_kid = promoted.keys.active
     with pytest.raises(ConfigError, match="no previous key"):
-        rotate.rollback(KeyStore(), promoted.changed(keys=KeySlots(new_kid)))
+        lifecycle.rollback(KeyStore(), promoted.changed(keys=KeySlots(new_kid)))
     # the admin re-uploads the old certificate: gets keep working before the rollback too
     org.upload(org.old.cert_pem)
     notes: list[str] = []
@@ -283,7 +283,7 @@ def test_rollback_swaps_the_previous_key_back(org: Org, client: TokenClient) -> 
     assert same == promoted, "falling back to the previous key writes nothing"
     assert "accepted the previous one" in notes[0]
     assert "--rollback" in notes[0]
-    rolled = rotate.rollback(KeyStore(), promoted)
+    rolled = lifecycle.rollback(KeyStore(), promoted)
     assert rolled.keys == KeySlots(active=org.old.key_id, pending=None, previous=new_kid)
     assert record() == rolled
     org.sf.reset_counts()
@@ -342,7 +342,7 @@ def _rotated(org: Org, client: TokenClient) -> None:
 
 
 def _get(store: KeyStore, client: TokenClient) -> object:
-    return rotate.mint_with_rotation(store, client, store.require_profile(NAME), print)
+    return lifecycle.mint_with_rotation(store, client, store.require_profile(NAME), print)
 
 
 CASES = [
@@ -352,12 +352,14 @@ CASES = [
     Case(
         "activate",
         _rotated_once_then_pending,
-        lambda s, c: rotate.activate(s, c, s.require_profile(NAME)),
+        lambda s, c: lifecycle.activate(s, c, s.require_profile(NAME)),
         "new",
         5,
     ),
-    Case("abort", _two_pending, lambda s, c: rotate.abort(s, s.require_profile(NAME)), "old", 5),
-    Case("rollback", _rotated, lambda s, c: rotate.rollback(s, s.require_profile(NAME)), "old", 1),
+    Case("abort", _two_pending,
+         lambda s, c: lifecycle.abort(s, s.require_profile(NAME)), "old", 5),
+    Case("rollback", _rotated,
+         lambda s, c: lifecycle.rollback(s, s.require_profile(NAME)), "old", 1),
 ]
 
 
@@ -449,7 +451,7 @@ def test_get_succeeds_when_the_keyring_refuses_to_record_the_promotion(
     before = record()
     notes: list[str] = []
     faulty = FaultyKeyring(MemoryKeyring(), at=1, mode="error")
-    token, profile = rotate.mint_with_rotation(KeyStore(faulty), client, before, notes.append)
+    token, profile = lifecycle.mint_with_rotation(KeyStore(faulty), client, before, notes.append)
     assert org.sf.valid_token(token.access_token.reveal())
     assert profile == before == record()
     assert "did not record its promotion" in notes[0]

@@ -13,7 +13,7 @@ from sfcred.errors import ConfigError
 from sfcred.keys import KeyMaterial
 from sfcred.profiles import manage
 from sfcred.profiles.index import IndexFile
-from sfcred.rotation import lifecycle as rotate
+from sfcred.rotation import lifecycle
 from sfcred.salesforce.oauth import TokenClient
 from sfcred.store.keystore import KeyStore
 from sfcred.testing.keyrings import MemoryKeyring
@@ -54,9 +54,9 @@ def test_a_key_deleted_by_a_concurrent_rotation_is_read_again(tmp_path: Path) ->
         # Another process: start a rotation, the admin uploads, it activates, and a second
         # rotation cycle drops the key our record still names as active.
         for _ in range(2):
-            new, cert = rotate.start(other, other.require_profile("p"), None, 30, force=False)
+            new, cert = lifecycle.start(other, other.require_profile("p"), None, 30, force=False)
             sf.upload_certificate("cid", cert)
-            rotate.promote(other, new)
+            lifecycle.promote(other, new)
 
     with FakeSalesforce() as sf:
         store = ConcurrentRotation(None)

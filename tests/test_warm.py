@@ -198,8 +198,7 @@ def test_a_cold_get_reads_the_index_once_and_the_cache_at_most_twice(
 
     from sfcred import cli
     from sfcred.profiles import index
-    from sfcred.tokens import cache
-    from sfcred.tokens import flight as tokens
+    from sfcred.tokens import cache, flight
 
     reads = {"index": 0, "cache": 0}
     real_read, real_cache_read = index.IndexFile.read, cache.TokenCache.read
@@ -221,7 +220,7 @@ def test_a_cold_get_reads_the_index_once_and_the_cache_at_most_twice(
 
     monkeypatch.setattr(index.IndexFile, "read", count_index)
     monkeypatch.setattr(cache.TokenCache, "read", count_cache)
-    monkeypatch.setattr(tokens.Tokens, "_mint", minted)
+    monkeypatch.setattr(flight.Tokens, "_mint", minted)
     cache.TokenCache(cache.runtime_dir() or "").drop("acme")
     index._FILES.clear()  # a new process
     request = io.StringIO("protocol=https\nhost=acme.my.salesforce.com\n\n")

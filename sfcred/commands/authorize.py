@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sfcred import app
-from sfcred.authorize import flow as authorize
+from sfcred.authorize import flow
 from sfcred.commands import Console
 from sfcred.errors import ConfigError, InputError
 from sfcred.secret import Secret
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace, con: Console) -> int:
         raise ConfigError(f"profile {args.name} uses the client credentials grant: there is "
                           "no user approval to give",
                           hint=f"`sfcred doctor {args.name}` checks the app's settings")
-    authorize.authorize(profile, port=args.port, open_browser=not args.no_browser,
+    flow.authorize(profile, port=args.port, open_browser=not args.no_browser,
                         client_secret=secret, timeout=args.timeout, say=con.err)
     tokens.erase(args.name)
     entry = tokens.get(args.name)

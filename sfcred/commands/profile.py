@@ -89,14 +89,14 @@ def _confirm_remove(args: argparse.Namespace, con: Console, store: KeyStore) -> 
 
 
 def _set(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
-    from sfcred.profiles import edit as profileset
+    from sfcred.profiles import edit
 
-    changes = profileset.Changes(
+    changes = edit.Changes(
         client_id=args.client_id, username=args.username, login_url=args.login_url,
         audience=args.audience, token_ttl=args.token_ttl, refresh_margin=args.refresh_margin,
         allow_hosts=tuple(args.allow_host) if args.allow_host else None,
         login_budget=args.login_budget)
-    _, changed = profileset.update(args.name, changes, store, index,
+    _, changed = edit.update(args.name, changes, store, index,
                                    app.token_cache(lambda: store))
     if not changed:
         con.info(f"profile {args.name} unchanged: it has these settings already")
@@ -206,24 +206,24 @@ def _import_keyring(args: argparse.Namespace, con: Console, store: KeyStore,
 
 
 def _import_sf(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFile) -> int:
-    from sfcred.profiles import importsf as sfimport
+    from sfcred.profiles import importsf
 
-    directory = sfimport.sf_dir(args.sf_dir)
+    directory = importsf.sf_dir(args.sf_dir)
     if args.all:
         if args.name:
             raise UsageError("profile import-sf: --name goes with one org, not --all")
-        found = list(sfimport.all_orgs(directory))
+        found = list(importsf.all_orgs(directory))
         if not found:
             raise ConfigError(f"the Salesforce CLI has no orgs in {directory}")
     else:
-        found = [(args.org, sfimport.read_org(directory, args.org))]
+        found = [(args.org, importsf.read_org(directory, args.org))]
     allow = check_allow_hosts(args.allow_host or [])
     imported = 0
     for username, org in found:
         if isinstance(org, ConfigError):
             con.err(f"skipped {username}: {org.message}")
             continue
-        name = sfimport.profile_name(org, args.name)
+        name = importsf.profile_name(org, args.name)
         try:  # both hosts first: nothing is stored for an org whose hosts are refused
             login_url = check_url(org.login_url, "its loginUrl")
             require_salesforce_host(login_url, allow, f"{username}: its loginUrl")

@@ -8,7 +8,7 @@ from sfcred import app
 from sfcred.commands import Console
 from sfcred.errors import UsageError
 from sfcred.profiles import manage
-from sfcred.rotation import lifecycle as rotate
+from sfcred.rotation import lifecycle
 from sfcred.tokens.flight import Tokens
 
 
@@ -48,31 +48,31 @@ def run(args: argparse.Namespace, con: Console) -> int:
         if args.activate:
             client = app.token_client()
             try:
-                rotate.activate(tokens.store, client, profile)
+                lifecycle.activate(tokens.store, client, profile)
             finally:
                 client.close()
             what = "secret" if profile.client_credentials else "key"
             con.err(f"profile {args.name}: Salesforce accepted the pending {what}; it is now "
                     "active")
         elif args.abort:
-            rotate.abort(tokens.store, profile)
+            lifecycle.abort(tokens.store, profile)
             what = "secret" if profile.client_credentials else "key"
             con.err(f"profile {args.name}: pending {what} discarded; the active {what} is "
                     "unchanged")
         elif args.rollback:
-            rotate.rollback(tokens.store, profile)
+            lifecycle.rollback(tokens.store, profile)
             con.err(f"profile {args.name}: the previous secret is active again (make it the "
                     "app's consumer secret at Salesforce again, if it is not)"
                     if profile.client_credentials else
                     f"profile {args.name}: the previous key is active again (re-upload its "
                     f"certificate: `sfcred cert {args.name}`)")
         elif secret is not None:
-            rotate.stage_secret(tokens.store, profile, secret.reveal(), args.force)
+            lifecycle.stage_secret(tokens.store, profile, secret.reveal(), args.force)
             con.err(f"profile {args.name}: pending secret stored. Tools keep minting with the "
                     "active secret; once Salesforce refuses it (the app's secret changed), "
                     "the next get switches to the pending one by itself")
         else:
-            _, cert_pem = rotate.start(tokens.store, profile, args.key_size, args.cert_days,
+            _, cert_pem = lifecycle.start(tokens.store, profile, args.key_size, args.cert_days,
                                        args.force)
             if args.cert_out:
                 manage.write_cert(args.cert_out, cert_pem)
@@ -80,5 +80,5 @@ def run(args: argparse.Namespace, con: Console) -> int:
             else:
                 con.out(cert_pem)
             con.err(f"profile {args.name}: pending key created. Upload its certificate: "
-                    + rotate.UPLOAD_STEPS)
+                    + lifecycle.UPLOAD_STEPS)
     return 0

@@ -1,7 +1,7 @@
 """``sfcred rotate NAME --deploy``: a rotation with no manual step (docs/rotation.md, With
 certificate deployment), as a runbook whose every step leaves a profile that mints:
 
-1. the pending key: made (``rotate.start``) or, if one is pending, reused; the record names
+1. the pending key: made (``lifecycle.start``) or, if one is pending, reused; the record names
    it as the key being deployed (``Profile.deploying``), so a rerun resumes that key;
 2. the app's record read through the Metadata API (``salesforce.metadata``) with a session
    minted by the active key (or ``--deploy-profile``'s), and written back whole with the
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from sfcred import keys
 from sfcred.errors import ConfigError, SalesforceRefused, SalesforceUnreachable
-from sfcred.rotation import lifecycle as rotate
+from sfcred.rotation import lifecycle
 from sfcred.salesforce import metadata
 from sfcred.salesforce.refusals import Refusal
 
@@ -123,7 +123,7 @@ class Runner:
                 kid = profile.keys.pending
                 self.note(f"step 1/4: using the pending key {self._fingerprint(name, kid)}")
             else:
-                profile, _ = rotate.start(self.store, profile, opts.key_size, opts.cert_days,
+                profile, _ = lifecycle.start(self.store, profile, opts.key_size, opts.cert_days,
                                           False)
                 assert profile.keys.pending is not None
                 kid = profile.keys.pending
@@ -212,7 +212,7 @@ class Runner:
         with self.tokens.cache.lock(name):
             profile = self.store.require_profile(name)
             if profile.keys.pending == kid:
-                profile = rotate.promote(self.store, profile)
+                profile = lifecycle.promote(self.store, profile)
             elif profile.keys.active != kid:
                 raise ConfigError(f"profile {name}: its keys changed during the deploy "
                                   "(another rotate?); nothing promoted")

@@ -30,8 +30,7 @@ from sfcred.errors import ConfigError, KeyringUnavailable
 from sfcred.keys import KeyMaterial, readable, stored_form
 from sfcred.profiles.record import Profile
 from sfcred.secret import Secret
-from sfcred.store import calls as keycalls
-from sfcred.store import keyfind
+from sfcred.store import calls, keyfind
 from sfcred.store.calls import RETRY_PAUSE, TRIES, call_timeout
 from sfcred.store.secretservice import Reads
 
@@ -80,7 +79,7 @@ class KeyStore:
     @property
     def backend(self) -> Any:
         if self._backend is None:
-            self._backend = self._call(keycalls.load_backend)
+            self._backend = self._call(calls.load_backend)
         return self._backend
 
     def backend_name(self) -> str:
@@ -91,9 +90,9 @@ class KeyStore:
         one, and refused when it is a file backend nobody named (``writes``)."""
         if self._write_checked:
             return
-        from sfcred.store import writes as keywrite
+        from sfcred.store import writes
 
-        chosen, warning = self._call(keywrite.target)
+        chosen, warning = self._call(writes.target)
         self._write_checked = True
         if warning:
             self.note(warning)
@@ -105,7 +104,7 @@ class KeyStore:
     # --- raw items -----------------------------------------------------------------------
     def _call(self, fn: Callable[[], T]) -> T:
         """One keyring operation, bounded and classified (``calls.call``)."""
-        return keycalls.call(fn, self.timeout, self.sleep)
+        return calls.call(fn, self.timeout, self.sleep)
 
     def _get(self, item: str) -> str | None:
         def read() -> str | None:

@@ -212,7 +212,7 @@ class Tokens:
         return entry
 
     def _mint_once(self, name: str) -> Entry:
-        from sfcred.rotation import lifecycle as rotate
+        from sfcred.rotation.lifecycle import mint_with_rotation as mint
 
         trace.say(f"minting a new token for profile {name}")
         client = self._client()
@@ -220,7 +220,7 @@ class Tokens:
             profile = self.store.require_profile(name)
             self.guard.spend(client, profile)  # the login budget; each request counted
             try:
-                token, profile = rotate.mint_with_rotation(self.store, client, profile, self.note)
+                token, profile = mint(self.store, client, profile, self.note)
             except ConfigError:
                 # A key named by the record we read is gone: a rotation step in a process
                 # outside our lock (another runtime dir) changed the record meanwhile. Read
@@ -228,7 +228,7 @@ class Tokens:
                 current = self.store.require_profile(name)
                 if current.revision == profile.revision and current.keys == profile.keys:
                     raise
-                token, profile = rotate.mint_with_rotation(self.store, client, current, self.note)
+                token, profile = mint(self.store, client, current, self.note)
             if profile.client_credentials and not profile.username:  # its Run As user
                 from sfcred.salesforce import runas
 
@@ -239,8 +239,8 @@ class Tokens:
         now = self.clock()
         expires, margin = lifetime(now, profile, token)  # a JWT access token's exp may set it
         entry = Entry(profile=name, username=profile.username,
-                                access_token=token.access_token, instance_url=token.instance_url,
-                                minted_at=now, expires_at=expires, margin=margin)
+                      access_token=token.access_token, instance_url=token.instance_url,
+                      minted_at=now, expires_at=expires, margin=margin)
         self._keep(entry)
         trace.say(f"minted; cached for {expires - now:.0f} s (refreshed {margin:g} s before "
                   f"that); instance {token.instance_url}")
