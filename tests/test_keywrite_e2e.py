@@ -122,3 +122,52 @@ def test_a_plaintext_backend_named_on_purpose_is_written_with_a_warning(
     assert where.exists()
     shown = run_sfcred("profile", "show", "acme", env=named)
     assert shown.returncode == 0, shown.stderr
+
+
+PROGRAM = """
+import sys
+
+import keyring
+
+if sys.argv[1] == "sets":
+    from keyrings.alt.file import PlaintextKeyring
+
+    keyring.set_keyring(PlaintextKeyring())  # the program names its backend
+else:
+    keyring.get_keyring()  # the program uses keyring, and leaves the choice to keyring
+from sfcred.cli import main
+
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("program", ["uses", "sets"])
+def test_a_program_that_uses_keyring_names_a_file_backend_only_by_setting_it(
+    sfcred_env: dict[str, str], standin: Any, tmp_path: Path, program: str
+) -> None:
+    """A Python program that loaded keyring itself: a plaintext file keyring's discovery
+    chose for it is refused as for the command (nobody named it), while the same backend set
+    with ``keyring.set_keyring`` is the program's choice, written with a warning. Told apart
+    with keyring's public names only (``keyfind``)."""
+    import sys
+
+    env = {k: v for k, v in sfcred_env.items()
+           if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+
+    def run(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", PROGRAM, program, *args],
+                              env=env, cwd=env["HOME"], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=60, check=False)
+
+    done = _add(lambda *a, env=None, **kw: run(*a), standin, tmp_path, "acme", {})
+    where = Path(sfcred_env["XDG_DATA_HOME"], "python_keyring", "keyring_pass.cfg")
+    if program == "uses":
+        assert done.returncode == 5, done.stderr
+        assert "named by nobody" in done.stderr.splitlines()[0]
+        assert not where.exists()
+    else:
+        assert done.returncode == 0, done.stderr
+        warnings = [line for line in done.stderr.splitlines() if "warning" in line]
+        assert len(warnings) == 1
+        assert "keyring.set_keyring" in warnings[0]
+        assert where.exists()
