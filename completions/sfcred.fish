@@ -163,7 +163,7 @@ complete -c sfcred -n '__sfcred_at \'profile add\'' -l login-budget -r -x -d 'to
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l key-file -r -F -d 'import an RSA key (PEM or DER)'
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l generate-key -d 'make a new RSA key'
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l key-size -r -x -a '2048 3072 4096' -d '--generate-key: the RSA key\'s bits'
-complete -c sfcred -n '__sfcred_at \'profile add\'' -l key-passphrase-stdin -d 'read the key\'s passphrase from stdin'
+complete -c sfcred -n '__sfcred_at \'profile add\'' -l key-passphrase-stdin -d 'read the key\'s passphrase from stdin: a pipe\'s first...'
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l cert-file -r -F -d 'the certificate of an imported key'
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l cert-days -r -x -d 'the generated certificate\'s validity'
 complete -c sfcred -n '__sfcred_at \'profile add\'' -l cert-out -r -F -d 'write the certificate here'

@@ -65,7 +65,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--key-size", type=int, default=2048, choices=(2048, 3072, 4096),
                      help="--generate-key: the RSA key's bits")
     add.add_argument("--key-passphrase-stdin", action="store_true",
-                     help="read the key's passphrase from stdin")
+                     help="read the key's passphrase from stdin: a pipe's first line, or "
+                          "asked for without echo on a terminal")
     add.add_argument("--cert-file", metavar="PATH", help="the certificate of an imported key")
     add.add_argument("--cert-days", type=int, default=730, metavar="DAYS",
                      help="the generated certificate's validity")

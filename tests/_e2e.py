@@ -157,3 +157,37 @@ def setup_deploy_org(run: Run, sf: FakeSalesforce, tmp_path: Path) -> Org:
     made = setup_org(run, sf, tmp_path, "acme", app={"full_name": DEPLOY_APP})
     sf.grant_metadata(USERNAME)
     return made
+
+
+def on_terminal(argv: Sequence[str], env: dict[str, str], prompt: bytes,
+                answer: bytes, timeout: float = 30) -> tuple[int, bytes]:
+    """Run ``argv`` on a pseudo-terminal, type ``answer`` (and Enter) once ``prompt`` shows,
+    and return the exit code and everything the terminal showed (what was typed included,
+    if it was echoed)."""
+    import os
+    import pty
+    import select
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the program on the terminal
+        os.execvpe(argv[0], list(argv), env)  # noqa: S606  # argv, no shell
+    seen, sent, deadline = b"", False, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not sent and prompt in seen:
+            os.write(fd, answer + b"\n")
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert sent, seen
+    return os.waitstatus_to_exitcode(status), seen

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
 import time
@@ -16,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from _cc import RUN_AS, CcOrg, add_cc_profile, cc_app, setup_cc
-from _e2e import get_json, parse_git, setup_org, userinfo
+from _e2e import get_json, on_terminal, parse_git, setup_org, userinfo
 
 from sfcred.testing.server import FakeSalesforce
 
@@ -108,30 +105,10 @@ print("ok")
 def test_add_from_a_terminal_asks_without_echo(sfcred_env, standin: FakeSalesforce,
                                                rsa_keypair, run_sfcred) -> None:
     client_id, secret = cc_app(standin, rsa_keypair.cert_pem)
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: sfcred on the terminal
-        argv = ["sfcred", "profile", "add", "tty", "--grant", "client-credentials",
-                "--client-id", client_id, "--client-secret-stdin", "--login-url", standin.url]
-        os.execvpe("sfcred", argv, sfcred_env)  # noqa: S606  # argv, no shell
-    seen, sent, deadline = b"", False, time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if not sent and b"consumer secret:" in seen:
-            os.write(fd, secret.encode() + b"\n")
-            sent = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert sent, seen
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+    argv = ["sfcred", "profile", "add", "tty", "--grant", "client-credentials",
+            "--client-id", client_id, "--client-secret-stdin", "--login-url", standin.url]
+    code, seen = on_terminal(argv, sfcred_env, b"consumer secret:", secret.encode())
+    assert code == 0, seen
     assert secret.encode() not in seen  # not echoed
     assert b"added profile tty" in seen
     data = get_json(run_sfcred, "-p", "tty")

@@ -38,6 +38,7 @@ def test_close_names_are_suggested_closest_first() -> None:
     assert suggest.close("zzzzzz", names) == []
     assert suggest.did_you_mean("zzzzzz", names) == ""
     assert "did you mean 'sandbox'?" in suggest.did_you_mean("sandbx", names)
+    assert suggest.close("prod", ["prod", "prods"]) == ["prods"]  # never the name itself
 
 
 def test_a_missing_name_keeps_the_old_words_and_adds_the_suggestion() -> None:
@@ -202,3 +203,19 @@ def test_a_mistyped_profile_gets_a_suggestion_in_get_and_show(
                  ["cert", "prodution"], ["erase", "-p", "prodution"]):
         assert cli.main(argv, stdin=io.StringIO("")) == 1, argv
         assert "did you mean 'production'?" in capsys.readouterr().err, argv
+
+
+def test_a_profile_the_index_lists_but_the_keyring_lacks_is_named_so(
+        standin: FakeSalesforce, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Added under another keyring backend (a child process's in-memory one, say): `show`
+    says the index lists it and where to look, never "did you mean" the very same name."""
+    from sfcred.testing.keyrings import MemoryKeyring
+
+    _add("listed", standin, tmp_path)
+    MemoryKeyring.clear()
+    capsys.readouterr()
+    assert cli.main(["profile", "show", "listed"], stdin=io.StringIO("")) == 1
+    err = capsys.readouterr().err
+    assert "index lists it" in err
+    assert "sfcred doctor" in err
+    assert "did you mean" not in err

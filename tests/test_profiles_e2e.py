@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _e2e import USERNAME, add_profile, get_json, new_client_id, setup_org, userinfo
+from _e2e import USERNAME, add_profile, get_json, new_client_id, on_terminal, setup_org, userinfo
 from _support import make_keypair
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -109,6 +109,26 @@ def test_wrong_or_missing_passphrase_is_refused(
     assert "--key-passphrase-stdin" in missing.stderr
     assert keyring_items(keyring_service) == {}
     assert run_sfcred("profile", "list", "--names").stdout == ""
+
+
+@pytest.mark.secret_service
+def test_a_passphrase_typed_at_a_terminal_is_not_echoed(
+    sfcred_env, standin, tmp_path, rsa_keypair, run_sfcred
+) -> None:
+    """``--key-passphrase-stdin`` on a terminal asks without echo, as for a consumer secret:
+    the passphrase never shows on the screen or in its scrollback."""
+    path = tmp_path / "enc.pem"
+    phrase = "correct horse " + os.urandom(4).hex()
+    path.write_text(rsa_keypair.key_pem_encrypted(phrase))
+    argv = ["sfcred", "profile", "add", "enc", "--client-id", new_client_id(), "--username",
+            USERNAME, "--login-url", standin.url, "--key-file", str(path),
+            "--key-passphrase-stdin"]
+    code, seen = on_terminal(argv, sfcred_env, b"key passphrase:", phrase.encode())
+    assert code == 0, seen
+    assert phrase.encode() not in seen
+    assert b"added profile enc" in seen
+    shown = _show(run_sfcred, "enc")
+    assert [k["fingerprint"] for k in shown["keys"]] == [fingerprint(rsa_keypair.key.public_key())]
 
 
 @pytest.mark.secret_service

@@ -148,16 +148,14 @@ def _add(args: argparse.Namespace, con: Console, store: KeyStore, index: IndexFi
         raise UsageError("profile add: --client-secret-stdin goes with --grant "
                          "client-credentials" if args.client_secret_stdin else
                          "profile add: --username is required (the user the JWT names)")
-    secret = None
-    if args.client_secret_stdin:
-        from sfcred.commands.secretinput import read_secret
+    from sfcred.commands.secretinput import read_secret  # a pipe's first line, or no echo
 
+    secret = passphrase = None
+    if args.client_secret_stdin:
         secret = read_secret(con.stdin, "--client-secret-stdin", "consumer secret")
-    passphrase = None
     if args.key_passphrase_stdin:
-        if con.stdin is None:
-            raise InputError("--key-passphrase-stdin: nothing on stdin")
-        passphrase = con.stdin.readline().rstrip("\r\n").encode()
+        phrase = read_secret(con.stdin, "--key-passphrase-stdin", "key passphrase")
+        passphrase = phrase.reveal().encode()
     req = manage.NewProfile(
         name=args.name, client_id=args.client_id, username=args.username or "",
         login_url=args.login_url, audience=args.audience, token_ttl=args.token_ttl,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sfcred import keys
+from sfcred.errors import ConfigError
 from sfcred.profiles.index import IndexFile, check_name
 
 if TYPE_CHECKING:
@@ -35,7 +36,11 @@ def show(name: str, store: Store, index: IndexFile) -> dict[str, Any]:
     if profile is None:
         from sfcred.profiles.suggest import missing
 
-        raise missing(name, idx.profiles, " in the keyring" if name in idx.profiles else "")
+        if name in idx.profiles:  # listed here, kept in a keyring this process does not see
+            raise ConfigError(f"no profile named {name!r} in the keyring, though the index "
+                              "lists it: added under another keyring backend? `sfcred doctor` "
+                              "names the one in use")
+        raise missing(name, idx.profiles)
     slots = [("active", profile.keys.active)]
     slots += [(s, k) for s, k in (("pending", profile.keys.pending),
                                    ("previous", profile.keys.previous)) if k]

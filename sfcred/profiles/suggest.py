@@ -12,7 +12,7 @@ def close(name: str, names: Iterable[str]) -> list[str]:
     """At most three known names like ``name``, closest first (a wrong case counts as close)."""
     import difflib
 
-    known = sorted(set(names))
+    known = sorted(set(names) - {name})  # the name itself is no suggestion
     folded = [n for n in known if n.lower() == name.lower() and n != name]
     found = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
     return (folded + [n for n in found if n not in folded])[:3]
