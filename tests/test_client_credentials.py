@@ -190,3 +190,23 @@ def test_the_stand_in_takes_the_client_in_a_basic_header_too(sf: FakeSalesforce)
         wrong = client.post(url, data={"grant_type": "client_credentials"},
                             auth=httpx.BasicAuth("cc-app", "nope"))
         assert wrong.json()["error"] == "invalid_client"
+
+
+def test_the_stand_in_grants_only_the_scopes_the_flow_allows(sf: FakeSalesforce) -> None:
+    """The token carries the app's scopes less full, refresh_token and offline_access; with
+    none left, Salesforce's Winter '26 answer: invalid_grant, "no valid scopes defined"."""
+    import httpx
+
+    with httpx.Client(timeout=10) as client:
+        url = f"{sf.url}/services/oauth2/token"
+        form = {"grant_type": "client_credentials", "client_id": "cc-app",
+                "client_secret": SECRET}
+        sf.set_scopes("cc-app", {"api", "full", "refresh_token", "web"})
+        ok = client.post(url, data=form)
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["scope"].split() == ["api", "web"]
+        sf.set_scopes("cc-app", {"full", "refresh_token", "offline_access"})
+        refused = client.post(url, data=form)
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_grant",
+                                  "error_description": "no valid scopes defined"}

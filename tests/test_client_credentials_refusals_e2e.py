@@ -32,6 +32,10 @@ def _user_off(sf: FakeSalesforce, cid: str) -> None:
     sf.add_user(RUN_AS, active=False)
 
 
+def _only_full(sf: FakeSalesforce, cid: str) -> None:
+    sf.set_scopes(cid, {"full", "refresh_token", "offline_access"})
+
+
 def _rate(sf: FakeSalesforce, cid: str) -> None:
     sf.login_rate_limit = 0
 
@@ -44,6 +48,7 @@ CASES = [
      "Enable Client Credentials Flow"),
     (_secret_changed, "mydomain", "invalid client credentials", "--secret-stdin"),
     (_user_off, "mydomain", "inactive user", "reactivate"),
+    (_only_full, "mydomain", "no valid scopes defined", "Manage user data via APIs (api)"),
     (_rate, "mydomain", "login rate exceeded", "cache"),
     ("unknown-client", "mydomain", "client identifier invalid", "--client-id"),
 ]

@@ -68,6 +68,7 @@ CC_TABLE = [
      "Enable Client Credentials Flow"),
     ("unsupported_grant_type", "grant type not supported", Refusal.FLOW_DISABLED,
      "Enable Client Credentials Flow"),
+    ("invalid_grant", "no valid scopes defined", Refusal.NO_SCOPES, "(api)"),
     ("invalid_client", "invalid client credentials", Refusal.CLIENT_SECRET, "--secret-stdin"),
     ("invalid_grant", "inactive user", Refusal.INACTIVE, "Run As user"),
     ("invalid_client_id", "client identifier invalid", Refusal.UNKNOWN_CLIENT, "--client-id"),

@@ -35,6 +35,7 @@ class Refusal(enum.Enum):
     WRONG_DOMAIN = "wrong domain"  # client credentials at login/test: My Domain only
     NO_RUN_AS = "no run as user"  # client credentials: the app names no Run As user
     FLOW_DISABLED = "flow disabled"  # client credentials not enabled for the app
+    NO_SCOPES = "no valid scopes"  # client credentials: no selected scope the flow grants
     OTHER = "other"
 
 
@@ -48,6 +49,7 @@ def classify(error: str, description: str) -> Refusal:
         ("invalid assertion" in d, Refusal.KEY_MISMATCH),
         ("not supported on this domain" in d, Refusal.WRONG_DOMAIN),
         ("client credentials user" in d, Refusal.NO_RUN_AS),
+        ("no valid scopes" in d, Refusal.NO_SCOPES),
         ("flow not enabled" in d or error == "unsupported_grant_type", Refusal.FLOW_DISABLED),
         (error == "invalid_client" or "client credentials" in d or "client secret" in d,
          Refusal.CLIENT_SECRET),
@@ -206,6 +208,13 @@ CC_FIXES: dict[Refusal, tuple[str, str]] = {
         "connected app: Edit, API (Enable OAuth Settings), tick 'Enable Client Credentials "
         "Flow'; External Client App: Settings, OAuth Settings, 'Enable Client Credentials "
         "Flow'; then set its Run As user",
+    ),
+    Refusal.NO_SCOPES: (
+        "none of the app's Selected OAuth Scopes is one the client credentials flow grants "
+        "(it drops full, refresh_token and offline_access)",
+        "add 'Manage user data via APIs (api)' to the app's Selected OAuth Scopes (connected "
+        "app: Edit, API (Enable OAuth Settings); External Client App: OAuth Settings), wait a "
+        "few minutes, and try again with `sfcred get -p {profile} --retry-now`",
     ),
     Refusal.CLIENT_SECRET: (
         "Salesforce does not accept this consumer secret: a wrong one, or the app's secret "

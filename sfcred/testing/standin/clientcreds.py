@@ -3,8 +3,10 @@
 Salesforce serves the grant at the org's My Domain only: the login and test hosts answer
 "request not supported on this domain". Then, in this order: the app (its consumer key), its
 consumer secret, whether the app has the flow enabled, its Run As user, the org and that
-user being active, the user's login rate. The token acts as the Run As user (userinfo names
-it) and answers the five fields of the JWT bearer grant's answer.
+user being active, a selected scope the flow grants (``full``, ``refresh_token`` and
+``offline_access`` are dropped: none left is "no valid scopes defined", since Winter '26),
+the user's login rate. The token acts as the Run As user (userinfo names it), carries the
+scopes left, and answers the five fields of the JWT bearer grant's answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sfcred.testing.standin.model import Org
 from sfcred.testing.standin.replies import Reply, oauth_error, token_reply
 
 GRANT = "client_credentials"
+NOT_GRANTED = frozenset({"full", "refresh_token", "offline_access"})  # dropped by this flow
 
 
 def with_basic_client(form: dict[str, str], authorization: str | None) -> dict[str, str]:
@@ -53,9 +56,12 @@ def client_credentials(org: Org, listener: str, form: dict[str, str]) -> Reply:
             return oauth_error(err.INACTIVE_ORG)
         if user is None or not user.active:
             return oauth_error(err.INACTIVE_USER)
+        granted = " ".join(sorted(app.scopes - NOT_GRANTED))
+        if not granted:
+            return oauth_error(err.CC_NO_SCOPES)
         if not org.admit_login(user.username):
             return oauth_error(err.RATE_LIMITED)
-        return token_reply(org.issue_session(app, user, scope="api", refresh=False, jwt=True))
+        return token_reply(org.issue_session(app, user, scope=granted, refresh=False, jwt=True))
 
 
 class ClientCredentialsAdmin:
@@ -70,6 +76,11 @@ class ClientCredentialsAdmin:
         with self.state.lock:
             app = self.state.apps()[client_id]
             app.client_credentials, app.run_as = enabled, run_as
+
+    def set_scopes(self, client_id: str, scopes: set[str]) -> None:
+        """The app's Selected OAuth Scopes (``api``, ``full``, ``refresh_token``, ...)."""
+        with self.state.lock:
+            self.state.apps()[client_id].scopes = frozenset(scopes)
 
     def set_client_secret(self, client_id: str, secret: str) -> None:
         """The app's consumer secret, replaced: the old one is refused from now on."""

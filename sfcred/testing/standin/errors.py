@@ -27,6 +27,8 @@ RATE_LIMITED = ("invalid_grant", "login rate exceeded")
 CC_WRONG_DOMAIN = ("invalid_grant", "request not supported on this domain")
 CC_NO_RUN_AS = ("invalid_grant", "no client credentials user enabled")
 CC_DISABLED = ("invalid_grant", "client credentials flow not enabled")  # not confirmed
+# Winter '26: no selected scope the flow grants (only full, refresh_token, offline_access).
+CC_NO_SCOPES = ("invalid_grant", "no valid scopes defined")
 
 # Any grant.
 UNSUPPORTED_GRANT = ("unsupported_grant_type", "grant type not supported")  # nango.dev

@@ -126,6 +126,9 @@ class App:
     # The client credentials flow (clientcreds.py): enabled or not, and its Run As user.
     client_credentials: bool = False
     run_as: str | None = None
+    # The app's Selected OAuth Scopes as the token endpoint reads them (the Metadata view's
+    # ``fields`` are apart).
+    scopes: frozenset[str] = frozenset({"api", "refresh_token"})
     # "Issue JSON Web Token (JWT)-based access tokens": their lifetime in seconds (0: opaque).
     jwt_token_lifetime: float = 0.0
 
