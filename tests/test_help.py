@@ -157,3 +157,13 @@ def test_usage_errors_have_one_prefix(path: tuple[str, ...], p: argparse.Argumen
         assert not err.startswith("sfcred: sfcred"), (argv, err)
         assert f" {PROG} {' '.join(path)}".rstrip() + ":" not in err, (argv, err)
         assert len(err.strip().splitlines()) == 1, (argv, err)
+
+
+def test_profile_without_an_action_names_every_action(capsys) -> None:
+    from sfcred.commands.profile import ACTIONS
+
+    actions = {path[1] for path, _ in COMMANDS if len(path) == 2 and path[0] == "profile"}
+    assert set(ACTIONS) == actions
+    assert main(["profile"]) == 2
+    err = capsys.readouterr().err
+    assert all(a in err for a in actions), err

@@ -16,6 +16,9 @@ from sfcred.store.keystore import KeyStore
 SHOWN = ("name", "grant", "username", "run_as", "client_id", "login_url", "audience",
          "token_ttl", "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
 
+# Every action `sfcred profile` has (argspec), as the error without one names them.
+ACTIONS = ("add", "list", "show", "set", "remove", "default", "import-sf", "import-keyring")
+
 
 def run(args: argparse.Namespace, con: Console) -> int:
     index = index_file()
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace, con: Console) -> int:
         return 0
     if args.action == "set":
         return _set(args, con, store, index)
-    raise UsageError("profile: give an action: add, set, list, show, remove, default")
+    raise UsageError(f"profile: give an action: {', '.join(ACTIONS)} "
+                     "(`sfcred profile ACTION --help` for each)")
 
 
 def _confirm_remove(args: argparse.Namespace, con: Console, store: KeyStore) -> None:
