@@ -203,6 +203,9 @@ def test_a_mistyped_profile_gets_a_suggestion_in_get_and_show(
                  ["cert", "prodution"], ["erase", "-p", "prodution"]):
         assert cli.main(argv, stdin=io.StringIO("")) == 1, argv
         assert "did you mean 'production'?" in capsys.readouterr().err, argv
+    assert cli.main(["doctor", "prodution"], stdin=io.StringIO("")) != 0
+    out = capsys.readouterr()
+    assert "did you mean 'production'?" in out.out + out.err
 
 
 def test_a_profile_the_index_lists_but_the_keyring_lacks_is_named_so(

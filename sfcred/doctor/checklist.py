@@ -82,7 +82,7 @@ def diagnose(
         return rest("needs a profile")
     name = name or idx.default
     entry = idx.profiles.get(name) if name else None
-    profile, check = profile_check(name, store, entry is not None)
+    profile, check = profile_check(name, store, idx.profiles)
     checks.append(check)
     if profile is None:
         return rest("needs a profile")

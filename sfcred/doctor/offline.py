@@ -3,6 +3,8 @@ whether host and audience belong together. No network."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sfcred import keys
 from sfcred.doctor.model import (
     CERT_WARN_DAYS,
@@ -54,7 +56,9 @@ def keyring_check(store: KeyStore) -> Check:
                 f"{persistence(backend)}")
 
 
-def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Profile | None, Check]:
+def profile_check(name: str | None, store: KeyStore,
+                  listed: Collection[str]) -> tuple[Profile | None, Check]:
+    """The profile ``name`` from the store; ``listed``: the names the index knows."""
     if not name:
         return None, make("profile", "fail", "no profile named and no default profile",
                             "pass NAME, or set one: `sfcred profile default NAME`", CONFIG)
@@ -63,10 +67,14 @@ def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Pro
     except SfcredError as e:
         return None, make("profile", "fail", f"{name}: {e.message}", e.hint, e.exit_code)
     if profile is None:
-        where = "the index lists it, but " if indexed else ""
-        return None, make("profile", "fail", f"{name}: {where}the keyring has no such profile",
-                            "see `sfcred profile list`; add it with `sfcred profile add` (same "
-                            "keyring backend and SFCRED_KEYRING_SERVICE as before?)", CONFIG)
+        from sfcred.profiles.suggest import did_you_mean
+
+        where = "the index lists it, but " if name in listed else ""
+        return None, make("profile", "fail",
+                          f"{name}: {where}the keyring has no such profile"
+                          f"{did_you_mean(name, listed)}",
+                          "see `sfcred profile list`; add it with `sfcred profile add` (same "
+                          "keyring backend and SFCRED_KEYRING_SERVICE as before?)", CONFIG)
     problems = [f for f, v in (("client id", profile.client_id), ("username", profile.username
                                or ("-" if profile.client_credentials else "")),
                                ("active key", profile.keys.active)) if not v or not v.strip()]
@@ -85,7 +93,7 @@ def profile_check(name: str | None, store: KeyStore, indexed: bool) -> tuple[Pro
         return None, make("profile", "fail", f"{name}: {e.message}", e.hint, CONFIG)
     who = profile.username or "the app's Run As user (not known yet)"
     detail = f"{name}: {who} at {profile.login_url}, client id {profile.client_id}"
-    if not indexed:
+    if name not in listed:
         return profile, make("profile", "warn", detail + "; not in the profile index",
                                f"add it again (`sfcred profile add {name} ... --force`) so that "
                                "`get` by host finds it")
