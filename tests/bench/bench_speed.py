@@ -3,6 +3,7 @@
     warm get -p / routed (FRESH cache)       vs  python -c pass
     cold get (keyring read + mint)           vs  a bare pyjwt + httpx script minting with
                                                  the same key from a file
+    the same, reading through keyring's backend  (what the direct Secret Service reads save)
     32 concurrent gets on an empty cache     vs  one cold get (and its token requests)
     peak memory (max RSS) of each
 
@@ -125,6 +126,10 @@ def report(args: argparse.Namespace, sfcred: str, python: str, env: dict[str, st
     other = [str(Path(args.against, "bin", "sfcred")), *get[1:]] if args.against else None
     if other:
         rows[f"cold get -p, {args.against}"] = []
+    # What the direct Secret Service reads (store.secretservice) save: any KEYRING_PROPERTY_*
+    # variable sends the reads through keyring's backend instead.
+    through = dict(env, KEYRING_PROPERTY_SFCRED_BENCH="1")
+    rows["cold get -p, through the backend"] = []
     timed(get, env)  # the instance is learned, the token cached
     for i in range(args.runs + 3):
         pairs = [("python -c pass", [python, "-c", "pass"], b""), ("warm get -p", get, b""),
@@ -138,6 +143,10 @@ def report(args: argparse.Namespace, sfcred: str, python: str, env: dict[str, st
         result = timed(get, env)
         if i >= 3:
             rows["cold get -p (keyring + mint)"].append(result)
+        timed(erase, env)
+        result = timed(get, through)
+        if i >= 3:
+            rows["cold get -p, through the backend"].append(result)
         if other:
             timed(erase, env)
             result = timed(other, env)
