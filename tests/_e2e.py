@@ -10,7 +10,7 @@ import json
 import secrets
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -191,3 +191,68 @@ def on_terminal(argv: Sequence[str], env: dict[str, str], prompt: bytes,
     os.close(fd)
     assert sent, seen
     return os.waitstatus_to_exitcode(status), seen
+
+
+@dataclass
+class Loop:
+    """One loop of "erase; get": its environment, and each get as (start, end, exit code,
+    stdout, stderr)."""
+
+    env: dict[str, str]
+    private: bool  # a token cache (and lock) of its own: every get mints
+    gets: list[tuple[float, float, int, str, str]] = field(default_factory=list)
+
+
+def get_loops_across(change: Callable[[], None], *, loops: int, profile: str,
+                     sfcred_bin: Sequence[str], env: dict[str, str], tmp_path: Path,
+                     wait: float) -> tuple[list[Loop], float]:
+    """``loops`` loops of "erase; get -p PROFILE" through the installed sfcred: the even ones
+    share the user's token cache (single flight), the odd ones have one of their own, so each
+    of their gets mints. Once every loop has got a token, ``change()`` (at Salesforce, say);
+    then on until every loop has got two more. Returns the loops and when the change was
+    made; fails when a stage takes over ``wait`` seconds."""
+    import threading
+    import time
+
+    from sfcred.tokens.cache import TokenCache
+
+    runs = []
+    for i in range(loops):
+        loop_env = dict(env)
+        if i % 2:
+            runtime = tmp_path / f"runtime-{i}"
+            runtime.mkdir(mode=0o700)
+            loop_env["XDG_RUNTIME_DIR"] = str(runtime)
+        runs.append(Loop(loop_env, private=bool(i % 2)))
+    stop = threading.Event()
+
+    def work(loop: Loop) -> None:
+        cache = TokenCache(Path(loop.env["XDG_RUNTIME_DIR"], "sfcred"))
+        while not stop.is_set():
+            t0 = time.monotonic()
+            cache.drop(profile)  # what `sfcred erase` does, without a process per erase
+            got = subprocess.run([*sfcred_bin, "get", "-p", profile, "--format", "token"],
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 env=loop.env, timeout=60, check=False)
+            loop.gets.append((t0, time.monotonic(), got.returncode, got.stdout, got.stderr))
+
+    def wait_until(ok: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + wait
+        while not ok():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=work, args=(lp,), daemon=True) for lp in runs]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: all(lp.gets for lp in runs), "every loop to get once")
+        changed = time.monotonic()
+        change()
+        wait_until(lambda: all(sum(g[0] > changed for g in lp.gets) >= 2 for lp in runs),
+                   "every loop to get twice after the change")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=90)
+    return runs, changed

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _cc import CcOrg, new_secret, setup_cc
+from _e2e import get_loops_across
 
 from sfcred.testing.server import FakeSalesforce
-from sfcred.tokens.cache import TokenCache
 
 pytestmark = pytest.mark.secret_service
 
@@ -93,13 +90,6 @@ def test_a_key_rotation_is_refused_for_a_secret(run_sfcred: Run, cc: CcOrg) -> N
     assert run_sfcred("cert", "cc").returncode == 1
 
 
-@dataclass
-class Loop:
-    env: dict[str, str]
-    private: bool  # a token cache of its own: each of its gets mints
-    gets: list[tuple[float, float, int, str, str]] = field(default_factory=list)
-
-
 def test_secret_rotation_under_8_get_loops_has_no_failed_get(
     run_sfcred: Run, cc: CcOrg, tmp_path: Path, sfcred_bin: list[str],
     sfcred_env: dict[str, str],
@@ -111,46 +101,12 @@ def test_secret_rotation_under_8_get_loops_has_no_failed_get(
     new_value = new_secret()
     stage(run_sfcred, new_value)
     new = slots(run_sfcred)["pending"]
-    loops = []
-    for i in range(8):
-        env = dict(sfcred_env)
-        if i % 2:
-            runtime = tmp_path / f"runtime-{i}"
-            runtime.mkdir(mode=0o700)
-            env["XDG_RUNTIME_DIR"] = str(runtime)
-        loops.append(Loop(env, private=bool(i % 2)))
-    stop = threading.Event()
 
-    def work(loop: Loop) -> None:
-        cache = TokenCache(Path(loop.env["XDG_RUNTIME_DIR"], "sfcred"))
-        while not stop.is_set():
-            t0 = time.monotonic()
-            cache.drop("cc")
-            got = subprocess.run([*sfcred_bin, "get", "-p", "cc", "--format", "token"],
-                                 stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                 env=loop.env, timeout=60, check=False)
-            loop.gets.append((t0, time.monotonic(), got.returncode, got.stdout, got.stderr))
-
-    threads = [threading.Thread(target=work, args=(lp,), daemon=True) for lp in loops]
-    for t in threads:
-        t.start()
-
-    def wait_until(ok: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + 90
-        while not ok():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(0.02)
-
-    try:
-        wait_until(lambda: all(lp.gets for lp in loops), "every loop to get once")
-        swap = time.monotonic()
+    def change_secret() -> None:
         cc.sf.set_client_secret(cc.client_id, new_value)  # the old one is refused from now
-        wait_until(lambda: all(sum(g[0] > swap for g in lp.gets) >= 2 for lp in loops),
-                   "every loop to get twice after the change")
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=90)
+
+    loops, _ = get_loops_across(change_secret, loops=8, profile="cc", sfcred_bin=sfcred_bin,
+                                env=sfcred_env, tmp_path=tmp_path, wait=90)
     gets = [g for lp in loops for g in lp.gets]
     failed = [(rc, err) for (_, _, rc, _, err) in gets if rc != 0]
     assert failed == [], f"{len(failed)} of {len(gets)} gets failed: {failed[:3]}"

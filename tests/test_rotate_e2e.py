@@ -22,16 +22,15 @@ against the stand-in holding the certificate the admin has uploaded at that poin
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _e2e import Org, setup_org
+from _e2e import Org, get_loops_across, setup_org
 
 from sfcred.errors import SalesforceRefused
 from sfcred.profiles.record import KeySlots, Profile
@@ -212,13 +211,6 @@ def test_rollback_after_the_admin_reuploads_the_old_certificate(
 # ---------------------------------------------------------------- 16 loops across the upload
 
 
-@dataclass
-class Loop:
-    env: dict[str, str]
-    private: bool  # a token cache (and lock) of its own: every get mints
-    gets: list[tuple[float, float, int, str, str]] = field(default_factory=list)
-
-
 def test_rotation_under_load_has_no_failed_get(
     org: Org,
     run_sfcred: Run,
@@ -235,64 +227,19 @@ def test_rotation_under_load_has_no_failed_get(
     (the lock, single flight, one promotion among them) and 8 have a cache of their own
     (XDG_RUNTIME_DIR), so each of their gets mints: they hit the token endpoint across the
     upload with no lock between them, and may race each other to promote."""
-    import subprocess
-
     old = show(run_sfcred)["active"]
     pending_cert = rotate_to_file(run_sfcred, tmp_path)
     new = show(run_sfcred)["pending"]
     before_kids = record().keys
-    loops = []
-    for i in range(16):
-        env = dict(sfcred_env)
-        if i % 2:
-            runtime = tmp_path / f"runtime-{i}"
-            runtime.mkdir(mode=0o700)
-            env["XDG_RUNTIME_DIR"] = str(runtime)
-        loops.append(Loop(env, private=bool(i % 2)))
-    stop = threading.Event()
+    counted: list[int] = []
 
-    def work(loop: Loop) -> None:
-        def sfcred(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [*sfcred_bin, *args],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                env=loop.env,
-                timeout=60,
-                check=False,
-            )
-
-        cache = TokenCache(Path(loop.env["XDG_RUNTIME_DIR"], "sfcred"))
-        while not stop.is_set():
-            t0 = time.monotonic()
-            cache.drop("acme")  # what `sfcred erase` does, without a process per erase
-            got = sfcred("get", "-p", "acme", "--format", "token")
-            loop.gets.append((t0, time.monotonic(), got.returncode, got.stdout, got.stderr))
-
-    threads = [threading.Thread(target=work, args=(loop,), daemon=True) for loop in loops]
-    for t in threads:
-        t.start()
-
-    def wait_until(ok: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + 60
-        while not ok():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(0.02)
-
-    try:
-        wait_until(lambda: all(lp.gets for lp in loops), "every loop to get once")
-        swap = time.monotonic()
-        requests_before = standin.token_requests
+    def upload() -> None:
+        counted.append(standin.token_requests)
         standin.upload_certificate(org.client_id, pending_cert)
-        wait_until(
-            lambda: all(sum(g[0] > swap for g in lp.gets) >= 2 for lp in loops),
-            "every loop to get twice after the upload",
-        )
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=90)
+
+    loops, swap = get_loops_across(upload, loops=16, profile="acme", sfcred_bin=sfcred_bin,
+                                   env=sfcred_env, tmp_path=tmp_path, wait=60)
+    requests_before = counted[0]
     gets = [g for lp in loops for g in lp.gets]
     failed = [(rc, err) for (_, _, rc, _, err) in gets if rc != 0]
     assert failed == [], f"{len(failed)} of {len(gets)} gets failed: {failed[:3]}"
