@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from _cc import RUN_AS, add_cc_profile, cc_app
-from test_fleet_e2e import MACHINES, PROCESSES, gets_at_once, machines, revokes
+from test_fleet_e2e import MACHINES, PROCESSES, gets_at_once, machine_files, machines, revokes
 
 from sfcred.testing.server import FakeSalesforce
 
@@ -52,9 +52,5 @@ def test_32_processes_on_4_machines_make_one_client_credentials_request(
     assert shown.returncode == 0, shown.stderr
     assert '"run_as": "' + RUN_AS + '"' in shown.stdout
     # The secret is in the store (under the prefix), in no file of any machine.
-    for env in envs:
-        for var in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
-                    "XDG_RUNTIME_DIR"):
-            for path in Path(env[var]).rglob("*"):
-                if path.is_file():
-                    assert secret.encode() not in path.read_bytes(), path
+    for path in machine_files(envs, runtime=True):
+        assert secret.encode() not in path.read_bytes(), path

@@ -90,16 +90,23 @@ def revokes(standin: FakeSalesforce) -> list[tuple[str, str, str]]:
     return [r for r in standin.requests if r[2].startswith("/services/oauth2/revoke")]
 
 
+def machine_files(envs: Sequence[dict[str, str]], *, runtime: bool) -> Iterator[Path]:
+    """Every file in the machines' home, config, cache and data folders, and with ``runtime``
+    in their runtime folders (where the token cache lives) too."""
+    folders = ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME") + \
+        (("XDG_RUNTIME_DIR",) if runtime else ())
+    for env in envs:
+        for var in folders:
+            yield from (p for p in Path(env[var]).rglob("*") if p.is_file())
+
+
 def assert_nothing_secret_on_disk(envs: Sequence[dict[str, str]], tokens: set[str]) -> None:
     """No key and no token in any file of a machine but its runtime cache."""
     assert tokens
-    for env in envs:
-        for var in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-            for path in Path(env[var]).rglob("*"):
-                if path.is_file():
-                    data = path.read_bytes()
-                    assert b"PRIVATE KEY" not in data, path
-                    assert not any(t.encode() in data for t in tokens), path
+    for path in machine_files(envs, runtime=False):
+        data = path.read_bytes()
+        assert b"PRIVATE KEY" not in data, path
+        assert not any(t.encode() in data for t in tokens), path
 
 
 def test_32_processes_on_4_machines_one_token_request_then_one_per_stale_window(
