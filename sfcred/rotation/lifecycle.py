@@ -17,6 +17,7 @@ from sfcred.profiles.record import KeySlots, Profile
 from sfcred.salesforce.refusals import Refusal
 
 if TYPE_CHECKING:
+    from sfcred.keys import KeyMaterial
     from sfcred.salesforce.oauth import Token, TokenClient
     from sfcred.store.base import Store
 
@@ -116,6 +117,18 @@ UPLOAD_STEPS = (
 )
 
 
+def _stage(store: Store, profile: Profile, material: KeyMaterial) -> Profile:
+    """``material`` (a key or a consumer secret) as the profile's pending one, in the order
+    that never leaves the record naming a missing item."""
+    kid = store.put_key(profile.name, material)  # 1. the new one, not yet referenced
+    old_pending = profile.keys.pending
+    new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
+    store.put_profile(new)  # 2. the record names it as pending
+    if old_pending and old_pending != kid:
+        _forget(store, profile.name, old_pending)  # 3. a replaced pending one goes last
+    return new
+
+
 def start(
     store: Store, profile: Profile, bits: int | None, days: int, force: bool
 ) -> tuple[Profile, str]:
@@ -137,13 +150,7 @@ def start(
         bits = keys.public_key(store.get_key(profile.name, profile.keys.active)).key_size
     key = keys.generate_key(bits)
     material = keys.material(key, keys.self_signed_cert(key, f"sfcred {profile.name}", days))
-    kid = store.put_key(profile.name, material)  # 1. the new key, not yet referenced
-    old_pending = profile.keys.pending
-    new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
-    store.put_profile(new)  # 2. the record names it as pending
-    if old_pending and old_pending != kid:
-        _forget(store, profile.name, old_pending)  # 3. a replaced pending key goes last
-    return new, material.cert_pem
+    return _stage(store, profile, material), material.cert_pem
 
 
 def activate(store: Store, client: TokenClient, profile: Profile) -> tuple[Token, Profile]:
@@ -216,10 +223,4 @@ def stage_secret(store: Store, profile: Profile, value: str, force: bool) -> Pro
     if material.key_id in (profile.keys.active, profile.keys.previous):
         slot = "active" if material.key_id == profile.keys.active else "previous"
         raise ConfigError(f"that secret is already the {slot} one of profile {profile.name!r}")
-    kid = store.put_key(profile.name, material)  # 1. the new secret, not yet referenced
-    old_pending = profile.keys.pending
-    new = profile.changed(keys=KeySlots(profile.keys.active, kid, profile.keys.previous))
-    store.put_profile(new)  # 2. the record names it as pending
-    if old_pending and old_pending != kid:
-        _forget(store, profile.name, old_pending)  # 3. a replaced pending secret goes last
-    return new
+    return _stage(store, profile, material)
