@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench_get import once  # this folder is on sys.path when the script runs
+from bench_get import interleaved  # this folder is on sys.path when the script runs
 
 PREPARE = """
 import io, sys
@@ -79,21 +78,10 @@ def main() -> int:
             "host= routed get": (["get"], lambda host: f"protocol=http\nhost={host}\n\n".encode()),
         }
         for title, (argv, stdin_of) in cases.items():
-            times: dict[str, list[float]] = {"python -c pass": [], "old": [], "new": []}
-            for _ in range(3):  # warm-up
-                for _label, (venv, env, host) in envs.items():
-                    once([str(venv / "bin" / "sfcred"), *argv], env, stdin_of(host))
-            for _ in range(args.runs):
-                for label, (venv, env, host) in envs.items():
-                    times[label].append(once([str(venv / "bin" / "sfcred"), *argv], env,
-                                             stdin_of(host)))
-                times["python -c pass"].append(once([sys.executable, "-c", "pass"],
-                                                    envs["old"][1], b""))
-            base = statistics.median(times["python -c pass"])
-            print(f"{title}: median of {args.runs} interleaved runs, {os.cpu_count()} cores")
-            for label, values in times.items():
-                ms = statistics.median(values)
-                print(f"  {label:<16} {ms:6.1f} ms  {ms / base:5.2f}x")
+            interleaved(title, {label: ([str(venv / "bin" / "sfcred"), *argv], env,
+                                        stdin_of(host))
+                                for label, (venv, env, host) in envs.items()},
+                        args.runs, envs["old"][1])
     return 0
 
 

@@ -34,6 +34,26 @@ def once(cmd: list[str], env: dict[str, str], stdin: bytes = b"") -> float:
     return elapsed * 1000
 
 
+def interleaved(title: str, commands: dict[str, tuple[list[str], dict[str, str], bytes]],
+                runs: int, python_env: dict[str, str]) -> None:
+    """Each command (label: argv, env, stdin) and ``python -c pass``, one after another run
+    by run after 3 warm-up rounds, so a noisy machine slows them alike; prints the median of
+    each and its ratio to ``python -c pass``."""
+    for _ in range(3):
+        for cmd, env, stdin in commands.values():
+            once(cmd, env, stdin)
+    times: dict[str, list[float]] = {"python -c pass": [], **{k: [] for k in commands}}
+    for _ in range(runs):
+        for label, (cmd, env, stdin) in commands.items():
+            times[label].append(once(cmd, env, stdin))
+        times["python -c pass"].append(once([sys.executable, "-c", "pass"], python_env))
+    base = statistics.median(times["python -c pass"])
+    print(f"{title}: median of {runs} interleaved runs, {os.cpu_count()} cores")
+    for label, values in times.items():
+        ms = statistics.median(values)
+        print(f"  {label:<16} {ms:6.1f} ms  {ms / base:5.2f}x")
+
+
 def median_ms(cmd: list[str], env: dict[str, str], runs: int, stdin: bytes = b"") -> float:
     for _ in range(3):
         once(cmd, env, stdin)

@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench_compare import setup  # this folder is on sys.path when the script runs
-from bench_get import once
+from bench_get import interleaved
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -94,22 +93,10 @@ def main() -> int:
             # would compile sfcred again (`uv tool install --compile-bytecode` avoids it).
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             envs[label] = (venv, env, host)
-        times: dict[str, list[float]] = {"python -c pass": [], **{k: [] for k in envs}}
-        for _ in range(3):
-            for venv, env, _host in envs.values():
-                once([str(venv / "bin" / "sfcred"), "get", "-p", "bench"], env)
-        any_env = next(iter(envs.values()))[1]
-        for _ in range(args.runs):
-            for label, (venv, env, _host) in envs.items():
-                times[label].append(once([str(venv / "bin" / "sfcred"), "get", "-p", "bench"],
-                                         env))
-            times["python -c pass"].append(once([sys.executable, "-c", "pass"], any_env))
-        base = statistics.median(times["python -c pass"])
-        print(f"warm get -p bench: median of {args.runs} interleaved runs, "
-              f"{os.cpu_count()} cores")
-        for label, values in times.items():
-            ms = statistics.median(values)
-            print(f"  {label:<16} {ms:6.1f} ms  {ms / base:5.2f}x")
+        interleaved("warm get -p bench",
+                    {label: ([str(venv / "bin" / "sfcred"), "get", "-p", "bench"], env, b"")
+                     for label, (venv, env, _host) in envs.items()},
+                    args.runs, next(iter(envs.values()))[1])
     return 0
 
 
