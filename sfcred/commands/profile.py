@@ -16,9 +16,6 @@ from sfcred.store.keystore import KeyStore
 SHOWN = ("name", "grant", "username", "run_as", "client_id", "login_url", "audience",
          "token_ttl", "refresh_margin", "instance_host", "allow_hosts", "default", "keyring")
 
-# Every action `sfcred profile` has (argspec), as the error without one names them.
-ACTIONS = ("add", "list", "show", "set", "remove", "default", "import-sf", "import-keyring")
-
 
 def run(args: argparse.Namespace, con: Console) -> int:
     index = index_file()
@@ -63,8 +60,16 @@ def run(args: argparse.Namespace, con: Console) -> int:
         return 0
     if args.action == "set":
         return _set(args, con, store, index)
-    raise UsageError(f"profile: give an action: {', '.join(ACTIONS)} "
+    raise UsageError(f"profile: give an action: {', '.join(_actions())} "
                      "(`sfcred profile ACTION --help` for each)")
+
+
+def _actions() -> list[str]:
+    """The actions of `sfcred profile`, read from the grammar (only for the error above)."""
+    from sfcred.argspec import commands, parser
+
+    return [path[1] for path, _ in commands(parser()) if path[:1] == ("profile",)
+            and len(path) == 2]
 
 
 def _confirm_remove(args: argparse.Namespace, con: Console, store: KeyStore) -> None:

@@ -115,9 +115,14 @@ def _current() -> Any:
     """keyring's backend in this process (its discovery runs only if keyring is loaded but
     nothing chose yet); a chain headed by a SECURE backend is that backend alone."""
     chosen = _keyring_choice()
-    if any(chosen is b for b in _ours):
+    if _set_here(chosen):
         return chosen
     return _unchained(chosen)
+
+
+def _set_here(chosen: Any) -> bool:
+    """keyfind set this very backend (the record's, or a discovery's): nobody named it."""
+    return any(chosen is b for b in _ours)
 
 
 def _programs_choice() -> Any:
@@ -130,7 +135,7 @@ def _programs_choice() -> Any:
     import keyring.backend
 
     current = _keyring_choice()
-    if any(current is b for b in _ours):
+    if _set_here(current):
         return None
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return current  # loaded from the variable, or set by the program: named either way
