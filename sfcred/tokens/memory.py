@@ -22,6 +22,7 @@ import time
 
 from sfcred import fsread
 from sfcred.errors import SalesforceRefused, SalesforceUnreachable, SfcredError
+from sfcred.tokens.entry import State  # a leaf, loaded on the warm path already
 from sfcred.untrusted import server_words
 
 TYPE_CHECKING = False  # the warm path of `get` reads the memory: nothing heavy at module level
@@ -100,7 +101,7 @@ class Failure:
                now: float) -> Entry:
         """What a get answers within the window: ``entry`` when it is STALE (with a note to
         ``note``), else the remembered error, raised."""
-        if entry is not None and entry.state(now) == "stale":  # cache.State.STALE
+        if entry is not None and entry.state(now) == State.STALE:
             note(self.serving(name, now))
             return entry
         raise self.raised(now)
