@@ -92,6 +92,21 @@ def read_regular(path: str, limit: int, what: str) -> bytes:
     return data
 
 
+def key_values(raw: bytes) -> dict[str, str] | None:
+    """A file of ``key=value`` lines (a cached token, a failure record, a login count), or
+    None when ``raw`` is not one."""
+    try:
+        return dict(line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def key_value_lines(fields: dict[str, str]) -> bytes:
+    """``fields`` as ``key=value`` lines, as ``key_values`` reads them back (no value may hold
+    a line break: the caller's to check)."""
+    return "".join(f"{k}={v}\n" for k, v in fields.items()).encode()
+
+
 def _open_nonblocking(path: str, *, follow: bool) -> int:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow:

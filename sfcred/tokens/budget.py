@@ -97,13 +97,8 @@ class Logins:
     def _local(self) -> dict[int, int]:
         path = self._file
         raw = fsread.read_private(path, _MAX_BYTES) if path else None
-        if raw is None:
-            return {}
-        try:
-            data = dict(line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line)
-        except (ValueError, UnicodeDecodeError):
-            return {}
-        return _parse(data, self.who)
+        data = fsread.key_values(raw) if raw is not None else None
+        return {} if data is None else _parse(data, self.who)
 
     def machine(self) -> int:
         """Token requests of the last hour from this machine."""
@@ -157,8 +152,7 @@ class Logins:
                     fsutil.file_lock(path[:-len(".count")] + ".lock", 2.0):
                 minutes = _recent(self._local(), now)
                 minutes[minute] = minutes.get(minute, 0) + 1
-                text = "".join(f"{k}={v}\n" for k, v in _fields(minutes, self.who).items())
-                fsutil.atomic_write(path, text)
+                fsutil.atomic_write(path, fsread.key_value_lines(_fields(minutes, self.who)))
         if self.kv is not None:
             self._spend_fleet(now, minute)
 

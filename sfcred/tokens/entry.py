@@ -14,6 +14,7 @@ exception. On the warm path: nothing heavy is imported.
 
 from __future__ import annotations
 
+from sfcred.fsread import key_value_lines, key_values
 from sfcred.secret import Secret
 from sfcred.untrusted import origin
 
@@ -104,18 +105,13 @@ class Entry:
         for value in fields.values():
             if "\n" in value or "\r" in value or "\x00" in value:
                 raise ValueError("a cache value holds CR, LF or NUL")
-        return "".join(f"{k}={v}\n" for k, v in fields.items()).encode()
+        return key_value_lines(fields)
 
     @classmethod
     def from_bytes(cls, raw: bytes, profile: str) -> Entry | None:
         """The entry, or None for anything damaged, foreign or insane (never an exception)."""
-        try:
-            data = dict(
-                line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line
-            )
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return cls.from_fields(data, profile)
+        data = key_values(raw)
+        return None if data is None else cls.from_fields(data, profile)
 
     @classmethod
     def from_fields(cls, data: object, profile: str) -> Entry | None:

@@ -123,7 +123,7 @@ class Failure:
         return fields
 
     def to_bytes(self) -> bytes:
-        return "".join(f"{k}={v}\n" for k, v in self.to_fields().items()).encode()
+        return fsread.key_value_lines(self.to_fields())
 
     @classmethod
     def from_fields(cls, data: object, profile: str) -> Failure | None:
@@ -145,11 +145,8 @@ class Failure:
 
     @classmethod
     def from_bytes(cls, raw: bytes, profile: str) -> Failure | None:
-        try:
-            data = dict(line.split("=", 1) for line in raw.decode("utf-8").split("\n") if line)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return cls.from_fields(data, profile)
+        data = fsread.key_values(raw)
+        return None if data is None else cls.from_fields(data, profile)
 
 
 class Memory:
